@@ -1,0 +1,341 @@
+//! `giftqa check` (spec §10, §11): the GPU-free verification of a bundle, end to end.
+//!
+//! Order of work: open the layout (archive area), read the manifest (manifest area), hash
+//! every file (integrity), verify signatures (trust), then — only on a typed manifest — expiry,
+//! history, graph, rollout and the compatibility matrix. Assets are sniffed and decoded only
+//! when the manifest, archive, integrity and trust areas hold no error: the tool fails closed.
+
+pub mod compat;
+pub mod finding;
+pub mod graph;
+pub mod rollout;
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use jiff::Timestamp;
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::bundle::history::{self, History, HistoryError, LoadedKill};
+use crate::bundle::integrity;
+use crate::bundle::manifest::{self, hex32, AssetFormat, AssetKind, Manifest, MANIFEST_FILE, MANIFEST_MAX_BYTES};
+use crate::bundle::signature::{self, KeyError, Keyring, VerifyRequest, MANIFEST_PREFIX};
+use crate::bundle::source::{BundleSource, ReadLimits, SourceError};
+use crate::bundle::time::format_utc;
+use crate::format::{self, AnimationInfo, DecodeLimits};
+use compat::{Fleet, FleetError, Matrix, BUILTIN_TIERS};
+use finding::{summarize, Area, Code, Finding, Reporter, Summary};
+
+/// Inputs beside the bundle, and the clock.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Keyring (`--keys`); without it signatures are skipped (`sig-skipped`).
+    pub keys: Option<PathBuf>,
+    /// Fleet file (`--fleet`); without it the matrix is skipped (`fleet-skipped`).
+    pub fleet: Option<PathBuf>,
+    /// Release history (`--history`).
+    pub history: Option<PathBuf>,
+    /// Kill document (`--kill`), with its envelope beside it.
+    pub kill: Option<PathBuf>,
+    /// The one clock reading the check uses (`--now`).
+    pub now: Timestamp,
+    /// Layout size caps.
+    pub read_limits: ReadLimits,
+    /// Decoder limits.
+    pub decode_limits: DecodeLimits,
+    /// Whether to decode assets (true for `check`).
+    pub decode: bool,
+}
+
+impl CheckOptions {
+    /// Options with no side inputs, the given clock and default limits.
+    #[must_use]
+    pub fn new(now: Timestamp) -> Self {
+        Self {
+            keys: None,
+            fleet: None,
+            history: None,
+            kill: None,
+            now,
+            read_limits: ReadLimits::default(),
+            decode_limits: DecodeLimits::default(),
+            decode: true,
+        }
+    }
+}
+
+/// Errors that stop a check from running (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    /// The bundle path cannot be read.
+    #[error(transparent)]
+    Source(#[from] SourceError),
+    /// The keyring cannot be read.
+    #[error(transparent)]
+    Keys(#[from] KeyError),
+    /// The fleet file cannot be read.
+    #[error(transparent)]
+    Fleet(#[from] FleetError),
+    /// The history or kill file cannot be read.
+    #[error(transparent)]
+    History(#[from] HistoryError),
+}
+
+/// The report header (spec §11 `bundle`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BundleHeader {
+    /// `bundle_id` as written.
+    pub bundle_id: String,
+    /// `version` as written.
+    pub version: String,
+    /// BLAKE3 hex of the exact `manifest.json` bytes.
+    pub manifest_blake3: String,
+}
+
+/// What the check learned about one asset.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AssetReport {
+    /// Asset id.
+    pub id: String,
+    /// Effect or resource.
+    pub kind: AssetKind,
+    /// Declared format.
+    pub format: AssetFormat,
+    /// Number of files.
+    pub files: usize,
+    /// Sum of file sizes, bytes.
+    pub size_bytes: u64,
+    /// Decoded summary, when decoding ran and succeeded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub info: Option<AnimationInfo>,
+}
+
+/// The kill document applied, as reported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct KillSummary {
+    /// Its sequence number.
+    pub seq: u64,
+    /// Whether it is in force at the check's clock reading.
+    pub in_force: bool,
+    /// Killed ids.
+    pub killed: Vec<String>,
+}
+
+/// Everything `check` reports.
+#[derive(Debug, Clone, Serialize)]
+pub struct CheckReport {
+    /// Header, when the manifest named its bundle.
+    pub bundle: Option<BundleHeader>,
+    /// Counts by severity.
+    pub summary: Summary,
+    /// Sorted findings.
+    pub findings: Vec<Finding>,
+    /// Per-asset results, in manifest order.
+    pub assets: Vec<AssetReport>,
+    /// The compatibility matrix, with a fleet.
+    pub matrix: Option<Matrix>,
+    /// The kill document applied, if any.
+    pub kill: Option<KillSummary>,
+    /// The clock reading used.
+    pub now: String,
+    /// Bytes hashed (not part of the JSON contract; for progress and benchmarks).
+    #[serde(skip)]
+    pub hashed_bytes: u64,
+    /// The typed manifest, when it was clean.
+    #[serde(skip)]
+    pub manifest: Option<Manifest>,
+}
+
+impl CheckReport {
+    /// Whether any error finding stands.
+    #[must_use]
+    pub fn has_errors(&self) -> bool {
+        self.summary.errors > 0
+    }
+}
+
+/// Progress of a running check, for a progress bar.
+#[derive(Debug, Clone, Copy)]
+pub enum Progress {
+    /// Hashing starts: total bytes to hash.
+    HashStart(u64),
+    /// This many more bytes were hashed.
+    Hashed(u64),
+    /// Hashing is done.
+    HashDone,
+}
+
+/// Runs every rule of `check` on the bundle at `path`.
+///
+/// # Errors
+/// [`CheckError`] when the bundle or a side input cannot be read at all (exit code 2). Every
+/// problem inside them is a finding instead.
+pub fn run_check(path: &Path, opts: &CheckOptions, progress: &(dyn Fn(Progress) + Sync)) -> Result<CheckReport, CheckError> {
+    let mut rep = Reporter::new();
+    let keyring = opts.keys.as_deref().map(|k| Keyring::load(k, &mut rep)).transpose()?;
+    let fleet = opts.fleet.as_deref().map(Fleet::load).transpose()?;
+    let hist = opts.history.as_deref().map(|h| History::load(h, false)).transpose()?;
+    let src = BundleSource::open(path, opts.read_limits, &mut rep)?;
+
+    // Manifest area.
+    let manifest_bytes = if src.readable {
+        match src.files().get(MANIFEST_FILE) {
+            None => {
+                rep.push(Finding::new(Code::ManifestMissing, "the bundle has no manifest.json at its root").path(MANIFEST_FILE));
+                None
+            }
+            Some(&size) if size > MANIFEST_MAX_BYTES => {
+                rep.push(Finding::new(Code::ManifestTooLarge, format!("{size} bytes, over the {MANIFEST_MAX_BYTES}-byte limit")).path(MANIFEST_FILE).expected_actual(format!("≤ {MANIFEST_MAX_BYTES}"), size.to_string()));
+                None
+            }
+            Some(_) => match src.read(MANIFEST_FILE, MANIFEST_MAX_BYTES) {
+                Ok(b) => Some(b),
+                Err(e) => {
+                    rep.push(Finding::new(Code::ManifestTooLarge, format!("cannot be read: {e}")).path(MANIFEST_FILE));
+                    None
+                }
+            },
+        }
+    } else {
+        None
+    };
+    let read = manifest_bytes.as_deref().map(|b| manifest::read_manifest(b, &mut rep)).unwrap_or_default();
+    let manifest_digest = manifest_bytes.as_deref().map(|b| *blake3::hash(b).as_bytes());
+    let header = match (&read.header, manifest_digest) {
+        (Some((id, v)), Some(d)) => Some(BundleHeader { bundle_id: id.clone(), version: v.clone(), manifest_blake3: hex32(&d) }),
+        _ => None,
+    };
+    if let Some(m) = &read.manifest {
+        if m.expires <= opts.now {
+            rep.push(
+                Finding::new(Code::ManifestExpired, format!("expired at {}; the check's clock reads {}", format_utc(m.expires), format_utc(opts.now)))
+                    .path(MANIFEST_FILE)
+                    .expected_actual(format!("expires > {}", format_utc(opts.now)), format_utc(m.expires)),
+            );
+        }
+    }
+
+    // Integrity.
+    let mut hashed_bytes = 0;
+    if src.readable && manifest_bytes.is_some() {
+        let total: u64 = read.files.iter().filter_map(|f| src.files().get(&f.path)).sum();
+        progress(Progress::HashStart(total));
+        hashed_bytes = integrity::verify_files(&src, &read.files, &|n| progress(Progress::Hashed(n)), &mut rep);
+        progress(Progress::HashDone);
+    }
+
+    // Trust.
+    match (&keyring, &manifest_bytes) {
+        (None, _) => rep.push(Finding::new(Code::SigSkipped, "no keyring given (--keys): signatures were not checked").path("manifest.sig")),
+        (Some(kr), Some(doc)) => {
+            let env = src.files().contains_key("manifest.sig").then(|| src.read("manifest.sig", MANIFEST_MAX_BYTES).ok()).flatten();
+            let req = VerifyRequest {
+                prefix: MANIFEST_PREFIX,
+                doc,
+                envelope: env.as_deref(),
+                sig_path: "manifest.sig",
+                roles: &["publisher"],
+                threshold: kr.threshold("publisher"),
+            };
+            signature::verify(kr, &req, &mut rep);
+        }
+        (Some(_), None) => {}
+    }
+
+    // Rules on the typed manifest.
+    let mut matrix = None;
+    let mut kill_summary = None;
+    if let (Some(m), Some(digest)) = (&read.manifest, manifest_digest) {
+        if let Some(h) = &hist {
+            h.check(m, &digest, &mut rep);
+        }
+        let kill: Option<LoadedKill> = opts
+            .kill
+            .as_deref()
+            .map(|k| history::load_kill(k, Some(&m.bundle_id), keyring.as_ref(), hist.as_ref(), opts.now, &mut rep))
+            .transpose()?;
+        let graph_ok = graph::check_graph(m, &mut rep);
+        if let Some(r) = &m.rollout {
+            rollout::check_rollout(r, &mut rep);
+        }
+        compat::check_ranges(m, &BUILTIN_TIERS, &mut rep);
+        let killed: BTreeSet<String> = kill.as_ref().filter(|k| k.in_force).map(|k| k.doc.killed.iter().cloned().collect()).unwrap_or_default();
+        if let Some(k) = &kill {
+            kill_summary = Some(KillSummary { seq: k.doc.seq, in_force: k.in_force, killed: k.doc.killed.clone() });
+        }
+        match &fleet {
+            None => rep.push(Finding::new(Code::FleetSkipped, "no fleet file given (--fleet): the compatibility matrix was not built")),
+            Some(f) if graph_ok => matrix = Some(compat::check_fleet(m, f, &BUILTIN_TIERS, &killed, &mut rep)),
+            Some(_) => rep.push(Finding::new(Code::FleetSkipped, "the compatibility matrix needs a sound dependency and fallback graph")),
+        }
+    }
+
+    // Decoding, fail closed.
+    let mut assets = Vec::new();
+    if let Some(m) = &read.manifest {
+        let blocked = rep.has_error_in(&[Area::Manifest, Area::Archive, Area::Integrity, Area::Trust]);
+        let results: Vec<(Option<AnimationInfo>, Vec<Finding>)> = m
+            .assets
+            .par_iter()
+            .map(|a| {
+                if blocked || !opts.decode {
+                    return (None, Vec::new());
+                }
+                decode_one(a, &src, &opts.decode_limits)
+            })
+            .collect();
+        for (a, (info, findings)) in m.assets.iter().zip(results) {
+            for f in findings {
+                rep.push(f);
+            }
+            assets.push(AssetReport { id: a.id.clone(), kind: a.kind, format: a.format, files: a.files.len(), size_bytes: a.size_bytes(), info });
+        }
+    }
+
+    let findings = rep.finish();
+    Ok(CheckReport {
+        bundle: header,
+        summary: summarize(&findings),
+        findings,
+        assets,
+        matrix,
+        kill: kill_summary,
+        now: format_utc(opts.now),
+        hashed_bytes,
+        manifest: read.manifest,
+    })
+}
+
+fn decode_one(a: &manifest::Asset, src: &BundleSource, limits: &DecodeLimits) -> (Option<AnimationInfo>, Vec<Finding>) {
+    let mut findings = Vec::new();
+    for f in &a.files {
+        let head = src.with_reader(&f.path, |r| {
+            let mut buf = vec![0u8; 4096];
+            let mut n = 0;
+            while n < buf.len() {
+                match r.read(&mut buf[n..])? {
+                    0 => break,
+                    k => n += k,
+                }
+            }
+            buf.truncate(n);
+            Ok(buf)
+        });
+        match head.map_err(|e| e.to_string()).and_then(|h| format::check_magic(a.format, &h)) {
+            Ok(_) => {}
+            Err(why) => findings.push(Finding::new(Code::FormatMismatch, why).asset(a.id.clone()).path(f.path.clone())),
+        }
+    }
+    if !findings.is_empty() {
+        return (None, findings);
+    }
+    match format::decode_asset(a, src, limits) {
+        Ok(info) => (Some(info), findings),
+        Err(why) => {
+            let path = a.files.first().map(|f| f.path.clone()).unwrap_or_default();
+            findings.push(Finding::new(Code::DecodeFailed, why).asset(a.id.clone()).path(path));
+            (None, findings)
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! Lottie JSON and dotLottie (`shared/spec/formats/lottie-spec/`, `.../dotlottie/`), parsed into
+//! velato's model (with its default features off, so no vello).
+//!
+//! Before velato sees a file, the declared size, frame rate and frame range are checked
+//! against the limits: fuzzer reproducers such as `repro_sbof.json` declare about 29 million
+//! frames. velato is then run under `catch_unwind`, so a parser panic on hostile input
+//! becomes `decode-failed` rather than a crash.
+
+use std::io::{Cursor, Read};
+
+use serde_json::Value;
+
+use super::{AnimationInfo, DecodeLimits};
+
+/// Largest Lottie JSON accepted, in bytes (users report OOM on 6–13 MB files).
+pub const MAX_LOTTIE_BYTES: u64 = 16 << 20;
+
+fn num(v: &Value, key: &str) -> Option<f64> {
+    v.get(key).and_then(Value::as_f64)
+}
+
+fn count_layers(layers: &[Value], ty: u64) -> usize {
+    layers.iter().filter(|l| l.get("ty").and_then(Value::as_u64) == Some(ty)).count()
+}
+
+fn has_expressions(v: &Value, depth: usize) -> bool {
+    if depth > 64 {
+        return false;
+    }
+    match v {
+        Value::Object(m) => m.get("x").is_some_and(Value::is_string) || m.values().any(|c| has_expressions(c, depth + 1)),
+        Value::Array(a) => a.iter().any(|c| has_expressions(c, depth + 1)),
+        _ => false,
+    }
+}
+
+/// Parses and checks one Lottie animation.
+///
+/// # Errors
+/// A message for `decode-failed`.
+pub fn decode_lottie(bytes: &[u8], limits: &DecodeLimits) -> Result<AnimationInfo, String> {
+    decode_lottie_with(bytes, limits, &|_| false)
+}
+
+fn decode_lottie_with(bytes: &[u8], limits: &DecodeLimits, has_file: &dyn Fn(&str) -> bool) -> Result<AnimationInfo, String> {
+    if bytes.len() as u64 > MAX_LOTTIE_BYTES {
+        return Err(format!("{} bytes of JSON, over the {MAX_LOTTIE_BYTES}-byte limit", bytes.len()));
+    }
+    let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+    if !v.is_object() {
+        return Err("not a Lottie animation: the top level is not an object".into());
+    }
+    let (Some(w), Some(h), Some(fr), Some(ip), Some(op)) = (num(&v, "w"), num(&v, "h"), num(&v, "fr"), num(&v, "ip"), num(&v, "op")) else {
+        return Err("not a Lottie animation: w, h, fr, ip and op must be numbers".into());
+    };
+    limits.check_frame("the composition", w, h)?;
+    if !(fr.is_finite() && fr > 0.0 && fr <= 240.0) {
+        return Err(format!("frame rate {fr} is outside 0–240"));
+    }
+    limits.check_timing((op - ip).ceil(), fr)?;
+    let layers = v.get("layers").and_then(Value::as_array).ok_or("not a Lottie animation: layers is missing")?;
+    let mut notes = Vec::new();
+    let text_layers = count_layers(layers, 5);
+    let image_layers = count_layers(layers, 2);
+    if text_layers > 0 {
+        notes.push(format!("{text_layers} text layer(s), which velato does not draw"));
+    }
+    if image_layers > 0 {
+        notes.push(format!("{image_layers} image layer(s), which velato does not draw"));
+    }
+    let mut images = 0u64;
+    for a in v.get("assets").and_then(Value::as_array).into_iter().flatten() {
+        let Some(p) = a.get("p").and_then(Value::as_str) else { continue };
+        if a.get("layers").is_some() {
+            continue;
+        }
+        images += 1;
+        let embedded = a.get("e").and_then(Value::as_u64) == Some(1) || p.starts_with("data:");
+        let dir = a.get("u").and_then(Value::as_str).unwrap_or("");
+        if !embedded && !has_file(&format!("{dir}{p}")) && !has_file(p) {
+            return Err(format!("image asset {:?} refers to {:?}, which is not embedded", a.get("id").and_then(Value::as_str).unwrap_or(""), format!("{dir}{p}")));
+        }
+    }
+    if has_expressions(&v, 0) {
+        notes.push("expressions, which are not evaluated".into());
+    }
+    let parsed = std::panic::catch_unwind(|| velato::Composition::from_slice(bytes));
+    let comp = match parsed {
+        Ok(Ok(c)) => c,
+        Ok(Err(e)) => return Err(e.to_string()),
+        Err(_) => return Err("the Lottie model could not be built from this file".into()),
+    };
+    let frames = (comp.frames.end - comp.frames.start).max(0.0);
+    Ok(AnimationInfo {
+        width_px: comp.width as u32,
+        height_px: comp.height as u32,
+        fps: comp.frame_rate,
+        frame_count: frames.ceil() as u64,
+        duration_ms: (frames * 1000.0 / comp.frame_rate).round() as u64,
+        image_count: images,
+        decoded_bytes: (comp.width as u64) * (comp.height as u64) * 4,
+        notes,
+        ..AnimationInfo::default()
+    })
+}
+
+/// Opens a dotLottie zip, reads its manifest and checks the chosen animation (`wanted`, else
+/// the manifest's initial or first one) and that every animation it lists is present.
+///
+/// # Errors
+/// A message for `decode-failed`.
+pub fn decode_dotlottie(bytes: &[u8], wanted: Option<&str>, limits: &DecodeLimits) -> Result<AnimationInfo, String> {
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("dotLottie zip: {e}"))?;
+    let names: Vec<String> = zip.file_names().map(str::to_owned).collect();
+    if names.iter().any(|n| n.contains("..") || n.starts_with('/')) {
+        return Err("an entry escapes the archive".into());
+    }
+    let mut budget = limits.max_inflated_bytes;
+    let mut read = |zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str| -> Result<Vec<u8>, String> {
+        let e = zip.by_name(name).map_err(|_| format!("{name} is missing"))?;
+        let mut out = Vec::new();
+        e.take(budget.min(MAX_LOTTIE_BYTES) + 1).read_to_end(&mut out).map_err(|err| format!("{name}: {err}"))?;
+        if out.len() as u64 > budget.min(MAX_LOTTIE_BYTES) {
+            return Err(format!("{name} inflates past the limit"));
+        }
+        budget -= out.len() as u64;
+        Ok(out)
+    };
+    let manifest: Value = serde_json::from_slice(&read(&mut zip, "manifest.json")?).map_err(|e| format!("manifest.json: {e}"))?;
+    let version = manifest.get("version").and_then(Value::as_str).unwrap_or("1");
+    let dir = if version.starts_with('2') { "a" } else { "animations" };
+    let ids: Vec<String> = manifest
+        .get("animations")
+        .and_then(Value::as_array)
+        .ok_or("manifest.json lists no animations")?
+        .iter()
+        .filter_map(|a| a.get("id").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    if ids.is_empty() {
+        return Err("manifest.json lists no animations".into());
+    }
+    for id in &ids {
+        if !names.contains(&format!("{dir}/{id}.json")) {
+            return Err(format!("animation {id:?} is listed but {dir}/{id}.json is missing"));
+        }
+    }
+    let initial = manifest.pointer("/initial/animation").or_else(|| manifest.get("activeAnimationId")).and_then(Value::as_str);
+    let chosen = match wanted.or(initial) {
+        Some(w) if ids.iter().any(|i| i == w) => w.to_owned(),
+        Some(w) => return Err(format!("animation {w:?} is not in manifest.json (has {})", ids.join(", "))),
+        None => ids[0].clone(),
+    };
+    let has_file = |p: &str| names.iter().any(|n| n == p || n.ends_with(&format!("/{p}")));
+    let mut chosen_info = None;
+    for id in &ids {
+        let data = read(&mut zip, &format!("{dir}/{id}.json"))?;
+        let info = decode_lottie_with(&data, limits, &has_file).map_err(|e| format!("{dir}/{id}.json: {e}"))?;
+        if *id == chosen {
+            chosen_info = Some(info);
+        }
+    }
+    let mut info = chosen_info.ok_or("no animation decoded")?;
+    info.notes.insert(0, format!("dotLottie v{version}, {} animation(s), playing {chosen:?}", ids.len()));
+    let audio = names.iter().filter(|n| n.starts_with("u/")).count();
+    if audio > 0 {
+        info.notes.push(format!("{audio} audio file(s)"));
+    }
+    Ok(info)
+}

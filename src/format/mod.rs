@@ -1,0 +1,306 @@
+//! GPU-free decoders, one per asset format (spec §2 "Formats"), with hard limits so a hostile
+//! file yields an error instead of gigabytes of allocation.
+//!
+//! [`sniff`] names a file's container by its magic bytes (never by extension or version
+//! string), [`check_magic`] compares that with the declared format (`format-mismatch`), and
+//! [`decode_asset`] opens every frame and embedded image with its format's decoder and
+//! summarises the result as an [`AnimationInfo`] (`decode-failed` on error).
+
+pub mod animated;
+pub mod lottie;
+pub mod svga_proto;
+pub mod svga;
+pub mod vap;
+
+use serde::Serialize;
+
+use crate::bundle::manifest::{Asset, AssetFormat};
+use crate::bundle::source::BundleSource;
+
+/// Limits every decoder enforces.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecodeLimits {
+    /// Largest width or height of any frame or image, in px.
+    pub max_dimension_px: u32,
+    /// Largest frame or image, in px (width × height).
+    pub max_frame_px: u64,
+    /// Most frames an animation may declare.
+    pub max_frames: u64,
+    /// Longest declared duration, in seconds.
+    pub max_duration_s: f64,
+    /// Most bytes one decoder allocation may take.
+    pub max_alloc_bytes: u64,
+    /// Most bytes a compressed container (SVGA 2.x zlib, zip entries inside SVGA 1.x or
+    /// dotLottie) may inflate to, in all.
+    pub max_inflated_bytes: u64,
+    /// Largest file read whole for decoding, in bytes.
+    pub max_file_bytes: u64,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        Self {
+            max_dimension_px: 8192,
+            max_frame_px: 4096 * 4096,
+            max_frames: 20_000,
+            max_duration_s: 600.0,
+            max_alloc_bytes: 128 << 20,
+            max_inflated_bytes: 128 << 20,
+            max_file_bytes: 256 << 20,
+        }
+    }
+}
+
+impl DecodeLimits {
+    /// `image` crate limits matching these.
+    #[must_use]
+    pub fn image_limits(&self) -> image::Limits {
+        let mut l = image::Limits::default();
+        l.max_image_width = Some(self.max_dimension_px);
+        l.max_image_height = Some(self.max_dimension_px);
+        l.max_alloc = Some(self.max_alloc_bytes);
+        l
+    }
+
+    /// Checks a frame size against the limits.
+    ///
+    /// # Errors
+    /// A message naming the size and the limit.
+    pub fn check_frame(&self, what: &str, w: f64, h: f64) -> Result<(), String> {
+        if !(w.is_finite() && h.is_finite()) || w <= 0.0 || h <= 0.0 {
+            return Err(format!("{what} has an empty or invalid size {w} × {h}"));
+        }
+        let maxd = f64::from(self.max_dimension_px);
+        if w > maxd || h > maxd || w * h > self.max_frame_px as f64 {
+            return Err(format!("{what} is {w} × {h} px, over the {} px side / {} px area limit", self.max_dimension_px, self.max_frame_px));
+        }
+        Ok(())
+    }
+
+    /// Checks a declared frame count and rate against the limits.
+    ///
+    /// # Errors
+    /// A message naming the count, duration and limit.
+    pub fn check_timing(&self, frames: f64, fps: f64) -> Result<(), String> {
+        if !(fps.is_finite() && fps > 0.0) {
+            return Err(format!("frame rate {fps} is not positive"));
+        }
+        if !(frames.is_finite() && frames >= 1.0) {
+            return Err(format!("declares {frames} frames"));
+        }
+        if frames > self.max_frames as f64 {
+            return Err(format!("declares {frames:.0} frames, over the {}-frame limit", self.max_frames));
+        }
+        let secs = frames / fps;
+        if secs > self.max_duration_s {
+            return Err(format!("declares {secs:.1} s of animation, over the {:.0} s limit", self.max_duration_s));
+        }
+        Ok(())
+    }
+}
+
+/// What a decoder learned about an asset.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AnimationInfo {
+    /// Canvas width, px.
+    pub width_px: u32,
+    /// Canvas height, px.
+    pub height_px: u32,
+    /// Frames per second.
+    pub fps: f64,
+    /// Number of frames.
+    pub frame_count: u64,
+    /// Duration, ms.
+    pub duration_ms: u64,
+    /// Embedded bitmaps decoded (SVGA images, sequence frames, atlas sheets).
+    pub image_count: u64,
+    /// Estimated bytes of decoded RGBA a player holds to play it (every frame of a sequence,
+    /// every bitmap of an SVGA, one canvas for vectors and video).
+    pub decoded_bytes: u64,
+    /// Dynamic-slot candidates the file names (SVGA image keys without bitmaps, VAP `srcTag`s).
+    pub slot_keys: Vec<String>,
+    /// Features found that are worth knowing (audio, vectors, mattes, text layers…).
+    pub notes: Vec<String>,
+}
+
+/// Containers recognised by magic bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Magic {
+    /// PNG without an `acTL` chunk.
+    Png,
+    /// PNG with an `acTL` chunk before the image data.
+    Apng,
+    /// GIF87a / GIF89a.
+    Gif,
+    /// RIFF WEBP.
+    Webp,
+    /// Zip local header.
+    Zip,
+    /// zlib stream header.
+    Zlib,
+    /// Text starting with `{` or `[`.
+    Json,
+    /// ISO-BMFF with `ftyp` first.
+    Mp4,
+    /// MP3 (ID3 tag or MPEG frame sync) or AAC ADTS.
+    Mpeg,
+    /// Ogg.
+    Ogg,
+}
+
+impl Magic {
+    /// A name for messages.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Png => "a still PNG",
+            Self::Apng => "an animated PNG",
+            Self::Gif => "a GIF",
+            Self::Webp => "a WebP",
+            Self::Zip => "a zip archive",
+            Self::Zlib => "a zlib stream",
+            Self::Json => "JSON text",
+            Self::Mp4 => "an MP4",
+            Self::Mpeg => "MPEG audio",
+            Self::Ogg => "an Ogg stream",
+        }
+    }
+}
+
+fn png_has_actl(b: &[u8]) -> bool {
+    let mut off = 8;
+    while off + 8 <= b.len() {
+        let len = u32::from_be_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]]) as usize;
+        let ty = &b[off + 4..off + 8];
+        if ty == b"acTL" {
+            return true;
+        }
+        if ty == b"IDAT" {
+            return false;
+        }
+        off = off.saturating_add(12).saturating_add(len);
+    }
+    false
+}
+
+/// Names the container of `b` by its magic bytes (`b` needs its first few KiB; for PNG the
+/// chunks before the first `IDAT`).
+#[must_use]
+pub fn sniff(b: &[u8]) -> Option<Magic> {
+    if b.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Some(if png_has_actl(b) { Magic::Apng } else { Magic::Png });
+    }
+    if b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") {
+        return Some(Magic::Gif);
+    }
+    if b.len() >= 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP" {
+        return Some(Magic::Webp);
+    }
+    if b.starts_with(b"PK\x03\x04") {
+        return Some(Magic::Zip);
+    }
+    if b.len() >= 2 && b[0] & 0x0f == 8 && b[0] >> 4 <= 7 && (u16::from(b[0]) * 256 + u16::from(b[1])) % 31 == 0 {
+        return Some(Magic::Zlib);
+    }
+    if b.len() >= 8 && &b[4..8] == b"ftyp" {
+        return Some(Magic::Mp4);
+    }
+    if b.starts_with(b"ID3") || (b.len() >= 2 && b[0] == 0xff && b[1] & 0xe0 == 0xe0) {
+        return Some(Magic::Mpeg);
+    }
+    if b.starts_with(b"OggS") {
+        return Some(Magic::Ogg);
+    }
+    let first = b.iter().find(|c| !c.is_ascii_whitespace()).copied();
+    if b.starts_with(b"\xef\xbb\xbf{") || matches!(first, Some(b'{' | b'[')) {
+        return Some(Magic::Json);
+    }
+    None
+}
+
+/// The containers a declared format accepts.
+#[must_use]
+pub fn accepted(format: AssetFormat) -> &'static [Magic] {
+    match format {
+        AssetFormat::PngSequence => &[Magic::Png, Magic::Apng],
+        AssetFormat::SpriteAtlas => &[Magic::Png, Magic::Webp],
+        AssetFormat::Apng => &[Magic::Apng],
+        AssetFormat::Gif => &[Magic::Gif],
+        AssetFormat::Webp => &[Magic::Webp],
+        AssetFormat::Svga => &[Magic::Zip, Magic::Zlib],
+        AssetFormat::Lottie => &[Magic::Json],
+        AssetFormat::Dotlottie => &[Magic::Zip],
+        AssetFormat::Vap => &[Magic::Mp4],
+        AssetFormat::Audio => &[Magic::Mpeg, Magic::Ogg],
+    }
+}
+
+/// Compares a file's magic bytes with its declared format.
+///
+/// # Errors
+/// A message saying what the file is instead.
+pub fn check_magic(format: AssetFormat, head: &[u8]) -> Result<Magic, String> {
+    match sniff(head) {
+        Some(m) if accepted(format).contains(&m) => Ok(m),
+        Some(m) => Err(format!("declared {format}, but the file is {}", m.name())),
+        None => Err(format!("declared {format}, but the magic bytes match no known format")),
+    }
+}
+
+/// Decodes every file of an asset from the bundle.
+///
+/// # Errors
+/// A message for `decode-failed`, naming the file and the reason.
+pub fn decode_asset(asset: &Asset, src: &BundleSource, limits: &DecodeLimits) -> Result<AnimationInfo, String> {
+    let read = |path: &str| src.read(path, limits.max_file_bytes).map_err(|e| format!("{path}: {e}"));
+    let first = asset.files.first().ok_or("no files")?;
+    match asset.format {
+        AssetFormat::PngSequence => {
+            let fps = asset.param_f64("fps").ok_or("params.fps is missing")?;
+            animated::decode_png_sequence(&asset.files, fps, &read, limits)
+        }
+        AssetFormat::SpriteAtlas => {
+            let bytes = read(&first.path)?;
+            let columns = asset.param_u64("columns").ok_or("params.columns is missing")?;
+            let rows = asset.param_u64("rows").ok_or("params.rows is missing")?;
+            let frames = asset.param_u64("frame_count").ok_or("params.frame_count is missing")?;
+            let fps = asset.param_f64("fps").ok_or("params.fps is missing")?;
+            animated::decode_atlas(&bytes, columns, rows, frames, fps, limits)
+        }
+        AssetFormat::Apng | AssetFormat::Gif | AssetFormat::Webp => animated::decode_animated(asset.format, &read(&first.path)?, limits),
+        AssetFormat::Svga => svga::decode(&read(&first.path)?, limits).map(|m| m.info),
+        AssetFormat::Lottie => lottie::decode_lottie(&read(&first.path)?, limits),
+        AssetFormat::Dotlottie => {
+            let wanted = asset.params.get("animation").and_then(|v| v.as_str());
+            lottie::decode_dotlottie(&read(&first.path)?, wanted, limits)
+        }
+        AssetFormat::Vap => vap::decode(&read(&first.path)?, limits),
+        AssetFormat::Audio => Ok(AnimationInfo { notes: vec!["audio resource".into()], ..AnimationInfo::default() }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_containers() {
+        assert_eq!(sniff(b"GIF89a...."), Some(Magic::Gif));
+        assert_eq!(sniff(b"PK\x03\x04rest"), Some(Magic::Zip));
+        assert_eq!(sniff(&[0x78, 0x9c, 0, 0]), Some(Magic::Zlib));
+        assert_eq!(sniff(b"  {\"v\":1}"), Some(Magic::Json));
+        assert_eq!(sniff(b"\0\0\0\x20ftypisom"), Some(Magic::Mp4));
+        assert_eq!(sniff(b"ID3\x03"), Some(Magic::Mpeg));
+        assert_eq!(sniff(b"hello"), None);
+        assert!(check_magic(AssetFormat::Svga, b"GIF89a").is_err());
+    }
+
+    #[test]
+    fn timing_limits() {
+        let l = DecodeLimits::default();
+        assert!(l.check_timing(60.0, 30.0).is_ok());
+        assert!(l.check_timing(29_000_000.0, 23.98).is_err());
+        assert!(l.check_timing(10.0, 0.0).is_err());
+        assert!(l.check_frame("frame", 100_000.0, 100_000.0).is_err());
+    }
+}

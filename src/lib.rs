@@ -1,0 +1,12 @@
+//! giftqa: preview gift effects and sign off the asset bundles that carry them.
+//!
+//! Data flows one way: bytes → [`bundle`] → [`format`] decoders → [`check`] rules → findings →
+//! [`report`]. Everything here is GPU-free. The contract is `bundle-format.md` (the spec
+//! sections are cited on each item).
+
+pub mod bundle;
+pub mod check;
+pub mod cli;
+pub mod format;
+pub mod fsutil;
+pub mod report;
