@@ -1,0 +1,228 @@
+//! Builders for test bundles made of real files from `../shared/assets`, and helpers to
+//! break them in one specific way each.
+//!
+//! Without `../shared/assets` these tests skip with a message, unless `CI` is set, when the
+//! missing folder is a failure.
+
+#![allow(dead_code, reason = "each test binary uses a different part of this module")]
+
+use std::path::{Path, PathBuf};
+
+use giftqa::check::{run_check, CheckOptions, CheckReport};
+use jiff::Timestamp;
+use serde_json::{json, Value};
+
+/// `../shared/assets`, or `None` (with a message) when absent outside CI.
+pub fn shared_assets() -> Option<PathBuf> {
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/assets");
+    if p.is_dir() {
+        return Some(p);
+    }
+    assert!(std::env::var_os("CI").is_none(), "../shared/assets is missing, and CI is set: real-file tests cannot be skipped");
+    eprintln!("skipping: ../shared/assets is missing");
+    None
+}
+
+/// Skips the test (returns) when the shared assets are absent outside CI.
+#[macro_export]
+macro_rules! shared_or_skip {
+    () => {
+        match common::shared_assets() {
+            Some(p) => p,
+            None => return,
+        }
+    };
+}
+
+/// The project root.
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The demo keyring.
+pub fn keys() -> PathBuf {
+    root().join("assets/demo-keys.json")
+}
+
+/// The demo fleet.
+pub fn fleet() -> PathBuf {
+    root().join("assets/demo-fleet.json")
+}
+
+/// The demo publisher's secret key.
+pub fn publisher_key() -> PathBuf {
+    root().join("assets/demo-keys/publisher.key")
+}
+
+/// The demo approver's secret key.
+pub fn approver_key() -> PathBuf {
+    root().join("assets/demo-keys/approver.key")
+}
+
+/// A fixed clock reading for deterministic checks.
+pub fn now() -> Timestamp {
+    giftqa::bundle::time::parse_utc("2026-11-22T00:00:00Z").expect("valid")
+}
+
+/// Real files used by [`Fixture::shared`]: (shared path, bundle path, id, format).
+const FILES: [(&str, &str, &str, &str); 6] = [
+    ("svga/SVGAPlayer-Web/heartbeat.svga", "effects/heartbeat.svga", "heartbeat", "svga"),
+    ("svga/SVGAPlayer-Android/alarm.svga", "effects/alarm.svga", "alarm", "svga"),
+    ("lottie/dotlottie-rs/assets/animations/lottie/bouncy_ball.json", "effects/bouncy.json", "bouncy", "lottie"),
+    ("animated-image/image-rs-image/tests/images/png/apng/ball.png", "effects/ball.png", "ball", "apng"),
+    ("animated-image/image-rs-image/tests/images/gif/anim/large-gif-anim-combine.gif", "effects/confetti.gif", "confetti", "gif"),
+    ("animated-image/image-rs-image/tests/images/webp/extended_images/anim.webp", "effects/spinner.webp", "spinner", "webp"),
+];
+
+/// A bundle directory in a temporary folder, with its manifest as a JSON value to edit.
+pub struct Fixture {
+    /// Keeps the folder alive.
+    pub tmp: tempfile::TempDir,
+    /// The manifest to write with [`Fixture::seal`].
+    pub manifest: Value,
+}
+
+impl Fixture {
+    /// A valid bundle of six effects (SVGA 1.x and 2.x, Lottie, APNG, GIF, WebP) copied from
+    /// `../shared/assets`, each falling back to a built-in effect, with a full rollout.
+    pub fn shared(shared: &Path) -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut assets = Vec::new();
+        for (from, to, id, format) in FILES {
+            let dst = tmp.path().join(to);
+            std::fs::create_dir_all(dst.parent().expect("parent")).expect("mkdir");
+            std::fs::copy(shared.join(from), &dst).expect("copy shared asset");
+            assets.push(json!({"id": id, "kind": "effect", "format": format, "files": [{"path": to}], "fallback": format!("builtin:{id}")}));
+        }
+        let manifest = json!({
+            "format": "giftbundle/1",
+            "bundle_id": "test.bundle",
+            "version": "1.2.0",
+            "created": "2026-11-20T10:00:00Z",
+            "expires": "2027-01-31T00:00:00Z",
+            "min_client": "5.0.0",
+            "assets": assets,
+            "rollout": {
+                "salt": "t1",
+                "stages": [
+                    {"name": "canary", "percent_bp": 100, "regions": ["*"]},
+                    {"name": "regional", "percent_bp": 2000, "regions": ["SG", "ID"]},
+                    {"name": "global", "percent_bp": 10000, "regions": ["*"]}
+                ],
+                "gates": {"download_success_rate_min": 0.995, "integrity_failure_rate_max": 0.001,
+                          "fallback_activation_ratio_max": 0.02, "crash_rate_delta_max": 0.0005,
+                          "frame_drop_delta_max": 0.01, "min_sessions": 5000}
+            }
+        });
+        let mut f = Self { tmp, manifest };
+        f.seal();
+        f
+    }
+
+    /// A copy of the embedded demo bundle.
+    pub fn demo() -> Self {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        copy_dir(&root().join("assets/demo-bundle"), tmp.path());
+        let manifest = serde_json::from_slice(&std::fs::read(tmp.path().join("manifest.json")).expect("read")).expect("json");
+        Self { tmp, manifest }
+    }
+
+    /// The bundle directory.
+    pub fn dir(&self) -> &Path {
+        self.tmp.path()
+    }
+
+    /// The path of a file inside the bundle.
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.tmp.path().join(rel)
+    }
+
+    /// The asset with this id, to edit.
+    pub fn asset(&mut self, id: &str) -> &mut Value {
+        self.manifest["assets"].as_array_mut().expect("assets").iter_mut().find(|a| a["id"] == id).expect("asset id")
+    }
+
+    /// Writes the manifest, fills sizes and hashes with `pack`, and signs it with the demo
+    /// publisher key.
+    pub fn seal(&mut self) {
+        let text = serde_json::to_string_pretty(&self.manifest).expect("serialise");
+        std::fs::write(self.path("manifest.json"), text).expect("write manifest");
+        giftqa::bundle::pack::pack(self.dir()).expect("pack");
+        let _ = std::fs::remove_file(self.path("manifest.sig"));
+        giftqa::bundle::pack::sign(self.dir(), &publisher_key()).expect("sign");
+        self.manifest = serde_json::from_slice(&std::fs::read(self.path("manifest.json")).expect("read")).expect("json");
+    }
+
+    /// Options with the demo keyring and fleet and the fixed clock.
+    pub fn opts(&self) -> CheckOptions {
+        CheckOptions { keys: Some(keys()), fleet: Some(fleet()), ..CheckOptions::new(now()) }
+    }
+
+    /// Runs `check` with the demo keyring and fleet.
+    pub fn check(&self) -> CheckReport {
+        self.check_with(self.opts())
+    }
+
+    /// Runs `check` on the directory with these options.
+    pub fn check_with(&self, opts: CheckOptions) -> CheckReport {
+        run_check(self.dir(), &opts, &|_| {}).expect("check runs")
+    }
+
+    /// Zips the bundle directory into `name` inside a new temporary folder.
+    pub fn zip(&self, name: &str) -> (tempfile::TempDir, PathBuf) {
+        let out = tempfile::tempdir().expect("tempdir");
+        let zpath = out.path().join(name);
+        let mut w = zip::ZipWriter::new(std::fs::File::create(&zpath).expect("create"));
+        let opts = zip::write::SimpleFileOptions::default();
+        let mut files = Vec::new();
+        walk(self.dir(), self.dir(), &mut files);
+        files.sort();
+        for rel in files {
+            w.start_file(rel.as_str(), opts).expect("entry");
+            std::io::Write::write_all(&mut w, &std::fs::read(self.dir().join(&rel)).expect("read")).expect("write");
+        }
+        w.finish().expect("finish");
+        (out, zpath)
+    }
+}
+
+fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+    for e in std::fs::read_dir(dir).expect("read_dir") {
+        let p = e.expect("entry").path();
+        if p.is_dir() {
+            walk(root, &p, out);
+        } else {
+            out.push(p.strip_prefix(root).expect("prefix").to_string_lossy().replace('\\', "/"));
+        }
+    }
+}
+
+/// Copies a directory tree.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for e in std::fs::read_dir(from).expect("read_dir") {
+        let e = e.expect("entry");
+        let dst = to.join(e.file_name());
+        if e.file_type().expect("type").is_dir() {
+            copy_dir(&e.path(), &dst);
+        } else {
+            std::fs::copy(e.path(), dst).expect("copy");
+        }
+    }
+}
+
+/// The codes of a report's findings.
+pub fn codes(r: &CheckReport) -> Vec<&'static str> {
+    r.findings.iter().map(|f| f.code.as_str()).collect()
+}
+
+/// Asserts a report holds a finding with this code and returns it.
+#[track_caller]
+pub fn expect_code<'a>(r: &'a CheckReport, code: &str) -> &'a giftqa::check::finding::Finding {
+    r.findings.iter().find(|f| f.code.as_str() == code).unwrap_or_else(|| panic!("expected {code}, got {:#?}", r.findings))
+}
+
+/// Error codes of a report.
+pub fn errors(r: &CheckReport) -> Vec<&'static str> {
+    r.findings.iter().filter(|f| f.severity == giftqa::check::finding::Severity::Error).map(|f| f.code.as_str()).collect()
+}
