@@ -34,6 +34,113 @@ fn has_expressions(v: &Value, depth: usize) -> bool {
     }
 }
 
+/// Rewrites older Lottie forms into the ones velato's schema reads, as lottie-web does when it
+/// loads them: a keyframe without `s` takes the previous keyframe's `e` (or `s`), scalar `s`/`e`
+/// values become one-element arrays, and layers of kinds velato has no model for (text 5,
+/// audio 6, camera 13, data 15 and above) are removed and counted.
+#[derive(Default)]
+struct Normalise {
+    dropped_layers: usize,
+    dropped_sounds: usize,
+    /// The first repeater whose copies compound geometry past the limit.
+    runaway_repeater: Option<String>,
+}
+
+/// Most copies one Repeater may make.
+pub const MAX_REPEATER_COPIES: f64 = 1000.0;
+/// Largest factor a Repeater may scale geometry by over all its copies.
+pub const MAX_REPEATER_GROWTH: f64 = 1e4;
+
+fn max_animated(v: Option<&Value>) -> Option<f64> {
+    let k = v?.get("k")?;
+    match k {
+        Value::Number(n) => n.as_f64(),
+        Value::Array(a) if a.iter().all(Value::is_number) => a.iter().filter_map(Value::as_f64).map(f64::abs).reduce(f64::max),
+        Value::Array(a) => a
+            .iter()
+            .flat_map(|kf| ["s", "e"].into_iter().filter_map(move |key| kf.get(key)))
+            .flat_map(|x| x.as_array().cloned().unwrap_or_else(|| vec![x.clone()]))
+            .filter_map(|x| x.as_f64())
+            .map(f64::abs)
+            .reduce(f64::max),
+        _ => None,
+    }
+}
+
+const MAX_NORMALISE_DEPTH: usize = 128;
+
+impl Normalise {
+    fn walk(&mut self, v: &mut Value, depth: usize) {
+        if depth > MAX_NORMALISE_DEPTH {
+            return;
+        }
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::Array(layers)) = m.get_mut("layers") {
+                    let before = layers.len();
+                    layers.retain(|l| l.get("ty").and_then(Value::as_u64).is_none_or(|t| t <= 4));
+                    self.dropped_layers += before - layers.len();
+                }
+                if let Some(Value::Array(kfs)) = m.get_mut("k") {
+                    fix_keyframes(kfs);
+                }
+                if let Some(Value::Array(assets)) = m.get_mut("assets") {
+                    let before = assets.len();
+                    assets.retain(|a| {
+                        let p = a.get("p").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
+                        !(a.get("layers").is_none() && [".mp3", ".wav", ".ogg", ".m4a", ".aac"].iter().any(|e| p.ends_with(e)))
+                    });
+                    self.dropped_sounds += before - assets.len();
+                }
+                if m.get("ty").and_then(Value::as_str) == Some("rp") && self.runaway_repeater.is_none() {
+                    let copies = max_animated(m.get("c")).unwrap_or(0.0);
+                    let scale = max_animated(m.get("tr").and_then(|t| t.get("s"))).unwrap_or(100.0) / 100.0;
+                    let growth = if scale > 1.0 { scale.powf((copies - 1.0).max(0.0)) } else { 1.0 };
+                    let name = m.get("nm").and_then(Value::as_str).unwrap_or("Repeater");
+                    if copies > MAX_REPEATER_COPIES {
+                        self.runaway_repeater = Some(format!("{name:?} makes {copies:.0} copies, over {MAX_REPEATER_COPIES:.0}"));
+                    } else if growth > MAX_REPEATER_GROWTH {
+                        self.runaway_repeater = Some(format!(
+                            "{name:?} scales each of its {copies:.0} copies by {:.0}%, so geometry grows by {growth:.1e}: players stall or run out of memory",
+                            scale * 100.0
+                        ));
+                    }
+                }
+                for c in m.values_mut() {
+                    self.walk(c, depth + 1);
+                }
+            }
+            Value::Array(a) => {
+                for c in a {
+                    self.walk(c, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+fn fix_keyframes(kfs: &mut [Value]) {
+    if !kfs.iter().all(|k| k.get("t").is_some_and(Value::is_number)) {
+        return;
+    }
+    let mut prev: Option<Value> = None;
+    for k in kfs.iter_mut() {
+        let Some(m) = k.as_object_mut() else { return };
+        for key in ["s", "e"] {
+            if let Some(x) = m.get(key).filter(|x| x.is_number()).cloned() {
+                m.insert(key.to_owned(), Value::Array(vec![x]));
+            }
+        }
+        if !m.contains_key("s") {
+            if let Some(p) = &prev {
+                m.insert("s".to_owned(), p.clone());
+            }
+        }
+        prev = m.get("e").or_else(|| m.get("s")).cloned();
+    }
+}
+
 /// Parses and checks one Lottie animation.
 ///
 /// # Errors
@@ -84,7 +191,20 @@ fn decode_lottie_with(bytes: &[u8], limits: &DecodeLimits, has_file: &dyn Fn(&st
     if has_expressions(&v, 0) {
         notes.push("expressions, which are not evaluated".into());
     }
-    let parsed = std::panic::catch_unwind(|| velato::Composition::from_slice(bytes));
+    let mut normalised = v;
+    let mut fixes = Normalise::default();
+    fixes.walk(&mut normalised, 0);
+    if let Some(why) = fixes.runaway_repeater {
+        return Err(format!("repeater {why}"));
+    }
+    if fixes.dropped_sounds > 0 {
+        notes.push(format!("{} sound asset(s), not played in the preview", fixes.dropped_sounds));
+    }
+    if fixes.dropped_layers > 0 {
+        notes.push(format!("{} layer(s) of kinds the Lottie model does not draw (text, audio, camera…) left out of the preview", fixes.dropped_layers));
+    }
+    let normalised = serde_json::to_vec(&normalised).map_err(|e| e.to_string())?;
+    let parsed = std::panic::catch_unwind(|| velato::Composition::from_slice(&normalised));
     let comp = match parsed {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => return Err(e.to_string()),
