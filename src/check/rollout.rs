@@ -208,11 +208,42 @@ pub struct StageGate {
     pub reasons: Vec<String>,
 }
 
+fn row_metrics(t: &TelemetryRow) -> BTreeMap<String, f64> {
+    [
+        ("download_success_rate", t.download_success_rate),
+        ("integrity_failure_rate", t.integrity_failure_rate),
+        ("fallback_activation_ratio", t.fallback_activation_ratio),
+        ("crash_rate_delta", t.crash_rate_delta),
+        ("frame_drop_delta", t.frame_drop_delta),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
+}
+
+/// Gates breached by these metrics: a `*_min` gate above its metric, a `*_max` gate below it.
+fn breaches(gates: &BTreeMap<String, f64>, metrics: &BTreeMap<String, f64>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (gate, threshold) in gates {
+        if let Some(metric) = gate.strip_suffix("_min") {
+            if let Some(v) = metrics.get(metric).filter(|v| *v < threshold) {
+                out.push(format!("{metric} {v:.6} is below {threshold}"));
+            }
+        } else if let Some(metric) = gate.strip_suffix("_max") {
+            if let Some(v) = metrics.get(metric).filter(|v| *v > threshold) {
+                out.push(format!("{metric} {v:.6} is above {threshold}"));
+            }
+        }
+    }
+    out
+}
+
 /// Judges each stage on its telemetry rows.
 ///
 /// Rows of a stage are summed over regions: sessions add up and each metric is
-/// session-weighted. A stage with fewer than `min_sessions` holds; otherwise any breached gate
-/// (`*_min` below its threshold, `*_max` above it) rolls back, and a stage with none promotes.
+/// session-weighted. A stage with fewer than `min_sessions` holds; otherwise a breached gate
+/// (`*_min` below its threshold, `*_max` above it) in the aggregate, or in any one region that
+/// has `min_sessions` of its own, rolls back; a stage with none promotes.
 #[must_use]
 pub fn judge(r: &Rollout, rows: &[TelemetryRow]) -> Vec<StageGate> {
     let min_sessions = r.gates.get("min_sessions").copied().unwrap_or(0.0);
@@ -242,16 +273,11 @@ pub fn judge(r: &Rollout, rows: &[TelemetryRow]) -> Vec<StageGate> {
                 reasons.push(format!("{sessions} sessions, {min_sessions} needed"));
                 Decision::Hold
             } else {
-                for (gate, threshold) in &r.gates {
-                    if let Some(metric) = gate.strip_suffix("_min") {
-                        if metrics.get(metric).is_some_and(|v| v < threshold) {
-                            reasons.push(format!("{metric} {:.6} is below {threshold}", metrics[metric]));
-                        }
-                    } else if let Some(metric) = gate.strip_suffix("_max") {
-                        if metrics.get(metric).is_some_and(|v| v > threshold) {
-                            reasons.push(format!("{metric} {:.6} is above {threshold}", metrics[metric]));
-                        }
-                    }
+                reasons.extend(breaches(&r.gates, &metrics).into_iter().map(|b| format!("all regions: {b}")));
+                // A region with enough sessions of its own is judged alone too, so a healthy
+                // large region cannot hide a breach in a smaller one.
+                for t in mine.iter().filter(|t| t.sessions as f64 >= min_sessions) {
+                    reasons.extend(breaches(&r.gates, &row_metrics(t)).into_iter().map(|b| format!("region {}: {b}", t.region)));
                 }
                 if reasons.is_empty() { Decision::Promote } else { Decision::Rollback }
             };
@@ -263,6 +289,68 @@ pub fn judge(r: &Rollout, rows: &[TelemetryRow]) -> Vec<StageGate> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::bundle::manifest::Stage;
+
+    #[test]
+    fn bucket_golden_vectors() {
+        // Computed independently with the reference BLAKE3 implementation (Python `blake3`):
+        // int.from_bytes(blake3(b"giftbundle-rollout/v1\0" + salt + b"\0" + bundle + b"\0" + user).digest()[:8], "big") % 10000
+        assert_eq!(bucket("w26", "campaign.winter-2026", "user-1"), 6757);
+        assert_eq!(bucket("w26", "campaign.winter-2026", "user-2"), 3037);
+        assert_eq!(bucket("demo-w26", "demo.winter-2026", "42"), 9048);
+        assert_eq!(bucket("", "x", ""), 8407);
+        assert_eq!(bucket("salt", "bundle", "ユーザー"), 225);
+    }
+
+    fn rollout() -> Rollout {
+        let gates = GATE_NAMES.iter().zip([0.995, 0.001, 0.02, 0.0005, 0.01, 5000.0]).map(|(k, v)| ((*k).to_owned(), v)).collect();
+        Rollout {
+            salt: "s".into(),
+            stages: vec![
+                Stage { name: "canary".into(), percent_bp: 100, regions: vec!["*".into()] },
+                Stage { name: "regional".into(), percent_bp: 2000, regions: vec!["SG".into(), "ID".into()] },
+                Stage { name: "global".into(), percent_bp: 10000, regions: vec!["*".into()] },
+            ],
+            gates,
+        }
+    }
+
+    fn row(stage: &str, region: &str, sessions: u64, dl: f64, fallback: f64) -> TelemetryRow {
+        TelemetryRow {
+            stage: stage.into(),
+            region: region.into(),
+            sessions,
+            download_success_rate: dl,
+            integrity_failure_rate: 0.0,
+            fallback_activation_ratio: fallback,
+            crash_rate_delta: 0.0,
+            frame_drop_delta: 0.0,
+        }
+    }
+
+    #[test]
+    fn gates_promote_hold_and_rollback() {
+        let rows = [
+            row("canary", "SG", 4000, 0.999, 0.01),
+            row("canary", "ID", 2000, 0.997, 0.01),
+            row("regional", "SG", 6000, 0.999, 0.01),
+            row("regional", "ID", 4000, 0.999, 0.04),
+            row("global", "US", 100, 0.5, 0.9),
+        ];
+        let g = judge(&rollout(), &rows);
+        assert_eq!(g.iter().map(|g| g.decision).collect::<Vec<_>>(), vec![Decision::Promote, Decision::Rollback, Decision::Hold]);
+        assert_eq!(g[0].sessions, 6000);
+        // Session-weighted: (6000·0.01 + 4000·0.04) / 10000 = 0.022 > 0.02.
+        assert!((g[1].metrics["fallback_activation_ratio"] - 0.022).abs() < 1e-12);
+        assert!(g[1].reasons[0].contains("fallback_activation_ratio"));
+    }
+
+    #[test]
+    fn membership_follows_bucket_and_region() {
+        let r = rollout();
+        assert!(in_stage(&r.stages[1], "SG", 1999) && !in_stage(&r.stages[1], "SG", 2000) && !in_stage(&r.stages[1], "US", 5));
+        assert!(in_stage(&r.stages[2], "US", 9999));
+    }
 
     #[test]
     fn regions() {
