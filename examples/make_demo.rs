@@ -22,31 +22,60 @@ fn main() -> anyhow::Result<()> {
         std::fs::create_dir_all(out.join(d))?;
     }
     let copies = [
-        ("svga/SVGAPlayer-Web/heartbeat.svga", "effects/heartbeat.svga"),
+        (
+            "svga/SVGAPlayer-Web/heartbeat.svga",
+            "effects/heartbeat.svga",
+        ),
         ("svga/SVGAPlayer-Android/alarm.svga", "effects/alarm.svga"),
-        ("lottie/dotlottie-rs/assets/animations/lottie/bouncy_ball.json", "effects/bouncy-ball.json"),
-        ("lottie/dotlottie-rs/assets/animations/dotlottie/v1/star_rating.lottie", "effects/star-rating.lottie"),
-        ("animated-image/image-rs-image/tests/images/png/apng/ball.png", "effects/ball.png"),
-        ("animated-image/image-rs-image/tests/images/webp/extended_images/anim.webp", "effects/spinner.webp"),
-        ("animated-image/image-rs-image/tests/images/gif/anim/large-gif-anim-combine.gif", "effects/confetti.gif"),
+        (
+            "lottie/dotlottie-rs/assets/animations/lottie/bouncy_ball.json",
+            "effects/bouncy-ball.json",
+        ),
+        (
+            "lottie/dotlottie-rs/assets/animations/dotlottie/v1/star_rating.lottie",
+            "effects/star-rating.lottie",
+        ),
+        (
+            "animated-image/image-rs-image/tests/images/png/apng/ball.png",
+            "effects/ball.png",
+        ),
+        (
+            "animated-image/image-rs-image/tests/images/webp/extended_images/anim.webp",
+            "effects/spinner.webp",
+        ),
+        (
+            "animated-image/image-rs-image/tests/images/gif/anim/large-gif-anim-combine.gif",
+            "effects/confetti.gif",
+        ),
     ];
     for (from, to) in copies {
         std::fs::copy(shared.join(from), out.join(to))?;
     }
     // The chime: one mp3 of dotlottie-rs's happy_birthday_audio.lottie (MIT), unchanged.
-    let lottie = std::fs::File::open(shared.join("lottie/dotlottie-rs/assets/animations/dotlottie/v2/happy_birthday_audio.lottie"))?;
+    let lottie = std::fs::File::open(
+        shared
+            .join("lottie/dotlottie-rs/assets/animations/dotlottie/v2/happy_birthday_audio.lottie"),
+    )?;
     let mut zip = zip::ZipArchive::new(lottie)?;
     let mut mp3 = Vec::new();
-    std::io::Read::read_to_end(&mut zip.by_name("u/audio_plugin_1773744781684_uzx6h.mp3")?, &mut mp3)?;
+    std::io::Read::read_to_end(
+        &mut zip.by_name("u/audio_plugin_1773744781684_uzx6h.mp3")?,
+        &mut mp3,
+    )?;
     std::fs::write(out.join("resources/chime.mp3"), mp3)?;
     // Frames of ball.png, composited by the image crate.
-    let bytes = std::fs::read(shared.join("animated-image/image-rs-image/tests/images/png/apng/ball.png"))?;
+    let bytes =
+        std::fs::read(shared.join("animated-image/image-rs-image/tests/images/png/apng/ball.png"))?;
     let frames: Vec<RgbaImage> = PngDecoder::new(std::io::Cursor::new(bytes))?
         .apng()?
         .into_frames()
         .map(|f| f.map(image::Frame::into_buffer))
         .collect::<Result<_, _>>()?;
-    anyhow::ensure!(frames.len() == 20, "ball.png has {} frames, expected 20", frames.len());
+    anyhow::ensure!(
+        frames.len() == 20,
+        "ball.png has {} frames, expected 20",
+        frames.len()
+    );
     let mut seq = Vec::new();
     for (i, f) in frames.iter().enumerate() {
         let name = format!("effects/ball-seq/ball_{i:02}.png");
@@ -56,7 +85,12 @@ fn main() -> anyhow::Result<()> {
     let (w, h) = frames[0].dimensions();
     let mut sheet = RgbaImage::new(w * 5, h * 4);
     for (i, f) in frames.iter().enumerate() {
-        image::imageops::overlay(&mut sheet, f, i64::from((i as u32 % 5) * w), i64::from((i as u32 / 5) * h));
+        image::imageops::overlay(
+            &mut sheet,
+            f,
+            i64::from((i as u32 % 5) * w),
+            i64::from((i as u32 / 5) * h),
+        );
     }
     sheet.save(out.join("effects/ball-atlas.png"))?;
     let manifest = MANIFEST.replace("@SEQ@", &seq.join(",\n        "));
@@ -65,18 +99,27 @@ fn main() -> anyhow::Result<()> {
     // Keys: reuse, or make them once.
     std::fs::create_dir_all(keys)?;
     let mut ring = Vec::new();
-    for (file, name, role) in [("publisher", "Demo release CI (DEMO ONLY)", "publisher"), ("approver", "Demo release manager (DEMO ONLY)", "approver")] {
+    for (file, name, role) in [
+        ("publisher", "Demo release CI (DEMO ONLY)", "publisher"),
+        ("approver", "Demo release manager (DEMO ONLY)", "approver"),
+    ] {
         let key_path = keys.join(format!("{file}.key"));
         let pub_path = keys.join(format!("{file}.pub"));
         if !key_path.exists() {
-            let (sk, pk) = giftqa::bundle::signature::generate(name, &[role.to_owned()]).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (sk, pk) = giftqa::bundle::signature::generate(name, &[role.to_owned()])
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             giftqa::fsutil::write_atomic(&key_path, &serde_json::to_vec_pretty(&sk)?, Some(0o600))?;
             giftqa::fsutil::write_atomic(&pub_path, &serde_json::to_vec_pretty(&pk)?, None)?;
         }
-        ring.push(serde_json::from_slice::<serde_json::Value>(&std::fs::read(&pub_path)?)?);
+        ring.push(serde_json::from_slice::<serde_json::Value>(
+            &std::fs::read(&pub_path)?,
+        )?);
     }
     let keyring = serde_json::json!({"keys": ring, "thresholds": {"publisher": 1, "approver": 1}});
-    std::fs::write("assets/demo-keys.json", serde_json::to_string_pretty(&keyring)? + "\n")?;
+    std::fs::write(
+        "assets/demo-keys.json",
+        serde_json::to_string_pretty(&keyring)? + "\n",
+    )?;
     giftqa::bundle::pack::sign(out, &keys.join("publisher.key"))?;
     println!("wrote {}", out.display());
     Ok(())

@@ -7,14 +7,14 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{bail, Context as _, Result};
+use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::bundle::manifest::{AssetKind, MANIFEST_FILE};
 use crate::bundle::source::{BundleSource, ReadLimits};
 use crate::bundle::time::{now_utc, parse_utc};
 use crate::bundle::{integrity, manifest, pack, signature};
-use crate::check::{self, rollout, CheckOptions, Progress};
+use crate::check::{self, CheckOptions, Progress, rollout};
 use crate::fsutil::write_atomic;
 use crate::report;
 
@@ -148,14 +148,21 @@ pub enum BenchWhat {
     },
 }
 
-#[expect(clippy::print_stdout, reason = "the one place that writes command output")]
+#[expect(
+    clippy::print_stdout,
+    reason = "the one place that writes command output"
+)]
 fn out(text: &str) {
     print!("{text}");
     let _ = std::io::stdout().flush();
 }
 
 fn exit_for(errors: bool) -> ExitCode {
-    if errors { ExitCode::from(1) } else { ExitCode::SUCCESS }
+    if errors {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 /// Runs a parsed command line.
@@ -164,13 +171,31 @@ fn exit_for(errors: bool) -> ExitCode {
 /// Anything that stops the command from running (exit code 2).
 pub fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        Command::Check { bundle, keys, fleet, history, kill, now, format } => {
+        Command::Check {
+            bundle,
+            keys,
+            fleet,
+            history,
+            kill,
+            now,
+            format,
+        } => {
             let now = match now {
-                Some(n) => parse_utc(&n).with_context(|| format!("--now {n:?} is not YYYY-MM-DDTHH:MM:SSZ"))?,
+                Some(n) => parse_utc(&n)
+                    .with_context(|| format!("--now {n:?} is not YYYY-MM-DDTHH:MM:SSZ"))?,
                 None => now_utc(),
             };
-            let opts = CheckOptions { keys, fleet, history, kill, ..CheckOptions::new(now) };
-            let bar = indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr());
+            let opts = CheckOptions {
+                keys,
+                fleet,
+                history,
+                kill,
+                ..CheckOptions::new(now)
+            };
+            let bar = indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::stderr(),
+            );
             bar.set_style(
                 indicatif::ProgressStyle::with_template("{spinner} hashing {bytes}/{total_bytes} {wide_bar} {binary_bytes_per_sec} eta {eta}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
@@ -183,7 +208,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let report = check::run_check(&bundle, &opts, &progress)?;
             match format {
                 Format::Json => out(&report::json::check_json(&report)?),
-                Format::Text => out(&report::text::check_text(&report, &bundle.display().to_string())),
+                Format::Text => out(&report::text::check_text(
+                    &report,
+                    &bundle.display().to_string(),
+                )),
             }
             Ok(exit_for(report.has_errors()))
         }
@@ -192,13 +220,27 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let changed = packed.iter().filter(|p| p.changed).count();
             let mut s = String::new();
             for p in &packed {
-                s.push_str(&format!("{} {:>10}  {}{}\n", &p.blake3[..16], p.size, p.path, if p.changed { "  (updated)" } else { "" }));
+                s.push_str(&format!(
+                    "{} {:>10}  {}{}\n",
+                    &p.blake3[..16],
+                    p.size,
+                    p.path,
+                    if p.changed { "  (updated)" } else { "" }
+                ));
             }
-            s.push_str(&format!("packed {} file(s), {changed} updated in {}\n", packed.len(), dir.join(MANIFEST_FILE).display()));
+            s.push_str(&format!(
+                "packed {} file(s), {changed} updated in {}\n",
+                packed.len(),
+                dir.join(MANIFEST_FILE).display()
+            ));
             out(&s);
             Ok(ExitCode::SUCCESS)
         }
-        Command::Keygen { out: name, name: display, roles } => {
+        Command::Keygen {
+            out: name,
+            name: display,
+            roles,
+        } => {
             let key_path = name.with_extension("key");
             let pub_path = name.with_extension("pub");
             for p in [&key_path, &pub_path] {
@@ -206,48 +248,80 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     bail!("{p:?} already exists; refusing to overwrite a key");
                 }
             }
-            let (secret, public) = signature::generate(&display, &roles).map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
+            let (secret, public) = signature::generate(&display, &roles)
+                .map_err(|e| anyhow::anyhow!("no randomness available: {e}"))?;
             let mut sk = serde_json::to_vec_pretty(&secret)?;
             sk.push(b'\n');
-            write_atomic(&key_path, &sk, Some(0o600)).with_context(|| format!("writing {key_path:?}"))?;
+            write_atomic(&key_path, &sk, Some(0o600))
+                .with_context(|| format!("writing {key_path:?}"))?;
             let mut pk = serde_json::to_vec_pretty(&public)?;
             pk.push(b'\n');
-            write_atomic(&pub_path, &pk, Some(0o644)).with_context(|| format!("writing {pub_path:?}"))?;
-            out(&format!("keyid {}\nsecret key: {} (keep it secret)\npublic key: {} (add it to the keyring)\n", public.keyid, key_path.display(), pub_path.display()));
+            write_atomic(&pub_path, &pk, Some(0o644))
+                .with_context(|| format!("writing {pub_path:?}"))?;
+            out(&format!(
+                "keyid {}\nsecret key: {} (keep it secret)\npublic key: {} (add it to the keyring)\n",
+                public.keyid,
+                key_path.display(),
+                pub_path.display()
+            ));
             Ok(ExitCode::SUCCESS)
         }
         Command::Sign { bundle, key } => {
             let keyid = pack::sign(&bundle, &key)?;
-            out(&format!("signed {} with key {keyid}\n", bundle.join(MANIFEST_FILE).display()));
+            out(&format!(
+                "signed {} with key {keyid}\n",
+                bundle.join(MANIFEST_FILE).display()
+            ));
             Ok(ExitCode::SUCCESS)
         }
         Command::Rollout { action } => run_rollout(action),
-        Command::Bench { what: BenchWhat::Hash { dir, runs } } => bench_hash(&dir, runs),
+        Command::Bench {
+            what: BenchWhat::Hash { dir, runs },
+        } => bench_hash(&dir, runs),
     }
 }
 
 fn load_manifest(bundle: &Path) -> Result<manifest::Manifest> {
     let mut rep = check::finding::Reporter::new();
     let src = BundleSource::open(bundle, ReadLimits::default(), &mut rep)?;
-    let bytes = src.read(MANIFEST_FILE, manifest::MANIFEST_MAX_BYTES).with_context(|| format!("{}: manifest.json", bundle.display()))?;
+    let bytes = src
+        .read(MANIFEST_FILE, manifest::MANIFEST_MAX_BYTES)
+        .with_context(|| format!("{}: manifest.json", bundle.display()))?;
     let read = manifest::read_manifest(&bytes, &mut rep);
     match read.manifest {
         Some(m) => Ok(m),
         None => {
-            let first = rep.finish().into_iter().next().map(|f| report::text::finding_line(&f)).unwrap_or_default();
-            bail!("{}: manifest.json has errors; run `giftqa check` ({first})", bundle.display())
+            let first = rep
+                .finish()
+                .into_iter()
+                .next()
+                .map(|f| report::text::finding_line(&f))
+                .unwrap_or_default();
+            bail!(
+                "{}: manifest.json has errors; run `giftqa check` ({first})",
+                bundle.display()
+            )
         }
     }
 }
 
 fn run_rollout(action: RolloutAction) -> Result<ExitCode> {
     match action {
-        RolloutAction::Gate { bundle, telemetry, format } => {
+        RolloutAction::Gate {
+            bundle,
+            telemetry,
+            format,
+        } => {
             let m = load_manifest(&bundle)?;
-            let r = m.rollout.as_ref().with_context(|| format!("{}: the manifest has no rollout", bundle.display()))?;
+            let r = m
+                .rollout
+                .as_ref()
+                .with_context(|| format!("{}: the manifest has no rollout", bundle.display()))?;
             let rows = rollout::load_telemetry(&telemetry)?;
             let gates = rollout::judge(r, &rows);
-            let rollback = gates.iter().any(|g| g.decision == rollout::Decision::Rollback);
+            let rollback = gates
+                .iter()
+                .any(|g| g.decision == rollout::Decision::Rollback);
             match format {
                 Format::Json => {
                     #[derive(serde::Serialize)]
@@ -257,32 +331,59 @@ fn run_rollout(action: RolloutAction) -> Result<ExitCode> {
                         version: String,
                         stages: &'a [rollout::StageGate],
                     }
-                    let mut s = serde_json::to_string_pretty(&GateJson { tool: report::json::TOOL, bundle_id: &m.bundle_id, version: m.version.to_string(), stages: &gates })?;
+                    let mut s = serde_json::to_string_pretty(&GateJson {
+                        tool: report::json::TOOL,
+                        bundle_id: &m.bundle_id,
+                        version: m.version.to_string(),
+                        stages: &gates,
+                    })?;
                     s.push('\n');
                     out(&s);
                 }
                 Format::Text => {
                     let mut s = format!("rollout gates for {} {}\n", m.bundle_id, m.version);
-                    s.push_str(&format!("  {:<14} {:>8} {:>10}  reasons\n", "stage", "decision", "sessions"));
+                    s.push_str(&format!(
+                        "  {:<14} {:>8} {:>10}  reasons\n",
+                        "stage", "decision", "sessions"
+                    ));
                     for g in &gates {
                         let d = match g.decision {
                             rollout::Decision::Promote => "promote",
                             rollout::Decision::Hold => "hold",
                             rollout::Decision::Rollback => "ROLLBACK",
                         };
-                        s.push_str(&format!("  {:<14} {:>8} {:>10}  {}\n", g.stage, d, g.sessions, g.reasons.join("; ")));
+                        s.push_str(&format!(
+                            "  {:<14} {:>8} {:>10}  {}\n",
+                            g.stage,
+                            d,
+                            g.sessions,
+                            g.reasons.join("; ")
+                        ));
                     }
                     out(&s);
                 }
             }
             Ok(exit_for(rollback))
         }
-        RolloutAction::Bucket { bundle, user, region } => {
+        RolloutAction::Bucket {
+            bundle,
+            user,
+            region,
+        } => {
             let m = load_manifest(&bundle)?;
-            let r = m.rollout.as_ref().with_context(|| format!("{}: the manifest has no rollout", bundle.display()))?;
+            let r = m
+                .rollout
+                .as_ref()
+                .with_context(|| format!("{}: the manifest has no rollout", bundle.display()))?;
             let b = rollout::bucket(&r.salt, &m.bundle_id, &user);
-            let stage = r.stages.iter().find(|s| rollout::in_stage(s, &region, b)).map_or("none", |s| s.name.as_str());
-            out(&format!("user {user:?} region {region}: bucket {b}, first stage {stage}\n"));
+            let stage = r
+                .stages
+                .iter()
+                .find(|s| rollout::in_stage(s, &region, b))
+                .map_or("none", |s| s.name.as_str());
+            out(&format!(
+                "user {user:?} region {region}: bucket {b}, first stage {stage}\n"
+            ));
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -290,12 +391,22 @@ fn run_rollout(action: RolloutAction) -> Result<ExitCode> {
 
 fn bench_hash(dir: &Path, runs: u32) -> Result<ExitCode> {
     let mut rep = check::finding::Reporter::new();
-    let limits = ReadLimits { max_total_bytes: u64::MAX, max_entry_bytes: u64::MAX, max_files: usize::MAX };
+    let limits = ReadLimits {
+        max_total_bytes: u64::MAX,
+        max_entry_bytes: u64::MAX,
+        max_files: usize::MAX,
+    };
     let src = BundleSource::open(dir, limits, &mut rep)?;
     let listed: Vec<manifest::ListedFile> = src
         .files()
         .keys()
-        .map(|p| manifest::ListedFile { asset: None, path: p.clone(), size: None, blake3: None, path_safe: true })
+        .map(|p| manifest::ListedFile {
+            asset: None,
+            path: p.clone(),
+            size: None,
+            blake3: None,
+            path_safe: true,
+        })
         .collect();
     let mut best = f64::INFINITY;
     let mut bytes = 0;
@@ -306,7 +417,11 @@ fn bench_hash(dir: &Path, runs: u32) -> Result<ExitCode> {
         best = best.min(t.elapsed().as_secs_f64());
     }
     let mib = bytes as f64 / (1024.0 * 1024.0);
-    out(&format!("hashed {} files, {mib:.1} MiB in {best:.3} s (best of {runs}): {:.1} MiB/s\n", listed.len(), mib / best));
+    out(&format!(
+        "hashed {} files, {mib:.1} MiB in {best:.3} s (best of {runs}): {:.1} MiB/s\n",
+        listed.len(),
+        mib / best
+    ));
     let _ = AssetKind::Effect;
     Ok(ExitCode::SUCCESS)
 }

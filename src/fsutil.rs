@@ -11,13 +11,22 @@ use std::path::Path;
 /// # Errors
 /// Any I/O error; `path` is then left as it was.
 pub fn write_atomic(path: &Path, bytes: &[u8], mode: Option<u32>) -> std::io::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new().prefix(".giftqa-").suffix(".tmp").tempfile_in(dir)?;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".giftqa-")
+        .suffix(".tmp")
+        .tempfile_in(dir)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = mode.unwrap_or_else(|| std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777));
-        tmp.as_file().set_permissions(std::fs::Permissions::from_mode(mode))?;
+        let mode = mode.unwrap_or_else(|| {
+            std::fs::metadata(path).map_or(0o644, |m| m.permissions().mode() & 0o7777)
+        });
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(mode))?;
     }
     #[cfg(not(unix))]
     let _ = mode;

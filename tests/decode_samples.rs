@@ -6,10 +6,14 @@ mod common;
 use std::path::Path;
 
 use giftqa::bundle::manifest::AssetFormat;
-use giftqa::format::{self, animated, lottie, svga, vap, DecodeLimits};
+use giftqa::format::{self, DecodeLimits, animated, lottie, svga, vap};
 
 fn files(dir: &Path, ext: &str) -> Vec<std::path::PathBuf> {
-    let mut v: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == ext)).collect();
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == ext))
+        .collect();
     v.sort();
     v
 }
@@ -22,26 +26,69 @@ fn every_svga_sample_decodes_with_inventory_sizes() {
     for dir in ["svga/SVGAPlayer-Web", "svga/SVGAPlayer-Android"] {
         for p in files(&shared.join(dir), "svga") {
             let bytes = std::fs::read(&p).unwrap();
-            let m = svga::decode(&bytes, &limits).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-            assert!(m.info.frame_count > 0 && m.info.width_px > 0, "{}", p.display());
+            let m =
+                svga::decode(&bytes, &limits).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            assert!(
+                m.info.frame_count > 0 && m.info.width_px > 0,
+                "{}",
+                p.display()
+            );
             n += 1;
         }
     }
     assert_eq!(n, 28);
-    let rose = svga::decode(&std::fs::read(shared.join("svga/SVGAPlayer-Android/rose_2.0.0.svga")).unwrap(), &limits).unwrap();
-    assert_eq!(rose.major, 2, "decided by magic bytes although its version string says 1.0.1");
-    assert_eq!((rose.info.width_px, rose.info.frame_count, rose.info.image_count), (750, 60, 26));
-    let jojo = svga::decode(&std::fs::read(shared.join("svga/SVGAPlayer-Android/jojo_audio.svga")).unwrap(), &limits).unwrap();
-    assert_eq!((jojo.info.width_px, jojo.info.frame_count, jojo.info.image_count, jojo.movie.audios.len()), (768, 90, 40, 1));
-    let empty = svga::decode(&std::fs::read(shared.join("svga/SVGAPlayer-Android/EmptyState.svga")).unwrap(), &limits).unwrap();
-    assert_eq!((empty.major, empty.info.frame_count), (1, 563), "1.x zip with movie.binary");
+    let rose = svga::decode(
+        &std::fs::read(shared.join("svga/SVGAPlayer-Android/rose_2.0.0.svga")).unwrap(),
+        &limits,
+    )
+    .unwrap();
+    assert_eq!(
+        rose.major, 2,
+        "decided by magic bytes although its version string says 1.0.1"
+    );
+    assert_eq!(
+        (
+            rose.info.width_px,
+            rose.info.frame_count,
+            rose.info.image_count
+        ),
+        (750, 60, 26)
+    );
+    let jojo = svga::decode(
+        &std::fs::read(shared.join("svga/SVGAPlayer-Android/jojo_audio.svga")).unwrap(),
+        &limits,
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            jojo.info.width_px,
+            jojo.info.frame_count,
+            jojo.info.image_count,
+            jojo.movie.audios.len()
+        ),
+        (768, 90, 40, 1)
+    );
+    let empty = svga::decode(
+        &std::fs::read(shared.join("svga/SVGAPlayer-Android/EmptyState.svga")).unwrap(),
+        &limits,
+    )
+    .unwrap();
+    assert_eq!(
+        (empty.major, empty.info.frame_count),
+        (1, 563),
+        "1.x zip with movie.binary"
+    );
 }
 
 #[test]
 fn truncated_svga_fails_with_a_reason() {
     let shared = shared_or_skip!();
     let limits = DecodeLimits::default();
-    for f in ["svga/SVGAPlayer-Web/heartbeat.svga", "svga/SVGAPlayer-Android/alarm.svga", "svga/SVGAPlayer-Web/EmptyState.svga"] {
+    for f in [
+        "svga/SVGAPlayer-Web/heartbeat.svga",
+        "svga/SVGAPlayer-Android/alarm.svga",
+        "svga/SVGAPlayer-Web/EmptyState.svga",
+    ] {
         let bytes = std::fs::read(shared.join(f)).unwrap();
         for cut in [bytes.len() / 2, bytes.len() - 7, 40] {
             let err = svga::decode(&bytes[..cut], &limits).expect_err(f);
@@ -57,7 +104,15 @@ fn lottie_samples_decode_or_name_their_fault() {
     let root = shared.join("lottie");
     let mut ok = 0;
     let mut failed = Vec::new();
-    for dir in ["dotlottie-rs/assets/animations/lottie", "lottie-web/test/animations", "lottie-web/demo/gatin", "lottie-web/demo/happy2016", "rlottie/example/resource", "velato/examples/assets", "velato/examples/assets/google_fonts"] {
+    for dir in [
+        "dotlottie-rs/assets/animations/lottie",
+        "lottie-web/test/animations",
+        "lottie-web/demo/gatin",
+        "lottie-web/demo/happy2016",
+        "rlottie/example/resource",
+        "velato/examples/assets",
+        "velato/examples/assets/google_fonts",
+    ] {
         for p in files(&root.join(dir), "json") {
             match lottie::decode_lottie(&std::fs::read(&p).unwrap(), &limits) {
                 Ok(info) => {
@@ -69,16 +124,37 @@ fn lottie_samples_decode_or_name_their_fault() {
         }
     }
     // image_test.json points at an image that is not embedded.
-    assert!(failed.iter().any(|f| f.starts_with("image_test.json") && f.contains("not embedded")), "{failed:#?}");
+    assert!(
+        failed
+            .iter()
+            .any(|f| f.starts_with("image_test.json") && f.contains("not embedded")),
+        "{failed:#?}"
+    );
     assert!(ok >= 20, "{ok} decoded; failed: {failed:#?}");
     // rlottie's fuzzer reproducers: four are refused with their reason; the fifth crashes only
     // rlottie's C++ parser and reads here as a well-formed 800 × 800 animation.
     let test_dir = root.join("rlottie/example/resource/test");
-    let decode = |name: &str| lottie::decode_lottie(&std::fs::read(test_dir.join(name)).unwrap(), &limits);
-    assert!(decode("repro_sbof.json").unwrap_err().contains("29140721 frames"));
-    assert!(decode("repro_infinite_loop.json").unwrap_err().contains("geometry grows by"), "a repeater compounding 900% scale over 18 copies");
-    for name in ["repro_propertyhelper_type_confusion1.json", "repro_propertyhelper_type_confusion2.json"] {
-        assert!(decode(name).unwrap_err().contains("Error parsing lottie"), "{name}");
+    let decode =
+        |name: &str| lottie::decode_lottie(&std::fs::read(test_dir.join(name)).unwrap(), &limits);
+    assert!(
+        decode("repro_sbof.json")
+            .unwrap_err()
+            .contains("29140721 frames")
+    );
+    assert!(
+        decode("repro_infinite_loop.json")
+            .unwrap_err()
+            .contains("geometry grows by"),
+        "a repeater compounding 900% scale over 18 copies"
+    );
+    for name in [
+        "repro_propertyhelper_type_confusion1.json",
+        "repro_propertyhelper_type_confusion2.json",
+    ] {
+        assert!(
+            decode(name).unwrap_err().contains("Error parsing lottie"),
+            "{name}"
+        );
     }
     let ok = decode("repro_shapeproperty_type_confusion1.json").unwrap();
     assert_eq!((ok.width_px, ok.height_px), (800, 800));
@@ -89,8 +165,14 @@ fn dotlottie_samples_decode() {
     let shared = shared_or_skip!();
     let limits = DecodeLimits::default();
     let base = shared.join("lottie/dotlottie-rs/assets/animations/dotlottie");
-    for (f, frames) in [("v1/star_rating.lottie", 90), ("v2/pigeon.lottie", 111), ("v2/test.lottie", 42), ("v2/happy_birthday_audio.lottie", 360)] {
-        let info = lottie::decode_dotlottie(&std::fs::read(base.join(f)).unwrap(), None, &limits).unwrap_or_else(|e| panic!("{f}: {e}"));
+    for (f, frames) in [
+        ("v1/star_rating.lottie", 90),
+        ("v2/pigeon.lottie", 111),
+        ("v2/test.lottie", 42),
+        ("v2/happy_birthday_audio.lottie", 360),
+    ] {
+        let info = lottie::decode_dotlottie(&std::fs::read(base.join(f)).unwrap(), None, &limits)
+            .unwrap_or_else(|e| panic!("{f}: {e}"));
         assert_eq!(info.frame_count, frames, "{f}");
     }
     let multi = std::fs::read(base.join("v2/multi_anim_theme.lottie")).unwrap();
@@ -104,15 +186,35 @@ fn animated_images_decode_every_frame() {
     let shared = shared_or_skip!();
     let limits = DecodeLimits::default();
     let base = shared.join("animated-image");
-    let ball = animated::decode_animated(AssetFormat::Apng, &std::fs::read(base.join("image-rs-image/tests/images/png/apng/ball.png")).unwrap(), &limits).unwrap();
-    assert_eq!((ball.width_px, ball.frame_count), (100, 20), "20 reference frames upstream");
-    let webp = animated::decode_animated(AssetFormat::Webp, &std::fs::read(base.join("image-rs-image-webp/tests/images/animated/random_lossless.webp")).unwrap(), &limits).unwrap();
+    let ball = animated::decode_animated(
+        AssetFormat::Apng,
+        &std::fs::read(base.join("image-rs-image/tests/images/png/apng/ball.png")).unwrap(),
+        &limits,
+    )
+    .unwrap();
+    assert_eq!(
+        (ball.width_px, ball.frame_count),
+        (100, 20),
+        "20 reference frames upstream"
+    );
+    let webp = animated::decode_animated(
+        AssetFormat::Webp,
+        &std::fs::read(base.join("image-rs-image-webp/tests/images/animated/random_lossless.webp"))
+            .unwrap(),
+        &limits,
+    )
+    .unwrap();
     assert!(webp.frame_count >= 3);
     for f in files(&base.join("image-rs-image/tests/images/gif/anim"), "gif") {
         let bytes = std::fs::read(&f).unwrap();
         let _ = animated::decode_animated(AssetFormat::Gif, &bytes, &limits);
     }
-    let gif = animated::decode_animated(AssetFormat::Gif, &std::fs::read(base.join("APNG4Android/app/src/main/assets/1.gif")).unwrap(), &limits).unwrap();
+    let gif = animated::decode_animated(
+        AssetFormat::Gif,
+        &std::fs::read(base.join("APNG4Android/app/src/main/assets/1.gif")).unwrap(),
+        &limits,
+    )
+    .unwrap();
     assert!(gif.frame_count > 1 && gif.duration_ms > 0);
 }
 
@@ -120,14 +222,45 @@ fn animated_images_decode_every_frame() {
 fn vap_samples_have_their_config() {
     let shared = shared_or_skip!();
     let limits = DecodeLimits::default();
-    let demo = vap::decode(&std::fs::read(shared.join("vap/Android/demo.mp4")).unwrap(), &limits).unwrap();
-    assert_eq!((demo.width_px, demo.height_px, demo.frame_count, demo.fps as u32), (736, 576, 80, 25), "per _extracted_vapc/Android_demo.mp4.vapc.json");
-    let vapx = vap::decode(&std::fs::read(shared.join("vap/Android/vapx.mp4")).unwrap(), &limits).unwrap();
+    let demo = vap::decode(
+        &std::fs::read(shared.join("vap/Android/demo.mp4")).unwrap(),
+        &limits,
+    )
+    .unwrap();
+    assert_eq!(
+        (
+            demo.width_px,
+            demo.height_px,
+            demo.frame_count,
+            demo.fps as u32
+        ),
+        (736, 576, 80, 25),
+        "per _extracted_vapc/Android_demo.mp4.vapc.json"
+    );
+    let vapx = vap::decode(
+        &std::fs::read(shared.join("vap/Android/vapx.mp4")).unwrap(),
+        &limits,
+    )
+    .unwrap();
     assert!(!vapx.slot_keys.is_empty(), "vapx declares src tags");
-    let old = vap::decode(&std::fs::read(shared.join("vap/Android/special_size_750.mp4")).unwrap(), &limits).unwrap();
-    assert!(old.notes.iter().any(|n| n.contains("no vapc")), "{:?}", old.notes);
+    let old = vap::decode(
+        &std::fs::read(shared.join("vap/Android/special_size_750.mp4")).unwrap(),
+        &limits,
+    )
+    .unwrap();
+    assert!(
+        old.notes.iter().any(|n| n.contains("no vapc")),
+        "{:?}",
+        old.notes
+    );
     let web = std::fs::read(shared.join("vap/web/demo.mp4")).unwrap();
     assert!(vap::decode(&web, &limits).is_ok());
-    assert!(vap::decode(&web[..web.len() / 3], &limits).is_err(), "a truncated MP4 fails");
-    assert_eq!(format::check_magic(AssetFormat::Vap, &web[..64]), Ok(format::Magic::Mp4));
+    assert!(
+        vap::decode(&web[..web.len() / 3], &limits).is_err(),
+        "a truncated MP4 fails"
+    );
+    assert_eq!(
+        format::check_magic(AssetFormat::Vap, &web[..64]),
+        Ok(format::Magic::Mp4)
+    );
 }

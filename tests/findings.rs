@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{codes, errors, expect_code, Fixture};
+use common::{Fixture, codes, errors, expect_code};
 use giftqa::check::finding::Severity;
 use serde_json::json;
 
@@ -28,11 +28,32 @@ fn valid_bundle_has_no_error_and_decodes_every_asset() {
     assert_eq!(errors(&r), Vec::<&str>::new(), "{:#?}", r.findings);
     assert_eq!(r.summary.warnings, 0, "{:#?}", r.findings);
     assert_eq!(r.assets.len(), 6);
-    assert!(r.assets.iter().all(|a| a.info.is_some()), "every asset decoded");
-    let heart = r.assets.iter().find(|a| a.id == "heartbeat").and_then(|a| a.info.as_ref()).unwrap();
-    assert_eq!((heart.width_px, heart.height_px, heart.frame_count), (500, 500, 240), "heartbeat.svga per INVENTORY.md");
-    let alarm = r.assets.iter().find(|a| a.id == "alarm").and_then(|a| a.info.as_ref()).unwrap();
-    assert_eq!((alarm.width_px, alarm.frame_count, alarm.fps as u32), (112, 161, 20), "alarm.svga (1.x) per INVENTORY.md");
+    assert!(
+        r.assets.iter().all(|a| a.info.is_some()),
+        "every asset decoded"
+    );
+    let heart = r
+        .assets
+        .iter()
+        .find(|a| a.id == "heartbeat")
+        .and_then(|a| a.info.as_ref())
+        .unwrap();
+    assert_eq!(
+        (heart.width_px, heart.height_px, heart.frame_count),
+        (500, 500, 240),
+        "heartbeat.svga per INVENTORY.md"
+    );
+    let alarm = r
+        .assets
+        .iter()
+        .find(|a| a.id == "alarm")
+        .and_then(|a| a.info.as_ref())
+        .unwrap();
+    assert_eq!(
+        (alarm.width_px, alarm.frame_count, alarm.fps as u32),
+        (112, 161, 20),
+        "alarm.svga (1.x) per INVENTORY.md"
+    );
     assert!(r.matrix.is_some());
 }
 
@@ -77,7 +98,11 @@ fn json_invalid() {
 fn json_duplicate_key() {
     let f = fixture_or_skip!();
     let text = std::fs::read_to_string(f.path("manifest.json")).unwrap();
-    let text = text.replacen("\"bundle_id\": \"test.bundle\",", "\"bundle_id\": \"test.bundle\",\n  \"bundle_id\": \"other.bundle\",", 1);
+    let text = text.replacen(
+        "\"bundle_id\": \"test.bundle\",",
+        "\"bundle_id\": \"test.bundle\",\n  \"bundle_id\": \"other.bundle\",",
+        1,
+    );
     std::fs::write(f.path("manifest.json"), text).unwrap();
     let r = f.check();
     let d = expect_code(&r, "json-duplicate-key");
@@ -92,7 +117,10 @@ fn schema_invalid_names_the_json_pointer() {
     let r = f.check();
     let s = expect_code(&r, "schema-invalid");
     assert!(s.message.contains("/assets/3/colour"), "{}", s.message);
-    assert!(r.assets.is_empty(), "nothing is decoded from an invalid manifest");
+    assert!(
+        r.assets.is_empty(),
+        "nothing is decoded from an invalid manifest"
+    );
 }
 
 #[test]
@@ -101,7 +129,11 @@ fn schema_invalid_for_floats_outside_params() {
     f.manifest["rollout"]["stages"][0]["percent_bp"] = json!(100.5);
     f.seal();
     let s = expect_code(&f.check(), "schema-invalid").clone();
-    assert!(s.message.contains("/rollout/stages/0/percent_bp"), "{}", s.message);
+    assert!(
+        s.message.contains("/rollout/stages/0/percent_bp"),
+        "{}",
+        s.message
+    );
 }
 
 #[test]
@@ -188,7 +220,11 @@ fn path_unsafe_in_manifest_and_symlink() {
     assert_eq!(p.path.as_deref(), Some("effects/link.png"));
     std::fs::remove_file(f.path("effects/link.png")).unwrap();
     f.asset("ball")["files"][0]["path"] = json!("effects/../effects/ball.png");
-    std::fs::write(f.path("manifest.json"), serde_json::to_string(&f.manifest).unwrap()).unwrap();
+    std::fs::write(
+        f.path("manifest.json"),
+        serde_json::to_string(&f.manifest).unwrap(),
+    )
+    .unwrap();
     expect_code(&f.check(), "path-unsafe");
 }
 
@@ -200,7 +236,10 @@ fn path_collision_after_case_folding() {
     f.seal();
     let r = f.check();
     let c = expect_code(&r, "path-collision");
-    assert!(c.message.contains("Ball.png") || c.path.as_deref() == Some("effects/ball.png"), "{c:?}");
+    assert!(
+        c.message.contains("Ball.png") || c.path.as_deref() == Some("effects/ball.png"),
+        "{c:?}"
+    );
 }
 
 // ---- integrity area ----
@@ -211,14 +250,20 @@ fn asset_missing() {
     std::fs::remove_file(f.path("effects/spinner.webp")).unwrap();
     let r = f.check();
     let m = expect_code(&r, "asset-missing");
-    assert_eq!((m.asset.as_deref(), m.path.as_deref()), (Some("spinner"), Some("effects/spinner.webp")));
+    assert_eq!(
+        (m.asset.as_deref(), m.path.as_deref()),
+        (Some("spinner"), Some("effects/spinner.webp"))
+    );
 }
 
 #[test]
 fn asset_unlisted() {
     let f = fixture_or_skip!();
     std::fs::write(f.path("effects/notes.txt"), "draft").unwrap();
-    assert_eq!(expect_code(&f.check(), "asset-unlisted").path.as_deref(), Some("effects/notes.txt"));
+    assert_eq!(
+        expect_code(&f.check(), "asset-unlisted").path.as_deref(),
+        Some("effects/notes.txt")
+    );
 }
 
 #[test]
@@ -241,16 +286,29 @@ fn asset_hash_mismatch_names_file_and_digests() {
     let r = f.check();
     let m = expect_code(&r, "asset-hash-mismatch");
     assert_eq!(m.path.as_deref(), Some("effects/heartbeat.svga"));
-    assert_eq!(m.actual.as_deref(), Some(blake3::hash(&b).to_hex().as_str()));
-    assert!(r.assets.iter().all(|a| a.info.is_none()), "fail closed: nothing decoded");
+    assert_eq!(
+        m.actual.as_deref(),
+        Some(blake3::hash(&b).to_hex().as_str())
+    );
+    assert!(
+        r.assets.iter().all(|a| a.info.is_none()),
+        "fail closed: nothing decoded"
+    );
 }
 
 #[test]
 fn hash_format() {
     let mut f = fixture_or_skip!();
-    let h = f.asset("ball")["files"][0]["blake3"].as_str().unwrap().to_uppercase();
+    let h = f.asset("ball")["files"][0]["blake3"]
+        .as_str()
+        .unwrap()
+        .to_uppercase();
     f.asset("ball")["files"][0]["blake3"] = json!(h);
-    std::fs::write(f.path("manifest.json"), serde_json::to_string(&f.manifest).unwrap()).unwrap();
+    std::fs::write(
+        f.path("manifest.json"),
+        serde_json::to_string(&f.manifest).unwrap(),
+    )
+    .unwrap();
     expect_code(&f.check(), "hash-format");
 }
 
@@ -310,16 +368,21 @@ fn sig_unknown_key() {
 #[test]
 fn sig_duplicate_keyid_counts_once() {
     let f = fixture_or_skip!();
-    let mut env: serde_json::Value = serde_json::from_slice(&std::fs::read(f.path("manifest.sig")).unwrap()).unwrap();
+    let mut env: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(f.path("manifest.sig")).unwrap()).unwrap();
     let first = env["signatures"][0].clone();
     env["signatures"].as_array_mut().unwrap().push(first);
     std::fs::write(f.path("manifest.sig"), serde_json::to_vec(&env).unwrap()).unwrap();
     let r = f.check();
-    assert_eq!(expect_code(&r, "sig-duplicate-keyid").severity, Severity::Warning);
+    assert_eq!(
+        expect_code(&r, "sig-duplicate-keyid").severity,
+        Severity::Warning
+    );
     assert!(!codes(&r).contains(&"sig-threshold"));
     // With a threshold of 2 the duplicate does not count twice.
     let ring_dir = tempfile::tempdir().unwrap();
-    let mut ring: serde_json::Value = serde_json::from_slice(&std::fs::read(common::keys()).unwrap()).unwrap();
+    let mut ring: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(common::keys()).unwrap()).unwrap();
     ring["thresholds"]["publisher"] = json!(2);
     let rp = ring_dir.path().join("keys.json");
     std::fs::write(&rp, serde_json::to_vec(&ring).unwrap()).unwrap();
@@ -335,14 +398,18 @@ fn sig_threshold_when_only_an_approver_signs() {
     giftqa::bundle::pack::sign(f.dir(), &common::approver_key()).unwrap();
     let r = f.check();
     let t = expect_code(&r, "sig-threshold");
-    assert_eq!((t.expected.as_deref(), t.actual.as_deref()), (Some("1"), Some("0")));
+    assert_eq!(
+        (t.expected.as_deref(), t.actual.as_deref()),
+        (Some("1"), Some("0"))
+    );
 }
 
 #[test]
 fn keyid_mismatch_in_keyring() {
     let f = fixture_or_skip!();
     let ring_dir = tempfile::tempdir().unwrap();
-    let mut ring: serde_json::Value = serde_json::from_slice(&std::fs::read(common::keys()).unwrap()).unwrap();
+    let mut ring: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(common::keys()).unwrap()).unwrap();
     ring["keys"][0]["keyid"] = json!("0".repeat(64));
     let rp = ring_dir.path().join("keys.json");
     std::fs::write(&rp, serde_json::to_vec(&ring).unwrap()).unwrap();
@@ -366,24 +433,37 @@ fn history(f: &Fixture, v: &serde_json::Value) -> (tempfile::TempDir, std::path:
 #[test]
 fn version_rollback() {
     let f = fixture_or_skip!();
-    let (_d, h) = history(&f, &json!({"approvals": [{"bundle_id": "test.bundle", "version": "1.10.0", "manifest_blake3": "a".repeat(64), "approved_at": "2026-11-01T10:00:00Z", "approver_keyid": "b".repeat(64)}]}));
+    let (_d, h) = history(
+        &f,
+        &json!({"approvals": [{"bundle_id": "test.bundle", "version": "1.10.0", "manifest_blake3": "a".repeat(64), "approved_at": "2026-11-01T10:00:00Z", "approver_keyid": "b".repeat(64)}]}),
+    );
     let mut opts = f.opts();
     opts.history = Some(h);
     let r = f.check_with(opts);
     let v = expect_code(&r, "version-rollback");
-    assert_eq!(v.expected.as_deref(), Some("≥ 1.10.0"), "SemVer precedence, not string order");
+    assert_eq!(
+        v.expected.as_deref(),
+        Some("≥ 1.10.0"),
+        "SemVer precedence, not string order"
+    );
 }
 
 #[test]
 fn version_reused() {
     let f = fixture_or_skip!();
-    let (_d, h) = history(&f, &json!({"approvals": [{"bundle_id": "test.bundle", "version": "1.2.0", "manifest_blake3": "a".repeat(64), "approved_at": "2026-11-01T10:00:00Z", "approver_keyid": "b".repeat(64)}]}));
+    let (_d, h) = history(
+        &f,
+        &json!({"approvals": [{"bundle_id": "test.bundle", "version": "1.2.0", "manifest_blake3": "a".repeat(64), "approved_at": "2026-11-01T10:00:00Z", "approver_keyid": "b".repeat(64)}]}),
+    );
     let mut opts = f.opts();
     opts.history = Some(h);
     expect_code(&f.check_with(opts), "version-reused");
     // The same digest is a re-check of the approved bundle, not a reuse.
     let digest = f.check().bundle.unwrap().manifest_blake3;
-    let (_d, h) = history(&f, &json!({"approvals": [{"bundle_id": "test.bundle", "version": "1.2.0", "manifest_blake3": digest, "approved_at": "2026-11-01T10:00:00Z", "approver_keyid": "b".repeat(64)}]}));
+    let (_d, h) = history(
+        &f,
+        &json!({"approvals": [{"bundle_id": "test.bundle", "version": "1.2.0", "manifest_blake3": digest, "approved_at": "2026-11-01T10:00:00Z", "approver_keyid": "b".repeat(64)}]}),
+    );
     let mut opts = f.opts();
     opts.history = Some(h);
     assert_eq!(errors(&f.check_with(opts)), Vec::<&str>::new());
@@ -392,7 +472,10 @@ fn version_reused() {
 #[test]
 fn kill_seq_rollback() {
     let f = fixture_or_skip!();
-    let (d, h) = history(&f, &json!({"kills": [{"bundle_id": "test.bundle", "seq": 12}]}));
+    let (d, h) = history(
+        &f,
+        &json!({"kills": [{"bundle_id": "test.bundle", "seq": 12}]}),
+    );
     let kill = d.path().join("kill.json");
     let doc = json!({"format": "giftbundle-kill/1", "bundle_id": "test.bundle", "seq": 12, "issued": "2026-11-21T08:00:00Z", "expires": "2026-11-28T08:00:00Z", "killed": ["ball"]});
     std::fs::write(&kill, serde_json::to_vec(&doc).unwrap()).unwrap();
@@ -411,7 +494,10 @@ fn dep_unknown() {
     let mut f = fixture_or_skip!();
     f.asset("ball")["depends_on"] = json!(["sparkle-pack"]);
     f.seal();
-    assert_eq!(expect_code(&f.check(), "dep-unknown").asset.as_deref(), Some("ball"));
+    assert_eq!(
+        expect_code(&f.check(), "dep-unknown").asset.as_deref(),
+        Some("ball")
+    );
 }
 
 #[test]
@@ -423,8 +509,15 @@ fn dep_cycle() {
     f.seal();
     let r = f.check();
     let c = expect_code(&r, "dep-cycle");
-    assert_eq!(c.message, "dependency cycle: ball → confetti → spinner → ball");
-    assert_eq!(codes(&r).iter().filter(|c| **c == "dep-cycle").count(), 1, "one cycle, one finding");
+    assert_eq!(
+        c.message,
+        "dependency cycle: ball → confetti → spinner → ball"
+    );
+    assert_eq!(
+        codes(&r).iter().filter(|c| **c == "dep-cycle").count(),
+        1,
+        "one cycle, one finding"
+    );
 }
 
 #[test]
@@ -453,7 +546,12 @@ fn fallback_chain_too_long() {
     f.asset("ball")["fallback"] = json!("confetti");
     f.seal();
     let r = f.check();
-    let long: Vec<_> = r.findings.iter().filter(|f| f.code.as_str() == "fallback-chain-too-long").filter_map(|f| f.asset.as_deref()).collect();
+    let long: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|f| f.code.as_str() == "fallback-chain-too-long")
+        .filter_map(|f| f.asset.as_deref())
+        .collect();
     // heartbeat → alarm → bouncy → ball → confetti → builtin is 5 links, alarm's chain 4,
     // bouncy's 3 (allowed).
     assert_eq!(long, vec!["alarm", "heartbeat"]);
@@ -490,7 +588,10 @@ fn compat_below_min_is_a_warning() {
     let mut f = fixture_or_skip!();
     f.asset("ball")["clients"] = json!({"min": "4.0.0"});
     f.seal();
-    assert_eq!(expect_code(&f.check(), "compat-below-min").severity, Severity::Warning);
+    assert_eq!(
+        expect_code(&f.check(), "compat-below-min").severity,
+        Severity::Warning
+    );
 }
 
 #[test]
@@ -524,7 +625,10 @@ fn fallback_used_is_info_with_share() {
 #[test]
 fn kill_not_ready_without_fallback() {
     let mut f = fixture_or_skip!();
-    f.asset("spinner").as_object_mut().unwrap().remove("fallback");
+    f.asset("spinner")
+        .as_object_mut()
+        .unwrap()
+        .remove("fallback");
     f.seal();
     let r = f.check();
     let k = expect_code(&r, "kill-not-ready");
@@ -542,14 +646,29 @@ fn kill_document_sends_users_to_the_fallback() {
     std::fs::write(&kill, &bytes).unwrap();
     let key = giftqa::bundle::signature::load_secret(&common::publisher_key()).unwrap();
     let mut env = giftqa::bundle::signature::Envelope::default();
-    giftqa::bundle::signature::add_signature(&mut env, &key, giftqa::bundle::signature::KILL_PREFIX, &bytes);
+    giftqa::bundle::signature::add_signature(
+        &mut env,
+        &key,
+        giftqa::bundle::signature::KILL_PREFIX,
+        &bytes,
+    );
     std::fs::write(d.path().join("kill.sig"), serde_json::to_vec(&env).unwrap()).unwrap();
     let mut opts = f.opts();
     opts.kill = Some(kill);
     let r = f.check_with(opts);
     assert_eq!(errors(&r), Vec::<&str>::new(), "{:#?}", r.findings);
-    let row = r.matrix.as_ref().unwrap().rows.iter().find(|r| r.asset == "ball").unwrap();
-    assert!((row.shares.fallback - 0.96).abs() < 1e-9 && row.shares.primary == 0.0, "{row:?}");
+    let row = r
+        .matrix
+        .as_ref()
+        .unwrap()
+        .rows
+        .iter()
+        .find(|r| r.asset == "ball")
+        .unwrap();
+    assert!(
+        (row.shares.fallback - 0.96).abs() < 1e-9 && row.shares.primary == 0.0,
+        "{row:?}"
+    );
     assert!(r.kill.as_ref().unwrap().in_force);
 }
 
@@ -565,16 +684,27 @@ fn tier_unknown() {
 fn fleet_capability_missing() {
     let f = fixture_or_skip!();
     let d = tempfile::tempdir().unwrap();
-    let mut fleet: serde_json::Value = serde_json::from_slice(&std::fs::read(common::fleet()).unwrap()).unwrap();
-    fleet["capabilities"].as_array_mut().unwrap().retain(|c| c["format"] != "webp");
+    let mut fleet: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(common::fleet()).unwrap()).unwrap();
+    fleet["capabilities"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|c| c["format"] != "webp");
     let p = d.path().join("fleet.json");
     std::fs::write(&p, serde_json::to_vec(&fleet).unwrap()).unwrap();
     let mut opts = f.opts();
     opts.fleet = Some(p);
     let r = f.check_with(opts);
     expect_code(&r, "fleet-capability-missing");
-    let used = r.findings.iter().find(|f| f.code.as_str() == "fallback-used" && f.asset.as_deref() == Some("spinner"));
-    assert!(used.is_some_and(|u| (u.share.unwrap() - 0.96).abs() < 1e-9), "webp never plays: users see the builtin: {:#?}", r.findings);
+    let used = r
+        .findings
+        .iter()
+        .find(|f| f.code.as_str() == "fallback-used" && f.asset.as_deref() == Some("spinner"));
+    assert!(
+        used.is_some_and(|u| (u.share.unwrap() - 0.96).abs() < 1e-9),
+        "webp never plays: users see the builtin: {:#?}",
+        r.findings
+    );
 }
 
 // ---- rollout area ----
@@ -602,7 +732,10 @@ fn rollout_order() {
 #[test]
 fn rollout_gate_missing() {
     let mut f = fixture_or_skip!();
-    f.manifest["rollout"]["gates"].as_object_mut().unwrap().remove("crash_rate_delta_max");
+    f.manifest["rollout"]["gates"]
+        .as_object_mut()
+        .unwrap()
+        .remove("crash_rate_delta_max");
     f.seal();
     let g = expect_code(&f.check(), "rollout-gate-missing").clone();
     assert!(g.message.contains("crash_rate_delta_max"));
@@ -613,7 +746,10 @@ fn region_unknown_is_a_warning() {
     let mut f = fixture_or_skip!();
     f.manifest["rollout"]["stages"][1]["regions"] = json!(["SG", "XX"]);
     f.seal();
-    assert_eq!(expect_code(&f.check(), "region-unknown").severity, Severity::Warning);
+    assert_eq!(
+        expect_code(&f.check(), "region-unknown").severity,
+        Severity::Warning
+    );
 }
 
 #[test]
@@ -628,14 +764,21 @@ fn rollout_salt_empty() {
 fn findings_are_sorted_and_deterministic() {
     let mut f = fixture_or_skip!();
     f.asset("ball")["tiers"] = json!(["ultra"]);
-    f.asset("spinner").as_object_mut().unwrap().remove("fallback");
+    f.asset("spinner")
+        .as_object_mut()
+        .unwrap()
+        .remove("fallback");
     f.manifest["rollout"]["stages"][1]["regions"] = json!(["XX"]);
     f.seal();
     let a = giftqa::report::json::check_json(&f.check()).unwrap();
     let b = giftqa::report::json::check_json(&f.check()).unwrap();
     assert_eq!(a, b);
     let r = f.check();
-    let keys: Vec<_> = r.findings.iter().map(|f| (f.severity, f.code.as_str(), f.asset.clone(), f.path.clone())).collect();
+    let keys: Vec<_> = r
+        .findings
+        .iter()
+        .map(|f| (f.severity, f.code.as_str(), f.asset.clone(), f.path.clone()))
+        .collect();
     let mut sorted = keys.clone();
     sorted.sort();
     assert_eq!(keys, sorted);

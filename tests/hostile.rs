@@ -9,11 +9,13 @@ mod common;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use common::{errors, expect_code, Fixture};
+use common::{Fixture, errors, expect_code};
 use serde_json::json;
 
 fn keep(name: &str, from: &Path) {
-    let Some(dir) = std::env::var_os("GIFTQA_KEEP_HOSTILE") else { return };
+    let Some(dir) = std::env::var_os("GIFTQA_KEEP_HOSTILE") else {
+        return;
+    };
     let to = PathBuf::from(dir).join(name);
     if from.is_dir() {
         let _ = std::fs::remove_dir_all(&to);
@@ -25,7 +27,11 @@ fn keep(name: &str, from: &Path) {
 }
 
 /// Zips the fixture and adds one extra entry written by `extra`.
-fn zip_with(f: &Fixture, name: &str, extra: impl FnOnce(&mut zip::ZipWriter<std::fs::File>)) -> (tempfile::TempDir, PathBuf) {
+fn zip_with(
+    f: &Fixture,
+    name: &str,
+    extra: impl FnOnce(&mut zip::ZipWriter<std::fs::File>),
+) -> (tempfile::TempDir, PathBuf) {
     let (tmp, base) = f.zip("base.zip");
     let out = tmp.path().join(name);
     let mut src = zip::ZipArchive::new(std::fs::File::open(&base).unwrap()).unwrap();
@@ -45,8 +51,14 @@ fn repro_lottie_files_yield_findings_in_a_bundle() {
     for (file, want) in [
         ("repro_sbof.json", Some("29140721 frames")),
         ("repro_infinite_loop.json", Some("repeater")),
-        ("repro_propertyhelper_type_confusion1.json", Some("Error parsing lottie")),
-        ("repro_propertyhelper_type_confusion2.json", Some("Error parsing lottie")),
+        (
+            "repro_propertyhelper_type_confusion1.json",
+            Some("Error parsing lottie"),
+        ),
+        (
+            "repro_propertyhelper_type_confusion2.json",
+            Some("Error parsing lottie"),
+        ),
         ("repro_shapeproperty_type_confusion1.json", None),
     ] {
         let mut f = Fixture::shared(&shared);
@@ -76,7 +88,10 @@ fn truncated_svga_yields_decode_failed() {
     keep("truncated-svga", f.dir());
     let r = f.check();
     let d = expect_code(&r, "decode-failed");
-    assert_eq!((d.asset.as_deref(), d.path.as_deref()), (Some("heartbeat"), Some("effects/heartbeat.svga")));
+    assert_eq!(
+        (d.asset.as_deref(), d.path.as_deref()),
+        (Some("heartbeat"), Some("effects/heartbeat.svga"))
+    );
     assert!(d.message.contains("zlib"), "{}", d.message);
 }
 
@@ -84,9 +99,12 @@ fn truncated_svga_yields_decode_failed() {
 fn zip_entry_escaping_the_root_is_path_unsafe() {
     let shared = shared_or_skip!();
     let f = Fixture::shared(&shared);
-    let png = std::fs::read(shared.join("animated-image/image-rs-image/tests/images/png/apng/ball.png")).unwrap();
+    let png =
+        std::fs::read(shared.join("animated-image/image-rs-image/tests/images/png/apng/ball.png"))
+            .unwrap();
     let (_tmp, zip) = zip_with(&f, "escape.zip", |w| {
-        w.start_file("../../evil.png", zip::write::SimpleFileOptions::default()).unwrap();
+        w.start_file("../../evil.png", zip::write::SimpleFileOptions::default())
+            .unwrap();
         w.write_all(&png).unwrap();
     });
     keep("escape.zip", &zip);
@@ -102,14 +120,19 @@ fn zip_entry_of_300_mib_zeros_is_an_archive_bomb() {
     let shared = shared_or_skip!();
     let f = Fixture::shared(&shared);
     let (_tmp, zip) = zip_with(&f, "zeros.zip", |w| {
-        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated).large_file(false);
+        let opts = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated)
+            .large_file(false);
         w.start_file("effects/zeros.bin", opts).unwrap();
         let chunk = vec![0u8; 1 << 20];
         for _ in 0..300 {
             w.write_all(&chunk).unwrap();
         }
     });
-    assert!(std::fs::metadata(&zip).unwrap().len() < 2 << 20, "zeros compress");
+    assert!(
+        std::fs::metadata(&zip).unwrap().len() < 2 << 20,
+        "zeros compress"
+    );
     keep("zeros.zip", &zip);
     let r = giftqa::check::run_check(&zip, &f.opts(), &|_| {}).unwrap();
     let b = expect_code(&r, "archive-bomb");
@@ -134,7 +157,11 @@ fn png_declaring(w: u32, h: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&h.to_be_bytes());
     ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
     chunk(&mut out, b"IHDR", &ihdr);
-    chunk(&mut out, b"IDAT", &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]);
+    chunk(
+        &mut out,
+        b"IDAT",
+        &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
+    );
     chunk(&mut out, b"IEND", &[]);
     out
 }
@@ -144,8 +171,16 @@ fn png_declaring_100000_squared_pixels_is_refused() {
     let shared = shared_or_skip!();
     let mut f = Fixture::shared(&shared);
     std::fs::create_dir_all(f.path("effects/huge")).unwrap();
-    std::fs::copy(shared.join("png-sequence/APNG4Android/app/src/main/assets/c_1.png"), f.path("effects/huge/c_1.png")).unwrap();
-    std::fs::write(f.path("effects/huge/c_2.png"), png_declaring(100_000, 100_000)).unwrap();
+    std::fs::copy(
+        shared.join("png-sequence/APNG4Android/app/src/main/assets/c_1.png"),
+        f.path("effects/huge/c_1.png"),
+    )
+    .unwrap();
+    std::fs::write(
+        f.path("effects/huge/c_2.png"),
+        png_declaring(100_000, 100_000),
+    )
+    .unwrap();
     f.manifest["assets"].as_array_mut().unwrap().push(json!({
         "id": "huge", "kind": "effect", "format": "png-sequence", "params": {"fps": 20}, "fallback": "builtin:x",
         "files": [{"path": "effects/huge/c_1.png"}, {"path": "effects/huge/c_2.png"}]
@@ -155,6 +190,10 @@ fn png_declaring_100000_squared_pixels_is_refused() {
     let r = f.check();
     let d = expect_code(&r, "decode-failed");
     assert_eq!(d.asset.as_deref(), Some("huge"));
-    assert!(d.message.contains("c_2.png"), "names the frame: {}", d.message);
+    assert!(
+        d.message.contains("c_2.png"),
+        "names the frame: {}",
+        d.message
+    );
     assert!(d.message.contains("limit"), "{}", d.message);
 }

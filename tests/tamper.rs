@@ -3,12 +3,15 @@
 
 mod common;
 
-use common::{errors, Fixture};
+use common::{Fixture, errors};
 use proptest::prelude::*;
 
 fn signed_demo_files() -> Vec<String> {
     let mut files = vec!["manifest.json".to_owned()];
-    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(common::root().join("assets/demo-bundle/manifest.json")).unwrap()).unwrap();
+    let m: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(common::root().join("assets/demo-bundle/manifest.json")).unwrap(),
+    )
+    .unwrap();
     for a in m["assets"].as_array().unwrap() {
         for f in a["files"].as_array().unwrap() {
             files.push(f["path"].as_str().unwrap().to_owned());

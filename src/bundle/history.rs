@@ -6,8 +6,8 @@ use jiff::Timestamp;
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
-use super::manifest::{cmp_precedence, hex32, parse_semver, Manifest};
-use super::signature::{self, Keyring, VerifyRequest, KILL_PREFIX};
+use super::manifest::{Manifest, cmp_precedence, hex32, parse_semver};
+use super::signature::{self, KILL_PREFIX, Keyring, VerifyRequest};
 use super::time::parse_utc;
 use crate::check::finding::{Code, Finding, Reporter};
 
@@ -80,14 +80,28 @@ impl History {
     pub fn load(path: &Path, allow_missing: bool) -> Result<Self, HistoryError> {
         let bytes = match std::fs::read(path) {
             Ok(b) => b,
-            Err(e) if allow_missing && e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
-            Err(source) => return Err(HistoryError::Io { path: path.to_owned(), source }),
+            Err(e) if allow_missing && e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Self::default());
+            }
+            Err(source) => {
+                return Err(HistoryError::Io {
+                    path: path.to_owned(),
+                    source,
+                });
+            }
         };
-        let h: Self = serde_json::from_slice(&bytes)
-            .map_err(|e| HistoryError::Invalid { path: path.to_owned(), what: "history", message: e.to_string() })?;
+        let h: Self = serde_json::from_slice(&bytes).map_err(|e| HistoryError::Invalid {
+            path: path.to_owned(),
+            what: "history",
+            message: e.to_string(),
+        })?;
         for (i, a) in h.approvals.iter().enumerate() {
             if parse_semver(&a.version).is_none() {
-                return Err(HistoryError::Invalid { path: path.to_owned(), what: "history", message: format!("approvals[{i}].version {:?} is not SemVer", a.version) });
+                return Err(HistoryError::Invalid {
+                    path: path.to_owned(),
+                    what: "history",
+                    message: format!("approvals[{i}].version {:?} is not SemVer", a.version),
+                });
             }
         }
         Ok(h)
@@ -96,7 +110,11 @@ impl History {
     /// The highest kill `seq` recorded for a bundle.
     #[must_use]
     pub fn last_kill_seq(&self, bundle_id: &str) -> Option<u64> {
-        self.kills.iter().filter(|k| k.bundle_id == bundle_id).map(|k| k.seq).max()
+        self.kills
+            .iter()
+            .filter(|k| k.bundle_id == bundle_id)
+            .map(|k| k.seq)
+            .max()
     }
 
     /// Reports `version-rollback` and `version-reused` for this manifest (spec §5).
@@ -111,17 +129,32 @@ impl History {
         if let Some((top, v)) = same.iter().max_by(|a, b| cmp_precedence(&a.1, &b.1)) {
             if cmp_precedence(&m.version, v).is_lt() {
                 rep.push(
-                    Finding::new(Code::VersionRollback, format!("version {} is below {} approved at {}", m.version, v, top.approved_at))
-                        .path("manifest.json")
-                        .expected_actual(format!("≥ {v}"), m.version.to_string()),
+                    Finding::new(
+                        Code::VersionRollback,
+                        format!(
+                            "version {} is below {} approved at {}",
+                            m.version, v, top.approved_at
+                        ),
+                    )
+                    .path("manifest.json")
+                    .expected_actual(format!("≥ {v}"), m.version.to_string()),
                 );
             }
         }
-        if let Some((a, _)) = same.iter().find(|(a, v)| cmp_precedence(v, &m.version).is_eq() && a.manifest_blake3 != digest) {
+        if let Some((a, _)) = same
+            .iter()
+            .find(|(a, v)| cmp_precedence(v, &m.version).is_eq() && a.manifest_blake3 != digest)
+        {
             rep.push(
-                Finding::new(Code::VersionReused, format!("version {} was approved at {} with another manifest", m.version, a.approved_at))
-                    .path("manifest.json")
-                    .expected_actual(a.manifest_blake3.clone(), digest),
+                Finding::new(
+                    Code::VersionReused,
+                    format!(
+                        "version {} was approved at {} with another manifest",
+                        m.version, a.approved_at
+                    ),
+                )
+                .path("manifest.json")
+                .expected_actual(a.manifest_blake3.clone(), digest),
             );
         }
     }
@@ -175,22 +208,40 @@ pub fn load_kill(
     now: Timestamp,
     rep: &mut Reporter,
 ) -> Result<LoadedKill, HistoryError> {
-    let invalid = |message: String| HistoryError::Invalid { path: path.to_owned(), what: "kill document", message };
-    let bytes = std::fs::read(path).map_err(|source| HistoryError::Io { path: path.to_owned(), source })?;
+    let invalid = |message: String| HistoryError::Invalid {
+        path: path.to_owned(),
+        what: "kill document",
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|source| HistoryError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
     let doc: KillDoc = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
     if doc.format != "giftbundle-kill/1" {
-        return Err(invalid(format!("format is {:?}, expected \"giftbundle-kill/1\"", doc.format)));
+        return Err(invalid(format!(
+            "format is {:?}, expected \"giftbundle-kill/1\"",
+            doc.format
+        )));
     }
     if let Some(id) = bundle_id {
         if doc.bundle_id != id {
-            return Err(invalid(format!("it kills bundle {:?}, not {id:?}", doc.bundle_id)));
+            return Err(invalid(format!(
+                "it kills bundle {:?}, not {id:?}",
+                doc.bundle_id
+            )));
         }
     }
     let (Some(issued), Some(expires)) = (parse_utc(&doc.issued), parse_utc(&doc.expires)) else {
-        return Err(invalid("issued and expires must be YYYY-MM-DDTHH:MM:SSZ".into()));
+        return Err(invalid(
+            "issued and expires must be YYYY-MM-DDTHH:MM:SSZ".into(),
+        ));
     };
     let sig_path = path.with_extension("sig");
-    let sig_name = sig_path.file_name().map_or_else(|| "kill.sig".to_owned(), |n| n.to_string_lossy().into_owned());
+    let sig_name = sig_path.file_name().map_or_else(
+        || "kill.sig".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    );
     if let Some(kr) = keyring {
         let env = std::fs::read(&sig_path).ok();
         let req = VerifyRequest {
@@ -205,11 +256,20 @@ pub fn load_kill(
     }
     if let Some(last) = history.and_then(|h| h.last_kill_seq(&doc.bundle_id)) {
         if doc.seq <= last {
-            let name = path.file_name().map_or_else(|| "kill.json".to_owned(), |n| n.to_string_lossy().into_owned());
+            let name = path.file_name().map_or_else(
+                || "kill.json".to_owned(),
+                |n| n.to_string_lossy().into_owned(),
+            );
             rep.push(
-                Finding::new(Code::KillSeqRollback, format!("seq {} is not above the last recorded kill seq {last}", doc.seq))
-                    .path(name)
-                    .expected_actual(format!("> {last}"), doc.seq.to_string()),
+                Finding::new(
+                    Code::KillSeqRollback,
+                    format!(
+                        "seq {} is not above the last recorded kill seq {last}",
+                        doc.seq
+                    ),
+                )
+                .path(name)
+                .expected_actual(format!("> {last}"), doc.seq.to_string()),
             );
         }
     }

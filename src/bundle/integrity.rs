@@ -7,13 +7,18 @@
 
 use rayon::prelude::*;
 
-use super::manifest::{hex32, ListedFile};
+use super::manifest::{ListedFile, hex32};
 use super::source::{BundleSource, ReadError};
 use crate::check::finding::{Code, Finding, Reporter};
 
 /// Files a bundle may hold besides its assets (spec §1 and §8): the manifest, its signature
 /// envelope, and a sign-off written beside them.
-pub const BUNDLE_METADATA_FILES: [&str; 4] = ["manifest.json", "manifest.sig", "signoff.json", "signoff.sig"];
+pub const BUNDLE_METADATA_FILES: [&str; 4] = [
+    "manifest.json",
+    "manifest.sig",
+    "signoff.json",
+    "signoff.sig",
+];
 
 /// A short form of a hex digest for messages: the first 12 characters and an ellipsis.
 #[must_use]
@@ -25,7 +30,12 @@ pub fn short_hex(hex: &str) -> String {
 ///
 /// `progress` is called with the number of bytes hashed as hashing proceeds (from several
 /// threads). Returns the total number of bytes hashed.
-pub fn verify_files(src: &BundleSource, listed: &[ListedFile], progress: &(dyn Fn(u64) + Sync), rep: &mut Reporter) -> u64 {
+pub fn verify_files(
+    src: &BundleSource,
+    listed: &[ListedFile],
+    progress: &(dyn Fn(u64) + Sync),
+    rep: &mut Reporter,
+) -> u64 {
     let present = src.files();
     let mut to_hash = Vec::new();
     for lf in listed.iter().filter(|l| l.path_safe) {
@@ -82,10 +92,18 @@ pub fn verify_files(src: &BundleSource, listed: &[ListedFile], progress: &(dyn F
             }
         }
     }
-    let listed_paths: std::collections::HashSet<&str> = listed.iter().map(|l| l.path.as_str()).collect();
+    let listed_paths: std::collections::HashSet<&str> =
+        listed.iter().map(|l| l.path.as_str()).collect();
     for path in present.keys() {
-        if !listed_paths.contains(path.as_str()) && !BUNDLE_METADATA_FILES.contains(&path.as_str()) {
-            rep.push(Finding::new(Code::AssetUnlisted, "in the bundle but not listed in the manifest").path(path.clone()));
+        if !listed_paths.contains(path.as_str()) && !BUNDLE_METADATA_FILES.contains(&path.as_str())
+        {
+            rep.push(
+                Finding::new(
+                    Code::AssetUnlisted,
+                    "in the bundle but not listed in the manifest",
+                )
+                .path(path.clone()),
+            );
         }
     }
     total

@@ -30,7 +30,11 @@ pub fn escape_token(token: &str) -> String {
 /// recursion here is bounded too. Returns `None` if the text turns out not to be valid JSON.
 #[must_use]
 pub fn scan(text: &str) -> Option<JsonSpans> {
-    let mut s = Scanner { b: text.as_bytes(), i: 0, out: JsonSpans::default() };
+    let mut s = Scanner {
+        b: text.as_bytes(),
+        i: 0,
+        out: JsonSpans::default(),
+    };
     s.ws();
     s.value(String::new(), 0)?;
     s.ws();
@@ -69,7 +73,10 @@ impl Scanner<'_> {
             }
             _ => {
                 while self.i < self.b.len()
-                    && !matches!(self.b[self.i], b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r')
+                    && !matches!(
+                        self.b[self.i],
+                        b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r'
+                    )
                 {
                     self.i += 1;
                 }
@@ -167,7 +174,10 @@ mod tests {
     #[test]
     fn finds_duplicates_with_pointer() {
         let s = scan(r#"{"a": 1, "b": {"c": 2, "c": 3}, "a/x": [1, {"d":1,"d":2}]}"#).unwrap();
-        assert_eq!(s.duplicates, vec!["/b/c".to_owned(), "/a~1x/1/d".to_owned()]);
+        assert_eq!(
+            s.duplicates,
+            vec!["/b/c".to_owned(), "/a~1x/1/d".to_owned()]
+        );
     }
 
     #[test]
@@ -178,7 +188,10 @@ mod tests {
         assert_eq!(&text[a..b], "12");
         let (a, b) = s.values["/files/0/path"];
         assert_eq!(&text[a..b], "\"a\"");
-        assert_eq!(&text[s.object_ends["/files/0"]..=s.object_ends["/files/0"]], "}");
+        assert_eq!(
+            &text[s.object_ends["/files/0"]..=s.object_ends["/files/0"]],
+            "}"
+        );
     }
 
     #[test]

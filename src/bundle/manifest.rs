@@ -162,16 +162,20 @@ impl ClientRange {
     /// Whether `client` is inside the range (SemVer precedence).
     #[must_use]
     pub fn contains(&self, client: &Version) -> bool {
-        self.min.as_ref().is_none_or(|m| cmp_precedence(client, m).is_ge())
-            && self.below.as_ref().is_none_or(|b| cmp_precedence(client, b).is_lt())
+        self.min
+            .as_ref()
+            .is_none_or(|m| cmp_precedence(client, m).is_ge())
+            && self
+                .below
+                .as_ref()
+                .is_none_or(|b| cmp_precedence(client, b).is_lt())
     }
 }
 
 /// Compares two versions by SemVer 2.0 precedence (build metadata ignored).
 #[must_use]
 pub fn cmp_precedence(a: &Version, b: &Version) -> std::cmp::Ordering {
-    (a.major, a.minor, a.patch, &a.pre)
-        .cmp(&(b.major, b.minor, b.patch, &b.pre))
+    (a.major, a.minor, a.patch, &a.pre).cmp(&(b.major, b.minor, b.patch, &b.pre))
 }
 
 /// Where a non-playable effect goes (spec §2 `fallback`).
@@ -337,9 +341,9 @@ fn is_id(s: &str, max_rest: usize) -> bool {
     !b.is_empty()
         && b.len() <= max_rest + 1
         && (b[0].is_ascii_lowercase() || b[0].is_ascii_digit())
-        && b[1..]
-            .iter()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-'))
+        && b[1..].iter().all(|c| {
+            c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, b'.' | b'_' | b'-')
+        })
 }
 
 /// Whether `s` is a valid `bundle_id` (`[a-z0-9][a-z0-9._-]{0,127}`).
@@ -358,7 +362,11 @@ pub fn is_asset_id(s: &str) -> bool {
 #[must_use]
 pub fn parse_hex32(s: &str) -> Option<Blake3Hash> {
     let b = s.as_bytes();
-    if b.len() != 64 || !b.iter().all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c)) {
+    if b.len() != 64
+        || !b
+            .iter()
+            .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(c))
+    {
         return None;
     }
     let mut out = [0u8; 32];
@@ -399,7 +407,13 @@ pub fn read_manifest(bytes: &[u8], rep: &mut Reporter) -> ManifestRead {
     let value: Value = match serde_json::from_str(text) {
         Ok(v) => v,
         Err(e) => {
-            rep.push(Finding::new(Code::JsonInvalid, format!("manifest.json is not valid JSON: {e}")).path(path));
+            rep.push(
+                Finding::new(
+                    Code::JsonInvalid,
+                    format!("manifest.json is not valid JSON: {e}"),
+                )
+                .path(path),
+            );
             return ManifestRead::default();
         }
     };
@@ -413,13 +427,18 @@ pub fn read_manifest(bytes: &[u8], rep: &mut Reporter) -> ManifestRead {
                 );
             }
         }
-        None => rep.push(Finding::new(Code::JsonInvalid, "manifest.json could not be scanned").path(path)),
+        None => rep
+            .push(Finding::new(Code::JsonInvalid, "manifest.json could not be scanned").path(path)),
     }
     let errors_before = count_manifest_errors(rep);
     let mut w = Walker { rep };
     let out = w.manifest(&value);
     let clean = count_manifest_errors(w.rep) == errors_before && errors_before == 0;
-    ManifestRead { manifest: if clean { out.0 } else { None }, files: out.1, header: out.2 }
+    ManifestRead {
+        manifest: if clean { out.0 } else { None },
+        files: out.1,
+        header: out.2,
+    }
 }
 
 fn count_manifest_errors(rep: &Reporter) -> usize {
@@ -429,7 +448,10 @@ fn count_manifest_errors(rep: &Reporter) -> usize {
         .filter(|f| {
             f.severity == Severity::Error
                 && (f.code.area() == Area::Manifest
-                    || matches!(f.code, Code::HashFormat | Code::PathUnsafe | Code::PathCollision))
+                    || matches!(
+                        f.code,
+                        Code::HashFormat | Code::PathUnsafe | Code::PathCollision
+                    ))
         })
         .count()
 }
@@ -462,7 +484,13 @@ impl Walker<'_> {
         );
     }
 
-    fn object<'v>(&mut self, v: &'v Value, ptr: &str, allowed: &[&str], required: &[&str]) -> Option<&'v Map<String, Value>> {
+    fn object<'v>(
+        &mut self,
+        v: &'v Value,
+        ptr: &str,
+        allowed: &[&str],
+        required: &[&str],
+    ) -> Option<&'v Map<String, Value>> {
         let Some(map) = v.as_object() else {
             self.schema(ptr, format!("must be an object, found {}", type_name(v)));
             return None;
@@ -489,23 +517,37 @@ impl Walker<'_> {
         let v = map.get(key)?;
         let s = v.as_str();
         if s.is_none() {
-            self.schema(&format!("{ptr}/{key}"), format!("must be a string, found {}", type_name(v)));
+            self.schema(
+                &format!("{ptr}/{key}"),
+                format!("must be a string, found {}", type_name(v)),
+            );
         }
         s
     }
 
-    fn string_array(&mut self, map: &Map<String, Value>, ptr: &str, key: &str) -> Option<Vec<String>> {
+    fn string_array(
+        &mut self,
+        map: &Map<String, Value>,
+        ptr: &str,
+        key: &str,
+    ) -> Option<Vec<String>> {
         let v = map.get(key)?;
         let p = format!("{ptr}/{key}");
         let Some(arr) = v.as_array() else {
-            self.schema(&p, format!("must be an array of strings, found {}", type_name(v)));
+            self.schema(
+                &p,
+                format!("must be an array of strings, found {}", type_name(v)),
+            );
             return None;
         };
         let mut out = Vec::with_capacity(arr.len());
         for (i, item) in arr.iter().enumerate() {
             match item.as_str() {
                 Some(s) => out.push(s.to_owned()),
-                None => self.schema(&format!("{p}/{i}"), format!("must be a string, found {}", type_name(item))),
+                None => self.schema(
+                    &format!("{p}/{i}"),
+                    format!("must be a string, found {}", type_name(item)),
+                ),
             }
         }
         Some(out)
@@ -515,34 +557,55 @@ impl Walker<'_> {
         let v = map.get(key)?;
         let n = v.as_u64();
         if n.is_none() {
-            self.schema(&format!("{ptr}/{key}"), format!("must be a non-negative integer, found {}", type_name(v)));
+            self.schema(
+                &format!("{ptr}/{key}"),
+                format!("must be a non-negative integer, found {}", type_name(v)),
+            );
         }
         n
     }
 
-    fn semver(&mut self, map: &Map<String, Value>, ptr: &str, key: &str, warn_build: bool) -> Option<Version> {
+    fn semver(
+        &mut self,
+        map: &Map<String, Value>,
+        ptr: &str,
+        key: &str,
+        warn_build: bool,
+    ) -> Option<Version> {
         let s = self.string(map, ptr, key)?;
         let p = format!("{ptr}/{key}");
         let Some(v) = parse_semver(s) else {
             self.rep.push(
-                Finding::new(Code::VersionInvalid, format!("{p}: {s:?} is not strict SemVer 2.0 (like 1.2.3 or 2.0.0-rc.1)"))
-                    .path(MANIFEST_FILE)
-                    .expected_actual("MAJOR.MINOR.PATCH[-PRERELEASE]", s),
+                Finding::new(
+                    Code::VersionInvalid,
+                    format!("{p}: {s:?} is not strict SemVer 2.0 (like 1.2.3 or 2.0.0-rc.1)"),
+                )
+                .path(MANIFEST_FILE)
+                .expected_actual("MAJOR.MINOR.PATCH[-PRERELEASE]", s),
             );
             return None;
         };
         if !v.build.is_empty() {
             if warn_build {
                 self.rep.push(
-                    Finding::new(Code::VersionBuildMetadata, format!("{p}: build metadata \"+{}\" is ignored in every comparison", v.build))
-                        .path(MANIFEST_FILE)
-                        .expected_actual("no +build metadata", s),
+                    Finding::new(
+                        Code::VersionBuildMetadata,
+                        format!(
+                            "{p}: build metadata \"+{}\" is ignored in every comparison",
+                            v.build
+                        ),
+                    )
+                    .path(MANIFEST_FILE)
+                    .expected_actual("no +build metadata", s),
                 );
             } else {
                 self.rep.push(
-                    Finding::new(Code::VersionInvalid, format!("{p}: {s:?} carries build metadata, which has no precedence"))
-                        .path(MANIFEST_FILE)
-                        .expected_actual("MAJOR.MINOR.PATCH[-PRERELEASE]", s),
+                    Finding::new(
+                        Code::VersionInvalid,
+                        format!("{p}: {s:?} carries build metadata, which has no precedence"),
+                    )
+                    .path(MANIFEST_FILE)
+                    .expected_actual("MAJOR.MINOR.PATCH[-PRERELEASE]", s),
                 );
                 return None;
             }
@@ -555,18 +618,33 @@ impl Walker<'_> {
         let t = parse_utc(s);
         if t.is_none() {
             self.rep.push(
-                Finding::new(Code::ExpiresFormat, format!("/{key}: {s:?} is not YYYY-MM-DDTHH:MM:SSZ (UTC)"))
-                    .path(MANIFEST_FILE)
-                    .expected_actual("YYYY-MM-DDTHH:MM:SSZ", s),
+                Finding::new(
+                    Code::ExpiresFormat,
+                    format!("/{key}: {s:?} is not YYYY-MM-DDTHH:MM:SSZ (UTC)"),
+                )
+                .path(MANIFEST_FILE)
+                .expected_actual("YYYY-MM-DDTHH:MM:SSZ", s),
             );
         }
         t
     }
 
     fn manifest(&mut self, v: &Value) -> ManifestParts {
-        const TOP: &[&str] = &["format", "bundle_id", "version", "created", "expires", "min_client", "assets", "rollout"];
+        const TOP: &[&str] = &[
+            "format",
+            "bundle_id",
+            "version",
+            "created",
+            "expires",
+            "min_client",
+            "assets",
+            "rollout",
+        ];
         let Some(map) = v.as_object() else {
-            self.schema("", format!("the manifest must be a JSON object, found {}", type_name(v)));
+            self.schema(
+                "",
+                format!("the manifest must be a JSON object, found {}", type_name(v)),
+            );
             return (None, Vec::new(), None);
         };
         match map.get("format").and_then(Value::as_str) {
@@ -574,19 +652,43 @@ impl Walker<'_> {
             other => {
                 let found = other.map_or_else(|| "nothing".to_owned(), |s| format!("{s:?}"));
                 self.rep.push(
-                    Finding::new(Code::SchemaVersion, format!("/format: expected \"{FORMAT}\", found {found}"))
-                        .path(MANIFEST_FILE)
-                        .expected_actual(FORMAT, found),
+                    Finding::new(
+                        Code::SchemaVersion,
+                        format!("/format: expected \"{FORMAT}\", found {found}"),
+                    )
+                    .path(MANIFEST_FILE)
+                    .expected_actual(FORMAT, found),
                 );
-                let files = map.get("assets").map(|a| self.listed_files_only(a)).unwrap_or_default();
+                let files = map
+                    .get("assets")
+                    .map(|a| self.listed_files_only(a))
+                    .unwrap_or_default();
                 return (None, files, None);
             }
         }
-        let map = self.object(v, "", TOP, &["format", "bundle_id", "version", "created", "expires", "min_client", "assets"]).unwrap_or(map);
+        let map = self
+            .object(
+                v,
+                "",
+                TOP,
+                &[
+                    "format",
+                    "bundle_id",
+                    "version",
+                    "created",
+                    "expires",
+                    "min_client",
+                    "assets",
+                ],
+            )
+            .unwrap_or(map);
         let bundle_id = self.string(map, "", "bundle_id").map(str::to_owned);
         if let Some(id) = &bundle_id {
             if !is_bundle_id(id) {
-                self.schema("/bundle_id", format!("{id:?} does not match [a-z0-9][a-z0-9._-]{{0,127}}"));
+                self.schema(
+                    "/bundle_id",
+                    format!("{id:?} does not match [a-z0-9][a-z0-9._-]{{0,127}}"),
+                );
             }
         }
         let version = self.semver(map, "", "version", true);
@@ -628,13 +730,21 @@ impl Walker<'_> {
         let mut out = Vec::new();
         for a in assets.as_array().into_iter().flatten() {
             let id = a.get("id").and_then(Value::as_str).map(str::to_owned);
-            for f in a.get("files").and_then(Value::as_array).into_iter().flatten() {
+            for f in a
+                .get("files")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 if let Some(path) = f.get("path").and_then(Value::as_str) {
                     out.push(ListedFile {
                         asset: id.clone(),
                         path: path.to_owned(),
                         size: f.get("size").and_then(Value::as_u64),
-                        blake3: f.get("blake3").and_then(Value::as_str).and_then(parse_hex32),
+                        blake3: f
+                            .get("blake3")
+                            .and_then(Value::as_str)
+                            .and_then(parse_hex32),
                         path_safe: paths::unsafe_reason(path).is_none(),
                     });
                 }
@@ -647,11 +757,17 @@ impl Walker<'_> {
         let mut files = Vec::new();
         let Some(v) = v else { return (None, files) };
         let Some(arr) = v.as_array() else {
-            self.schema("/assets", format!("must be an array, found {}", type_name(v)));
+            self.schema(
+                "/assets",
+                format!("must be an array, found {}", type_name(v)),
+            );
             return (None, files);
         };
         if arr.is_empty() || arr.len() > MAX_ASSETS {
-            self.schema("/assets", format!("must hold 1 to {MAX_ASSETS} assets, found {}", arr.len()));
+            self.schema(
+                "/assets",
+                format!("must hold 1 to {MAX_ASSETS} assets, found {}", arr.len()),
+            );
         }
         let mut ids: HashMap<String, usize> = HashMap::new();
         let mut collisions: HashMap<String, String> = HashMap::new();
@@ -662,7 +778,10 @@ impl Walker<'_> {
             let asset = self.asset(a, &ptr, &mut files, &mut collisions);
             if let Some(asset) = asset {
                 if let Some(prev) = ids.insert(asset.id.clone(), i) {
-                    self.schema(&format!("{ptr}/id"), format!("id {:?} is already used by /assets/{prev}", asset.id));
+                    self.schema(
+                        &format!("{ptr}/id"),
+                        format!("id {:?} is already used by /assets/{prev}", asset.id),
+                    );
                     ok = false;
                 }
                 out.push(asset);
@@ -680,19 +799,36 @@ impl Walker<'_> {
         files_out: &mut Vec<ListedFile>,
         collisions: &mut HashMap<String, String>,
     ) -> Option<Asset> {
-        const FIELDS: &[&str] = &["id", "kind", "format", "files", "clients", "tiers", "depends_on", "fallback", "slots", "params"];
+        const FIELDS: &[&str] = &[
+            "id",
+            "kind",
+            "format",
+            "files",
+            "clients",
+            "tiers",
+            "depends_on",
+            "fallback",
+            "slots",
+            "params",
+        ];
         let map = self.object(v, ptr, FIELDS, &["id", "kind", "format", "files"])?;
         let id = self.string(map, ptr, "id").map(str::to_owned);
         if let Some(id) = &id {
             if !is_asset_id(id) {
-                self.schema(&format!("{ptr}/id"), format!("{id:?} does not match [a-z0-9][a-z0-9._-]{{0,63}}"));
+                self.schema(
+                    &format!("{ptr}/id"),
+                    format!("{id:?} does not match [a-z0-9][a-z0-9._-]{{0,63}}"),
+                );
             }
         }
         let kind = match self.string(map, ptr, "kind") {
             Some("effect") => Some(AssetKind::Effect),
             Some("resource") => Some(AssetKind::Resource),
             Some(other) => {
-                self.schema(&format!("{ptr}/kind"), format!("must be \"effect\" or \"resource\", found {other:?}"));
+                self.schema(
+                    &format!("{ptr}/kind"),
+                    format!("must be \"effect\" or \"resource\", found {other:?}"),
+                );
                 None
             }
             None => None,
@@ -702,42 +838,61 @@ impl Walker<'_> {
                 let f = AssetFormat::from_name(name);
                 if f.is_none() {
                     let names: Vec<_> = AssetFormat::ALL.iter().map(|f| f.as_str()).collect();
-                    self.schema(&format!("{ptr}/format"), format!("unknown format {name:?}; known: {}", names.join(", ")));
+                    self.schema(
+                        &format!("{ptr}/format"),
+                        format!("unknown format {name:?}; known: {}", names.join(", ")),
+                    );
                 }
                 f
             }
             None => None,
         };
         if format == Some(AssetFormat::Audio) && kind == Some(AssetKind::Effect) {
-            self.schema(&format!("{ptr}/format"), "audio is allowed only for kind \"resource\"");
+            self.schema(
+                &format!("{ptr}/format"),
+                "audio is allowed only for kind \"resource\"",
+            );
         }
         let files = self.files(map, ptr, id.as_deref(), format, files_out, collisions);
         let clients = match map.get("clients") {
             Some(c) => {
                 let p = format!("{ptr}/clients");
                 let cm = self.object(c, &p, &["min", "below"], &[]);
-                cm.map(|cm| ClientRange { min: self.semver(cm, &p, "min", false), below: self.semver(cm, &p, "below", false) })
+                cm.map(|cm| ClientRange {
+                    min: self.semver(cm, &p, "min", false),
+                    below: self.semver(cm, &p, "below", false),
+                })
             }
             None => None,
         };
         let tiers = self.string_array(map, ptr, "tiers");
         if tiers.as_ref().is_some_and(Vec::is_empty) {
-            self.schema(&format!("{ptr}/tiers"), "must list at least one tier (omit it for every tier)");
+            self.schema(
+                &format!("{ptr}/tiers"),
+                "must list at least one tier (omit it for every tier)",
+            );
         }
-        let depends_on = self.string_array(map, ptr, "depends_on").unwrap_or_default();
-        let fallback = self.string(map, ptr, "fallback").and_then(|s| match s.strip_prefix("builtin:") {
-            Some(name) if !name.is_empty() => Some(Fallback::Builtin(name.to_owned())),
-            Some(_) => {
-                self.schema(&format!("{ptr}/fallback"), "builtin: needs a name");
-                None
-            }
-            None => Some(Fallback::Asset(s.to_owned())),
-        });
+        let depends_on = self
+            .string_array(map, ptr, "depends_on")
+            .unwrap_or_default();
+        let fallback =
+            self.string(map, ptr, "fallback")
+                .and_then(|s| match s.strip_prefix("builtin:") {
+                    Some(name) if !name.is_empty() => Some(Fallback::Builtin(name.to_owned())),
+                    Some(_) => {
+                        self.schema(&format!("{ptr}/fallback"), "builtin: needs a name");
+                        None
+                    }
+                    None => Some(Fallback::Asset(s.to_owned())),
+                });
         let slots = self.slots(map, ptr);
         let params = match map.get("params") {
             Some(Value::Object(p)) => p.clone(),
             Some(other) => {
-                self.schema(&format!("{ptr}/params"), format!("must be an object, found {}", type_name(other)));
+                self.schema(
+                    &format!("{ptr}/params"),
+                    format!("must be an object, found {}", type_name(other)),
+                );
                 Map::new()
             }
             None => Map::new(),
@@ -777,13 +932,25 @@ impl Walker<'_> {
         if arr.is_empty() {
             self.schema(&p, "must list at least one file");
         } else if arr.len() > 1 && format.is_some_and(|f| f != AssetFormat::PngSequence) {
-            self.schema(&p, format!("format {} takes exactly one file, found {}", format.map_or("", AssetFormat::as_str), arr.len()));
+            self.schema(
+                &p,
+                format!(
+                    "format {} takes exactly one file, found {}",
+                    format.map_or("", AssetFormat::as_str),
+                    arr.len()
+                ),
+            );
         }
         let mut entries = Vec::with_capacity(arr.len());
         let mut ok = true;
         for (i, f) in arr.iter().enumerate() {
             let fp = format!("{p}/{i}");
-            let Some(fm) = self.object(f, &fp, &["path", "size", "blake3"], &["path", "size", "blake3"]) else {
+            let Some(fm) = self.object(
+                f,
+                &fp,
+                &["path", "size", "blake3"],
+                &["path", "size", "blake3"],
+            ) else {
                 ok = false;
                 continue;
             };
@@ -793,20 +960,29 @@ impl Walker<'_> {
             };
             let reason = paths::unsafe_reason(&path);
             if let Some(reason) = reason {
-                let mut f = Finding::new(Code::PathUnsafe, format!("{path:?}: {reason}")).path(path.clone());
+                let mut f = Finding::new(Code::PathUnsafe, format!("{path:?}: {reason}"))
+                    .path(path.clone());
                 if let Some(a) = asset {
                     f = f.asset(a);
                 }
                 self.rep.push(f);
                 ok = false;
             } else if matches!(path.as_str(), MANIFEST_FILE | "manifest.sig") {
-                self.schema(&format!("{fp}/path"), format!("{path:?} is reserved for the bundle's own metadata"));
+                self.schema(
+                    &format!("{fp}/path"),
+                    format!("{path:?} is reserved for the bundle's own metadata"),
+                );
                 ok = false;
             } else {
                 let key = paths::collision_key(&path);
                 if let Some(prev) = collisions.get(&key) {
-                    let mut f = Finding::new(Code::PathCollision, format!("{path:?} collides with {prev:?} (equal after NFC and case folding)"))
-                        .path(path.clone());
+                    let mut f = Finding::new(
+                        Code::PathCollision,
+                        format!(
+                            "{path:?} collides with {prev:?} (equal after NFC and case folding)"
+                        ),
+                    )
+                    .path(path.clone());
                     if let Some(a) = asset {
                         f = f.asset(a);
                     }
@@ -820,15 +996,24 @@ impl Walker<'_> {
             let hash_text = self.string(fm, &fp, "blake3");
             let hash = hash_text.and_then(parse_hex32);
             if let (Some(text), None) = (hash_text, hash) {
-                let mut f = Finding::new(Code::HashFormat, format!("{fp}/blake3: {text:?} is not 64 lowercase hex characters"))
-                    .path(path.clone())
-                    .expected_actual("64 lowercase hex", text);
+                let mut f = Finding::new(
+                    Code::HashFormat,
+                    format!("{fp}/blake3: {text:?} is not 64 lowercase hex characters"),
+                )
+                .path(path.clone())
+                .expected_actual("64 lowercase hex", text);
                 if let Some(a) = asset {
                     f = f.asset(a);
                 }
                 self.rep.push(f);
             }
-            out.push(ListedFile { asset: asset.map(str::to_owned), path: path.clone(), size, blake3: hash, path_safe: reason.is_none() });
+            out.push(ListedFile {
+                asset: asset.map(str::to_owned),
+                path: path.clone(),
+                size,
+                blake3: hash,
+                path_safe: reason.is_none(),
+            });
             match (size, hash) {
                 (Some(size), Some(blake3)) => entries.push(FileEntry { path, size, blake3 }),
                 _ => ok = false,
@@ -838,7 +1023,9 @@ impl Walker<'_> {
     }
 
     fn slots(&mut self, map: &Map<String, Value>, ptr: &str) -> Vec<Slot> {
-        let Some(v) = map.get("slots") else { return Vec::new() };
+        let Some(v) = map.get("slots") else {
+            return Vec::new();
+        };
         let p = format!("{ptr}/slots");
         let Some(arr) = v.as_array() else {
             self.schema(&p, format!("must be an array, found {}", type_name(v)));
@@ -848,22 +1035,33 @@ impl Walker<'_> {
         let mut keys = HashSet::new();
         for (i, s) in arr.iter().enumerate() {
             let sp = format!("{p}/{i}");
-            let Some(sm) = self.object(s, &sp, &["key", "type"], &["key", "type"]) else { continue };
+            let Some(sm) = self.object(s, &sp, &["key", "type"], &["key", "type"]) else {
+                continue;
+            };
             let key = self.string(sm, &sp, "key");
             let ty = match self.string(sm, &sp, "type") {
                 Some("image") => Some(SlotType::Image),
                 Some("text") => Some(SlotType::Text),
                 Some(other) => {
-                    self.schema(&format!("{sp}/type"), format!("must be \"image\" or \"text\", found {other:?}"));
+                    self.schema(
+                        &format!("{sp}/type"),
+                        format!("must be \"image\" or \"text\", found {other:?}"),
+                    );
                     None
                 }
                 None => None,
             };
             if let (Some(key), Some(slot_type)) = (key, ty) {
                 if key.is_empty() || !keys.insert(key.to_owned()) {
-                    self.schema(&format!("{sp}/key"), format!("slot key {key:?} is empty or repeated"));
+                    self.schema(
+                        &format!("{sp}/key"),
+                        format!("slot key {key:?} is empty or repeated"),
+                    );
                 }
-                out.push(Slot { key: key.to_owned(), slot_type });
+                out.push(Slot {
+                    key: key.to_owned(),
+                    slot_type,
+                });
             }
         }
         out
@@ -872,22 +1070,33 @@ impl Walker<'_> {
     fn params(&mut self, format: AssetFormat, params: &Map<String, Value>, ptr: &str) {
         let (allowed, required): (&[&str], &[&str]) = match format {
             AssetFormat::PngSequence => (&["fps"], &["fps"]),
-            AssetFormat::SpriteAtlas => (&["columns", "rows", "frame_count", "fps"], &["columns", "rows", "frame_count", "fps"]),
+            AssetFormat::SpriteAtlas => (
+                &["columns", "rows", "frame_count", "fps"],
+                &["columns", "rows", "frame_count", "fps"],
+            ),
             AssetFormat::Dotlottie => (&["animation"], &[]),
             _ => (&[], &[]),
         };
         let v = Value::Object(params.clone());
-        let Some(map) = self.object(&v, ptr, allowed, required) else { return };
+        let Some(map) = self.object(&v, ptr, allowed, required) else {
+            return;
+        };
         if let Some(fps) = map.get("fps") {
             match fps.as_f64() {
                 Some(f) if (1.0..=120.0).contains(&f) => {}
-                _ => self.schema(&format!("{ptr}/fps"), format!("must be a number from 1 to 120, found {fps}")),
+                _ => self.schema(
+                    &format!("{ptr}/fps"),
+                    format!("must be a number from 1 to 120, found {fps}"),
+                ),
             }
         }
         for key in ["columns", "rows", "frame_count"] {
             if let Some(n) = map.get(key) {
                 if !n.as_u64().is_some_and(|n| (1..=4096).contains(&n)) {
-                    self.schema(&format!("{ptr}/{key}"), format!("must be an integer from 1 to 4096, found {n}"));
+                    self.schema(
+                        &format!("{ptr}/{key}"),
+                        format!("must be an integer from 1 to 4096, found {n}"),
+                    );
                 }
             }
         }
@@ -897,7 +1106,10 @@ impl Walker<'_> {
             map.get("frame_count").and_then(Value::as_u64),
         ) {
             if n > c * r {
-                self.schema(&format!("{ptr}/frame_count"), format!("{n} frames do not fit {c} × {r} cells"));
+                self.schema(
+                    &format!("{ptr}/frame_count"),
+                    format!("{n} frames do not fit {c} × {r} cells"),
+                );
             }
         }
         if let Some(a) = map.get("animation") {
@@ -908,7 +1120,12 @@ impl Walker<'_> {
     }
 
     fn rollout(&mut self, v: &Value) -> Option<Rollout> {
-        let map = self.object(v, "/rollout", &["salt", "stages", "gates"], &["salt", "stages", "gates"])?;
+        let map = self.object(
+            v,
+            "/rollout",
+            &["salt", "stages", "gates"],
+            &["salt", "stages", "gates"],
+        )?;
         let salt = self.string(map, "/rollout", "salt").map(str::to_owned);
         let stages = match map.get("stages") {
             Some(Value::Array(arr)) => {
@@ -916,7 +1133,12 @@ impl Walker<'_> {
                 let mut names = HashSet::new();
                 for (i, s) in arr.iter().enumerate() {
                     let sp = format!("/rollout/stages/{i}");
-                    let Some(sm) = self.object(s, &sp, &["name", "percent_bp", "regions"], &["name", "percent_bp", "regions"]) else {
+                    let Some(sm) = self.object(
+                        s,
+                        &sp,
+                        &["name", "percent_bp", "regions"],
+                        &["name", "percent_bp", "regions"],
+                    ) else {
                         continue;
                     };
                     let name = self.string(sm, &sp, "name").map(str::to_owned);
@@ -924,17 +1146,27 @@ impl Walker<'_> {
                     let regions = self.string_array(sm, &sp, "regions");
                     if let Some(n) = &name {
                         if n.is_empty() || !names.insert(n.clone()) {
-                            self.schema(&format!("{sp}/name"), format!("stage name {n:?} is empty or repeated"));
+                            self.schema(
+                                &format!("{sp}/name"),
+                                format!("stage name {n:?} is empty or repeated"),
+                            );
                         }
                     }
                     if let (Some(name), Some(percent_bp), Some(regions)) = (name, bp, regions) {
-                        out.push(Stage { name, percent_bp, regions });
+                        out.push(Stage {
+                            name,
+                            percent_bp,
+                            regions,
+                        });
                     }
                 }
                 (out.len() == arr.len()).then_some(out)
             }
             Some(other) => {
-                self.schema("/rollout/stages", format!("must be an array, found {}", type_name(other)));
+                self.schema(
+                    "/rollout/stages",
+                    format!("must be an array, found {}", type_name(other)),
+                );
                 None
             }
             None => None,
@@ -949,12 +1181,18 @@ impl Walker<'_> {
                             Some(f) if f.is_finite() && f >= 0.0 => {
                                 out.insert(k.clone(), f);
                             }
-                            _ => self.schema(&format!("/rollout/gates/{}", escape_token(k)), format!("must be a non-negative number, found {v}")),
+                            _ => self.schema(
+                                &format!("/rollout/gates/{}", escape_token(k)),
+                                format!("must be a non-negative number, found {v}"),
+                            ),
                         }
                     }
                     if let Some(m) = gm.get("min_sessions") {
                         if m.as_u64().is_none() {
-                            self.schema("/rollout/gates/min_sessions", "must be a whole number of sessions");
+                            self.schema(
+                                "/rollout/gates/min_sessions",
+                                "must be a whole number of sessions",
+                            );
                         }
                     }
                     out
@@ -962,7 +1200,11 @@ impl Walker<'_> {
             }
             None => None,
         };
-        Some(Rollout { salt: salt?, stages: stages?, gates: gates? })
+        Some(Rollout {
+            salt: salt?,
+            stages: stages?,
+            gates: gates?,
+        })
     }
 }
 
@@ -987,14 +1229,25 @@ mod tests {
             assert!(parse_semver(bad).is_none(), "{bad}");
         }
         let rc = parse_semver("6.0.0-rc.1").unwrap();
-        let range = ClientRange { min: parse_semver("5.4.0"), below: parse_semver("6.0.0") };
-        assert!(range.contains(&rc), "pre-release of 6.0.0 sorts below 6.0.0");
+        let range = ClientRange {
+            min: parse_semver("5.4.0"),
+            below: parse_semver("6.0.0"),
+        };
+        assert!(
+            range.contains(&rc),
+            "pre-release of 6.0.0 sorts below 6.0.0"
+        );
     }
 
     #[test]
     fn ids() {
         assert!(is_asset_id("rose-burst") && is_asset_id("a") && is_asset_id("0.x_y"));
-        assert!(!is_asset_id("Rose") && !is_asset_id("-a") && !is_asset_id("") && !is_asset_id(&"a".repeat(65)));
+        assert!(
+            !is_asset_id("Rose")
+                && !is_asset_id("-a")
+                && !is_asset_id("")
+                && !is_asset_id(&"a".repeat(65))
+        );
         assert!(is_bundle_id(&"a".repeat(128)) && !is_bundle_id(&"a".repeat(129)));
     }
 }

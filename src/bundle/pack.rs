@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use super::json_scan;
-use super::manifest::{hex32, MANIFEST_FILE};
+use super::manifest::{MANIFEST_FILE, hex32};
 use super::paths;
 use super::signature::{self, Envelope, KeyError, MANIFEST_PREFIX};
 use crate::fsutil::write_atomic;
@@ -54,8 +54,14 @@ pub struct PackedFile {
 
 fn read_manifest_text(dir: &Path) -> Result<(PathBuf, String), PackError> {
     let path = dir.join(MANIFEST_FILE);
-    let bytes = std::fs::read(&path).map_err(|source| PackError::Io { path: path.clone(), source })?;
-    let text = String::from_utf8(bytes).map_err(|_| PackError::Manifest { path: path.clone(), message: "not UTF-8".into() })?;
+    let bytes = std::fs::read(&path).map_err(|source| PackError::Io {
+        path: path.clone(),
+        source,
+    })?;
+    let text = String::from_utf8(bytes).map_err(|_| PackError::Manifest {
+        path: path.clone(),
+        message: "not UTF-8".into(),
+    })?;
     Ok((path, text))
 }
 
@@ -67,33 +73,56 @@ fn read_manifest_text(dir: &Path) -> Result<(PathBuf, String), PackError> {
 /// path, or a listed file cannot be read.
 pub fn pack(dir: &Path) -> Result<Vec<PackedFile>, PackError> {
     let (mpath, text) = read_manifest_text(dir)?;
-    let bad = |message: String| PackError::Manifest { path: mpath.clone(), message };
-    let value: Value = serde_json::from_str(&text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
+    let bad = |message: String| PackError::Manifest {
+        path: mpath.clone(),
+        message,
+    };
+    let value: Value =
+        serde_json::from_str(&text).map_err(|e| bad(format!("not valid JSON: {e}")))?;
     let spans = json_scan::scan(&text).ok_or_else(|| bad("could not be scanned".into()))?;
     if let Some(d) = spans.duplicates.first() {
         return Err(bad(format!("duplicate key at {d}")));
     }
     let mut edits: Vec<(usize, usize, String)> = Vec::new();
     let mut out = Vec::new();
-    let assets = value.get("assets").and_then(Value::as_array).ok_or_else(|| bad("/assets is not an array".into()))?;
+    let assets = value
+        .get("assets")
+        .and_then(Value::as_array)
+        .ok_or_else(|| bad("/assets is not an array".into()))?;
     for (i, a) in assets.iter().enumerate() {
-        let files = a.get("files").and_then(Value::as_array).ok_or_else(|| bad(format!("/assets/{i}/files is not an array")))?;
+        let files = a
+            .get("files")
+            .and_then(Value::as_array)
+            .ok_or_else(|| bad(format!("/assets/{i}/files is not an array")))?;
         for (j, f) in files.iter().enumerate() {
             let ptr = format!("/assets/{i}/files/{j}");
-            let rel = f.get("path").and_then(Value::as_str).ok_or_else(|| bad(format!("{ptr}/path is missing")))?;
+            let rel = f
+                .get("path")
+                .and_then(Value::as_str)
+                .ok_or_else(|| bad(format!("{ptr}/path is missing")))?;
             if let Some(why) = paths::unsafe_reason(rel) {
                 return Err(bad(format!("{ptr}/path {rel:?}: {why}")));
             }
             let file = dir.join(rel);
-            let meta = std::fs::symlink_metadata(&file).map_err(|source| PackError::Io { path: file.clone(), source })?;
+            let meta = std::fs::symlink_metadata(&file).map_err(|source| PackError::Io {
+                path: file.clone(),
+                source,
+            })?;
             if !meta.is_file() {
-                return Err(PackError::Io { path: file, source: std::io::Error::other("not a regular file") });
+                return Err(PackError::Io {
+                    path: file,
+                    source: std::io::Error::other("not a regular file"),
+                });
             }
             let mut h = blake3::Hasher::new();
-            h.update_mmap_rayon(&file).map_err(|source| PackError::Io { path: file.clone(), source })?;
+            h.update_mmap_rayon(&file).map_err(|source| PackError::Io {
+                path: file.clone(),
+                source,
+            })?;
             let size = h.count();
             let hex = hex32(h.finalize().as_bytes());
-            let changed = f.get("size").and_then(Value::as_u64) != Some(size) || f.get("blake3").and_then(Value::as_str) != Some(hex.as_str());
+            let changed = f.get("size").and_then(Value::as_u64) != Some(size)
+                || f.get("blake3").and_then(Value::as_str) != Some(hex.as_str());
             let mut inserts = Vec::new();
             for (key, val) in [("size", size.to_string()), ("blake3", format!("\"{hex}\""))] {
                 match spans.values.get(&format!("{ptr}/{key}")) {
@@ -102,12 +131,24 @@ pub fn pack(dir: &Path) -> Result<Vec<PackedFile>, PackError> {
                 }
             }
             if !inserts.is_empty() {
-                let end = *spans.object_ends.get(&ptr).ok_or_else(|| bad(format!("{ptr} is not an object")))?;
+                let end = *spans
+                    .object_ends
+                    .get(&ptr)
+                    .ok_or_else(|| bad(format!("{ptr} is not an object")))?;
                 let last = text[..end].trim_end().len();
-                let sep = if text[..last].ends_with('{') { "" } else { ", " };
+                let sep = if text[..last].ends_with('{') {
+                    ""
+                } else {
+                    ", "
+                };
                 edits.push((last, last, format!("{sep}{}", inserts.join(", "))));
             }
-            out.push(PackedFile { path: rel.to_owned(), size, blake3: hex, changed });
+            out.push(PackedFile {
+                path: rel.to_owned(),
+                size,
+                blake3: hex,
+                changed,
+            });
         }
     }
     edits.sort_by_key(|e| std::cmp::Reverse(e.0));
@@ -116,7 +157,10 @@ pub fn pack(dir: &Path) -> Result<Vec<PackedFile>, PackError> {
         new.replace_range(s..e, &val);
     }
     if new != text {
-        write_atomic(&mpath, new.as_bytes(), None).map_err(|source| PackError::Io { path: mpath.clone(), source })?;
+        write_atomic(&mpath, new.as_bytes(), None).map_err(|source| PackError::Io {
+            path: mpath.clone(),
+            source,
+        })?;
     }
     Ok(out)
 }
@@ -136,17 +180,34 @@ pub fn sign(dir: &Path, key_path: &Path) -> Result<String, PackError> {
     }
     let key = signature::load_secret(key_path)?;
     let mpath = dir.join(MANIFEST_FILE);
-    let doc = std::fs::read(&mpath).map_err(|source| PackError::Io { path: mpath.clone(), source })?;
+    let doc = std::fs::read(&mpath).map_err(|source| PackError::Io {
+        path: mpath.clone(),
+        source,
+    })?;
     let sig_path = dir.join("manifest.sig");
     let mut env = match std::fs::read(&sig_path) {
-        Ok(b) => serde_json::from_slice::<Envelope>(&b).map_err(|e| PackError::Manifest { path: sig_path.clone(), message: format!("existing envelope is not valid: {e}") })?,
+        Ok(b) => serde_json::from_slice::<Envelope>(&b).map_err(|e| PackError::Manifest {
+            path: sig_path.clone(),
+            message: format!("existing envelope is not valid: {e}"),
+        })?,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Envelope::default(),
-        Err(source) => return Err(PackError::Io { path: sig_path, source }),
+        Err(source) => {
+            return Err(PackError::Io {
+                path: sig_path,
+                source,
+            });
+        }
     };
     signature::add_signature(&mut env, &key, MANIFEST_PREFIX, &doc);
-    let mut bytes = serde_json::to_vec_pretty(&env).map_err(|e| PackError::Manifest { path: sig_path.clone(), message: e.to_string() })?;
+    let mut bytes = serde_json::to_vec_pretty(&env).map_err(|e| PackError::Manifest {
+        path: sig_path.clone(),
+        message: e.to_string(),
+    })?;
     bytes.push(b'\n');
-    write_atomic(&sig_path, &bytes, None).map_err(|source| PackError::Io { path: sig_path.clone(), source })?;
+    write_atomic(&sig_path, &bytes, None).map_err(|source| PackError::Io {
+        path: sig_path.clone(),
+        source,
+    })?;
     Ok(signature::keyid_of(&key.verifying_key()))
 }
 
@@ -172,6 +233,9 @@ mod tests {
         assert_eq!(after, expected);
         // Packing again changes nothing.
         assert!(pack(dir.path()).unwrap().iter().all(|p| !p.changed));
-        assert_eq!(std::fs::read_to_string(dir.path().join("manifest.json")).unwrap(), expected);
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("manifest.json")).unwrap(),
+            expected
+        );
     }
 }

@@ -47,7 +47,9 @@ mod tests {
 
     #[test]
     fn unsafe_paths_are_named() {
-        for p in ["../x", "a/../b", "./a", "a//b", "/a", "\\a", "C:/a", "a\\b", "a/", "a\0b", ""] {
+        for p in [
+            "../x", "a/../b", "./a", "a//b", "/a", "\\a", "C:/a", "a\\b", "a/", "a\0b", "",
+        ] {
             assert!(unsafe_reason(p).is_some(), "{p:?} should be unsafe");
         }
         for p in ["a", "effects/rose.svga", "a.b/c..d", "...x"] {
@@ -57,7 +59,10 @@ mod tests {
 
     #[test]
     fn nfc_and_case_collide() {
-        assert_eq!(collision_key("Caf\u{e9}.png"), collision_key("cafe\u{301}.PNG"));
+        assert_eq!(
+            collision_key("Caf\u{e9}.png"),
+            collision_key("cafe\u{301}.PNG")
+        );
         assert_ne!(collision_key("a.png"), collision_key("b.png"));
     }
 }

@@ -95,9 +95,14 @@ struct RawKey {
 }
 
 fn decode_public(b64: &str) -> Result<VerifyingKey, String> {
-    let bytes = B64.decode(b64).map_err(|e| format!("public key is not base64: {e}"))?;
-    let arr: [u8; 32] = bytes.try_into().map_err(|_| "public key is not 32 bytes".to_owned())?;
-    let key = VerifyingKey::from_bytes(&arr).map_err(|e| format!("public key is not a valid Ed25519 point: {e}"))?;
+    let bytes = B64
+        .decode(b64)
+        .map_err(|e| format!("public key is not base64: {e}"))?;
+    let arr: [u8; 32] = bytes
+        .try_into()
+        .map_err(|_| "public key is not 32 bytes".to_owned())?;
+    let key = VerifyingKey::from_bytes(&arr)
+        .map_err(|e| format!("public key is not a valid Ed25519 point: {e}"))?;
     if key.is_weak() {
         return Err("public key has small order and is refused".into());
     }
@@ -111,31 +116,60 @@ impl Keyring {
     /// # Errors
     /// [`KeyError`] when the file cannot be read or is not a keyring.
     pub fn load(path: &Path, rep: &mut Reporter) -> Result<Self, KeyError> {
-        let bytes = std::fs::read(path).map_err(|source| KeyError::Io { path: path.to_owned(), source })?;
-        let raw: RawKeyring = serde_json::from_slice(&bytes)
-            .map_err(|e| KeyError::Invalid { path: path.to_owned(), what: "keyring", message: e.to_string() })?;
-        let file = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let bytes = std::fs::read(path).map_err(|source| KeyError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let raw: RawKeyring = serde_json::from_slice(&bytes).map_err(|e| KeyError::Invalid {
+            path: path.to_owned(),
+            what: "keyring",
+            message: e.to_string(),
+        })?;
+        let file = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
         let mut keys = Vec::new();
         for (i, k) in raw.keys.into_iter().enumerate() {
             let public = match decode_public(&k.public) {
                 Ok(p) => p,
                 Err(why) => {
-                    rep.push(Finding::new(Code::SigInvalid, format!("keyring key {i} ({:?}): {why}", k.name)).path(file.clone()));
+                    rep.push(
+                        Finding::new(
+                            Code::SigInvalid,
+                            format!("keyring key {i} ({:?}): {why}", k.name),
+                        )
+                        .path(file.clone()),
+                    );
                     continue;
                 }
             };
             let keyid = keyid_of(&public);
             if keyid != k.keyid {
                 rep.push(
-                    Finding::new(Code::KeyidMismatch, format!("keyring key {i} ({:?}): recorded keyid does not match its public key", k.name))
-                        .path(file.clone())
-                        .expected_actual(keyid, k.keyid),
+                    Finding::new(
+                        Code::KeyidMismatch,
+                        format!(
+                            "keyring key {i} ({:?}): recorded keyid does not match its public key",
+                            k.name
+                        ),
+                    )
+                    .path(file.clone())
+                    .expected_actual(keyid, k.keyid),
                 );
                 continue;
             }
-            keys.push(TrustedKey { keyid, public, name: k.name, roles: k.roles });
+            keys.push(TrustedKey {
+                keyid,
+                public,
+                name: k.name,
+                roles: k.roles,
+            });
         }
-        Ok(Self { keys, thresholds: raw.thresholds })
+        Ok(Self {
+            keys,
+            thresholds: raw.thresholds,
+        })
     }
 
     /// The threshold for a role (at least 1).
@@ -196,13 +230,22 @@ pub struct VerifyRequest<'a> {
 pub fn verify(keyring: &Keyring, req: &VerifyRequest<'_>, rep: &mut Reporter) -> Vec<String> {
     let path = req.sig_path;
     let Some(env_bytes) = req.envelope else {
-        rep.push(Finding::new(Code::SigMissing, "no signature envelope; sign with `giftqa sign`").path(path));
+        rep.push(
+            Finding::new(
+                Code::SigMissing,
+                "no signature envelope; sign with `giftqa sign`",
+            )
+            .path(path),
+        );
         return Vec::new();
     };
     let env: Envelope = match serde_json::from_slice(env_bytes) {
         Ok(e) => e,
         Err(e) => {
-            rep.push(Finding::new(Code::SigInvalid, format!("the envelope is not valid: {e}")).path(path));
+            rep.push(
+                Finding::new(Code::SigInvalid, format!("the envelope is not valid: {e}"))
+                    .path(path),
+            );
             return Vec::new();
         }
     };
@@ -211,24 +254,65 @@ pub fn verify(keyring: &Keyring, req: &VerifyRequest<'_>, rep: &mut Reporter) ->
     let mut valid = Vec::new();
     for (i, s) in env.signatures.iter().enumerate() {
         if parse_hex32(&s.keyid).is_none() {
-            rep.push(Finding::new(Code::SigInvalid, format!("signature {i}: keyid {:?} is not 64 lowercase hex", s.keyid)).path(path));
+            rep.push(
+                Finding::new(
+                    Code::SigInvalid,
+                    format!("signature {i}: keyid {:?} is not 64 lowercase hex", s.keyid),
+                )
+                .path(path),
+            );
             continue;
         }
         if !seen.insert(s.keyid.clone()) {
-            rep.push(Finding::new(Code::SigDuplicateKeyid, format!("signature {i}: key {} signs more than once; it counts once", short(&s.keyid))).path(path));
+            rep.push(
+                Finding::new(
+                    Code::SigDuplicateKeyid,
+                    format!(
+                        "signature {i}: key {} signs more than once; it counts once",
+                        short(&s.keyid)
+                    ),
+                )
+                .path(path),
+            );
             continue;
         }
         let Some(key) = keyring.find(&s.keyid) else {
-            rep.push(Finding::new(Code::SigUnknownKey, format!("signature {i}: key {} is not in the keyring", short(&s.keyid))).path(path).expected_actual("a keyring keyid", s.keyid.clone()));
+            rep.push(
+                Finding::new(
+                    Code::SigUnknownKey,
+                    format!(
+                        "signature {i}: key {} is not in the keyring",
+                        short(&s.keyid)
+                    ),
+                )
+                .path(path)
+                .expected_actual("a keyring keyid", s.keyid.clone()),
+            );
             continue;
         };
-        let sig = B64.decode(&s.sig).ok().and_then(|b| <[u8; 64]>::try_from(b).ok()).map(|b| Signature::from_bytes(&b));
+        let sig = B64
+            .decode(&s.sig)
+            .ok()
+            .and_then(|b| <[u8; 64]>::try_from(b).ok())
+            .map(|b| Signature::from_bytes(&b));
         let Some(sig) = sig else {
-            rep.push(Finding::new(Code::SigInvalid, format!("signature {i} by {:?}: not 64 bytes of base64", key.name)).path(path));
+            rep.push(
+                Finding::new(
+                    Code::SigInvalid,
+                    format!("signature {i} by {:?}: not 64 bytes of base64", key.name),
+                )
+                .path(path),
+            );
             continue;
         };
         if key.public.verify_strict(&msg, &sig).is_err() {
-            rep.push(Finding::new(Code::SigInvalid, format!("signature {i} by {:?} does not verify", key.name)).path(path));
+            rep.push(
+                Finding::new(
+                    Code::SigInvalid,
+                    format!("signature {i} by {:?} does not verify", key.name),
+                )
+                .path(path),
+            );
             continue;
         }
         if key.roles.iter().any(|r| req.roles.contains(&r.as_str())) {
@@ -239,7 +323,12 @@ pub fn verify(keyring: &Keyring, req: &VerifyRequest<'_>, rep: &mut Reporter) ->
         rep.push(
             Finding::new(
                 Code::SigThreshold,
-                format!("{} valid signature(s) by {} keys, {} needed", valid.len(), req.roles.join(" or "), req.threshold),
+                format!(
+                    "{} valid signature(s) by {} keys, {} needed",
+                    valid.len(),
+                    req.roles.join(" or "),
+                    req.threshold
+                ),
             )
             .path(path)
             .expected_actual(req.threshold.to_string(), valid.len().to_string()),
@@ -286,7 +375,10 @@ pub struct PublicKeyFile {
 ///
 /// # Errors
 /// When the OS has no randomness to give.
-pub fn generate(name: &str, roles: &[String]) -> Result<(SecretKeyFile, PublicKeyFile), getrandom::Error> {
+pub fn generate(
+    name: &str,
+    roles: &[String],
+) -> Result<(SecretKeyFile, PublicKeyFile), getrandom::Error> {
     let mut seed = [0u8; 32];
     getrandom::getrandom(&mut seed)?;
     let sk = SigningKey::from_bytes(&seed);
@@ -300,7 +392,12 @@ pub fn generate(name: &str, roles: &[String]) -> Result<(SecretKeyFile, PublicKe
             secret: B64.encode(seed),
             name: name.to_owned(),
         },
-        PublicKeyFile { keyid, public: B64.encode(public.as_bytes()), name: name.to_owned(), roles: roles.to_vec() },
+        PublicKeyFile {
+            keyid,
+            public: B64.encode(public.as_bytes()),
+            name: name.to_owned(),
+            roles: roles.to_vec(),
+        },
     ))
 }
 
@@ -309,8 +406,15 @@ pub fn generate(name: &str, roles: &[String]) -> Result<(SecretKeyFile, PublicKe
 /// # Errors
 /// [`KeyError`] when it cannot be read, is not a key file, or its keyid does not match.
 pub fn load_secret(path: &Path) -> Result<SigningKey, KeyError> {
-    let bytes = std::fs::read(path).map_err(|source| KeyError::Io { path: path.to_owned(), source })?;
-    let invalid = |message: String| KeyError::Invalid { path: path.to_owned(), what: "secret key", message };
+    let bytes = std::fs::read(path).map_err(|source| KeyError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let invalid = |message: String| KeyError::Invalid {
+        path: path.to_owned(),
+        what: "secret key",
+        message,
+    };
     let f: SecretKeyFile = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
     let seed: [u8; 32] = B64
         .decode(&f.secret)
@@ -330,7 +434,10 @@ pub fn add_signature(envelope: &mut Envelope, key: &SigningKey, prefix: &[u8], d
     let keyid = keyid_of(&key.verifying_key());
     let sig = key.sign(&message(prefix, doc));
     envelope.signatures.retain(|s| s.keyid != keyid);
-    envelope.signatures.push(EnvelopeSig { keyid, sig: B64.encode(sig.to_bytes()) });
+    envelope.signatures.push(EnvelopeSig {
+        keyid,
+        sig: B64.encode(sig.to_bytes()),
+    });
 }
 
 #[cfg(test)]
@@ -340,7 +447,12 @@ mod tests {
     fn ring(sk: &SigningKey, roles: &[&str]) -> Keyring {
         let public = sk.verifying_key();
         Keyring {
-            keys: vec![TrustedKey { keyid: keyid_of(&public), public, name: "k".into(), roles: roles.iter().map(|r| (*r).to_owned()).collect() }],
+            keys: vec![TrustedKey {
+                keyid: keyid_of(&public),
+                public,
+                name: "k".into(),
+                roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            }],
             thresholds: BTreeMap::new(),
         }
     }
@@ -354,7 +466,14 @@ mod tests {
         assert_eq!(env.signatures.len(), 1, "re-signing replaces");
         let bytes = serde_json::to_vec(&env).unwrap();
         let kr = ring(&sk, &["publisher"]);
-        let req = VerifyRequest { prefix: MANIFEST_PREFIX, doc: b"{}", envelope: Some(&bytes), sig_path: "manifest.sig", roles: &["publisher"], threshold: 1 };
+        let req = VerifyRequest {
+            prefix: MANIFEST_PREFIX,
+            doc: b"{}",
+            envelope: Some(&bytes),
+            sig_path: "manifest.sig",
+            roles: &["publisher"],
+            threshold: 1,
+        };
         let mut rep = Reporter::new();
         assert_eq!(verify(&kr, &req, &mut rep).len(), 1);
         assert!(rep.findings().is_empty());
@@ -363,8 +482,14 @@ mod tests {
         assert!(verify(&kr, &bad, &mut rep).is_empty());
         assert!(rep.has(Code::SigInvalid) && rep.has(Code::SigThreshold));
         let mut rep = Reporter::new();
-        let wrong_prefix = VerifyRequest { prefix: KILL_PREFIX, ..req };
-        assert!(verify(&kr, &wrong_prefix, &mut rep).is_empty(), "a manifest signature is not a kill signature");
+        let wrong_prefix = VerifyRequest {
+            prefix: KILL_PREFIX,
+            ..req
+        };
+        assert!(
+            verify(&kr, &wrong_prefix, &mut rep).is_empty(),
+            "a manifest signature is not a kill signature"
+        );
     }
 
     #[test]

@@ -26,7 +26,11 @@ pub struct ReadLimits {
 
 impl Default for ReadLimits {
     fn default() -> Self {
-        Self { max_total_bytes: 1 << 30, max_entry_bytes: 256 << 20, max_files: 100_000 }
+        Self {
+            max_total_bytes: 1 << 30,
+            max_entry_bytes: 256 << 20,
+            max_files: 100_000,
+        }
     }
 }
 
@@ -67,7 +71,10 @@ pub enum ReadError {
 #[derive(Debug, Clone)]
 enum Kind {
     Dir(PathBuf),
-    Zip { archive: Option<zip::ZipArchive<SharedFile>>, index: HashMap<String, usize> },
+    Zip {
+        archive: Option<zip::ZipArchive<SharedFile>>,
+        index: HashMap<String, usize>,
+    },
 }
 
 /// A file shared between threads, read by position (`pread`), so one parsed zip archive can
@@ -97,7 +104,12 @@ impl io::Seek for SharedFile {
             io::SeekFrom::End(d) => self.len.checked_add_signed(d),
             io::SeekFrom::Current(d) => self.pos.checked_add_signed(d),
         };
-        self.pos = next.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "seek before the start of the file"))?;
+        self.pos = next.ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "seek before the start of the file",
+            )
+        })?;
         Ok(self.pos)
     }
 }
@@ -116,7 +128,10 @@ pub struct BundleSource {
 #[must_use]
 pub fn looks_like_zip(path: &Path) -> bool {
     let mut magic = [0u8; 4];
-    File::open(path).and_then(|mut f| f.read_exact(&mut magic)).is_ok() && &magic == b"PK\x03\x04"
+    File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && &magic == b"PK\x03\x04"
 }
 
 impl BundleSource {
@@ -125,12 +140,20 @@ impl BundleSource {
     /// # Errors
     /// [`SourceError`] when the path cannot be read at all.
     pub fn open(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> Result<Self, SourceError> {
-        let meta = std::fs::metadata(path).map_err(|source| SourceError::Unreadable { path: path.to_owned(), source })?;
+        let meta = std::fs::metadata(path).map_err(|source| SourceError::Unreadable {
+            path: path.to_owned(),
+            source,
+        })?;
         if meta.is_dir() {
             let mut files = BTreeMap::new();
             let mut seen = HashMap::new();
             walk_dir(path, path, &mut files, &mut seen, limits, rep);
-            Ok(Self { kind: Kind::Dir(path.to_owned()), files, limits, readable: true })
+            Ok(Self {
+                kind: Kind::Dir(path.to_owned()),
+                files,
+                limits,
+                readable: true,
+            })
         } else if meta.is_file() {
             Ok(open_zip(path, limits, rep))
         } else {
@@ -181,7 +204,11 @@ impl BundleSource {
     ///
     /// # Errors
     /// [`ReadError`] when the file is missing or unreadable.
-    pub fn with_reader<T>(&self, rel: &str, f: impl FnOnce(&mut dyn Read) -> io::Result<T>) -> Result<T, ReadError> {
+    pub fn with_reader<T>(
+        &self,
+        rel: &str,
+        f: impl FnOnce(&mut dyn Read) -> io::Result<T>,
+    ) -> Result<T, ReadError> {
         if !self.files.contains_key(rel) {
             return Err(ReadError::Missing);
         }
@@ -194,7 +221,9 @@ impl BundleSource {
             Kind::Zip { archive, index } => {
                 let mut zip = archive.clone().ok_or(ReadError::Missing)?;
                 let idx = *index.get(rel).ok_or(ReadError::Missing)?;
-                let entry = zip.by_index(idx).map_err(|e| ReadError::Io(e.to_string()))?;
+                let entry = zip
+                    .by_index(idx)
+                    .map_err(|e| ReadError::Io(e.to_string()))?;
                 let mut r = entry.take(self.limits.max_entry_bytes + 1);
                 f(&mut r).map_err(|e| ReadError::Io(e.to_string()))
             }
@@ -219,7 +248,8 @@ impl BundleSource {
                     return Err(ReadError::TooLarge { limit: cap });
                 }
                 let mut h = blake3::Hasher::new();
-                h.update_mmap_rayon(root.join(rel)).map_err(|e| ReadError::Io(e.to_string()))?;
+                h.update_mmap_rayon(root.join(rel))
+                    .map_err(|e| ReadError::Io(e.to_string()))?;
                 let n = h.count();
                 Ok((*h.finalize().as_bytes(), n))
             }
@@ -247,7 +277,10 @@ fn walk_dir(
     rep: &mut Reporter,
 ) {
     let Ok(entries) = std::fs::read_dir(dir) else {
-        rep.push(Finding::new(Code::ArchiveInvalid, format!("cannot list directory {dir:?}")));
+        rep.push(Finding::new(
+            Code::ArchiveInvalid,
+            format!("cannot list directory {dir:?}"),
+        ));
         return;
     };
     let mut entries: Vec<_> = entries.filter_map(Result::ok).collect();
@@ -255,13 +288,28 @@ fn walk_dir(
     for entry in entries {
         let full = entry.path();
         let rel_os = full.strip_prefix(root).unwrap_or(&full);
-        let Some(rel) = rel_os.to_str().map(|s| s.replace(std::path::MAIN_SEPARATOR, "/")) else {
-            rep.push(Finding::new(Code::PathUnsafe, format!("{rel_os:?}: the file name is not UTF-8")).path(rel_os.to_string_lossy()));
+        let Some(rel) = rel_os
+            .to_str()
+            .map(|s| s.replace(std::path::MAIN_SEPARATOR, "/"))
+        else {
+            rep.push(
+                Finding::new(
+                    Code::PathUnsafe,
+                    format!("{rel_os:?}: the file name is not UTF-8"),
+                )
+                .path(rel_os.to_string_lossy()),
+            );
             continue;
         };
         let Ok(ft) = entry.file_type() else { continue };
         if ft.is_symlink() {
-            rep.push(Finding::new(Code::PathUnsafe, format!("{rel:?} is a symbolic link; symlinks are refused")).path(rel));
+            rep.push(
+                Finding::new(
+                    Code::PathUnsafe,
+                    format!("{rel:?} is a symbolic link; symlinks are refused"),
+                )
+                .path(rel),
+            );
             continue;
         }
         if ft.is_dir() {
@@ -269,7 +317,9 @@ fn walk_dir(
             continue;
         }
         if !ft.is_file() {
-            rep.push(Finding::new(Code::PathUnsafe, format!("{rel:?} is not a regular file")).path(rel));
+            rep.push(
+                Finding::new(Code::PathUnsafe, format!("{rel:?} is not a regular file")).path(rel),
+            );
             continue;
         }
         if let Some(reason) = paths::unsafe_reason(&rel) {
@@ -277,12 +327,21 @@ fn walk_dir(
             continue;
         }
         if files.len() >= limits.max_files {
-            rep.push(Finding::new(Code::ArchiveBomb, format!("more than {} files in the bundle", limits.max_files)));
+            rep.push(Finding::new(
+                Code::ArchiveBomb,
+                format!("more than {} files in the bundle", limits.max_files),
+            ));
             return;
         }
         let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
         if let Some(prev) = seen.insert(paths::collision_key(&rel), rel.clone()) {
-            rep.push(Finding::new(Code::PathCollision, format!("{rel:?} collides with {prev:?} (equal after NFC and case folding)")).path(rel.clone()));
+            rep.push(
+                Finding::new(
+                    Code::PathCollision,
+                    format!("{rel:?} collides with {prev:?} (equal after NFC and case folding)"),
+                )
+                .path(rel.clone()),
+            );
         }
         files.insert(rel, size);
     }
@@ -293,16 +352,29 @@ const S_IFLNK: u32 = 0o120_000;
 
 fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource {
     let invalid = |rep: &mut Reporter, why: String| {
-        rep.push(Finding::new(Code::ArchiveInvalid, format!("{path:?} is not a readable zip: {why}")).path(path.display().to_string()));
+        rep.push(
+            Finding::new(
+                Code::ArchiveInvalid,
+                format!("{path:?} is not a readable zip: {why}"),
+            )
+            .path(path.display().to_string()),
+        );
         BundleSource {
-            kind: Kind::Zip { archive: None, index: HashMap::new() },
+            kind: Kind::Zip {
+                archive: None,
+                index: HashMap::new(),
+            },
             files: BTreeMap::new(),
             limits,
             readable: false,
         }
     };
     let file = match File::open(path).and_then(|f| f.metadata().map(|m| (f, m.len()))) {
-        Ok((f, len)) => SharedFile { file: std::sync::Arc::new(f), pos: 0, len },
+        Ok((f, len)) => SharedFile {
+            file: std::sync::Arc::new(f),
+            pos: 0,
+            len,
+        },
         Err(e) => return invalid(rep, e.to_string()),
     };
     let mut zip = match zip::ZipArchive::new(file) {
@@ -310,16 +382,26 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
         Err(e) => return invalid(rep, e.to_string()),
     };
     if zip.len() > limits.max_files {
-        rep.push(Finding::new(Code::ArchiveBomb, format!("{} entries, more than the {} allowed", zip.len(), limits.max_files)));
+        rep.push(Finding::new(
+            Code::ArchiveBomb,
+            format!(
+                "{} entries, more than the {} allowed",
+                zip.len(),
+                limits.max_files
+            ),
+        ));
         return invalid(rep, "too many entries".into());
     }
     // Names as stored, raw bytes first so non-UTF-8 names are caught.
-    let mut raw: Vec<(usize, Result<String, String>, u64, bool, bool)> = Vec::with_capacity(zip.len());
+    let mut raw: Vec<(usize, Result<String, String>, u64, bool, bool)> =
+        Vec::with_capacity(zip.len());
     for i in 0..zip.len() {
         let Ok(e) = zip.by_index_raw(i) else {
             return invalid(rep, format!("entry {i} is unreadable"));
         };
-        let name = std::str::from_utf8(e.name_raw()).map(str::to_owned).map_err(|_| String::from_utf8_lossy(e.name_raw()).into_owned());
+        let name = std::str::from_utf8(e.name_raw())
+            .map(str::to_owned)
+            .map_err(|_| String::from_utf8_lossy(e.name_raw()).into_owned());
         let is_link = e.unix_mode().is_some_and(|m| m & S_IFMT == S_IFLNK);
         raw.push((i, name, e.size(), e.is_dir(), is_link));
     }
@@ -330,9 +412,17 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
         if names.contains(&"manifest.json") {
             String::new()
         } else {
-            let tops: std::collections::BTreeSet<&str> = names.iter().filter_map(|n| n.split_once('/').map(|(t, _)| t)).collect();
+            let tops: std::collections::BTreeSet<&str> = names
+                .iter()
+                .filter_map(|n| n.split_once('/').map(|(t, _)| t))
+                .collect();
             match tops.iter().next() {
-                Some(t) if tops.len() == 1 && names.contains(&format!("{t}/manifest.json").as_str()) => format!("{t}/"),
+                Some(t)
+                    if tops.len() == 1
+                        && names.contains(&format!("{t}/manifest.json").as_str()) =>
+                {
+                    format!("{t}/")
+                }
                 _ => String::new(),
             }
         }
@@ -345,32 +435,67 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
         let name = match name {
             Ok(n) => n,
             Err(lossy) => {
-                rep.push(Finding::new(Code::PathUnsafe, format!("{lossy:?}: the entry name is not UTF-8")).path(lossy));
+                rep.push(
+                    Finding::new(
+                        Code::PathUnsafe,
+                        format!("{lossy:?}: the entry name is not UTF-8"),
+                    )
+                    .path(lossy),
+                );
                 continue;
             }
         };
         if is_dir && !name.contains("..") && !name.starts_with('/') {
             continue;
         }
-        let Some(rel) = name.strip_prefix(&prefix).map(str::to_owned).or_else(|| Some(name.clone())) else { continue };
+        let Some(rel) = name
+            .strip_prefix(&prefix)
+            .map(str::to_owned)
+            .or_else(|| Some(name.clone()))
+        else {
+            continue;
+        };
         if let Some(reason) = paths::unsafe_reason(&rel) {
-            rep.push(Finding::new(Code::PathUnsafe, format!("{name:?}: {reason}")).path(name.clone()));
+            rep.push(
+                Finding::new(Code::PathUnsafe, format!("{name:?}: {reason}")).path(name.clone()),
+            );
             continue;
         }
         if is_link {
-            rep.push(Finding::new(Code::PathUnsafe, format!("{name:?} is a symbolic link; symlinks are refused")).path(rel));
+            rep.push(
+                Finding::new(
+                    Code::PathUnsafe,
+                    format!("{name:?} is a symbolic link; symlinks are refused"),
+                )
+                .path(rel),
+            );
             continue;
         }
         if size > limits.max_entry_bytes {
             rep.push(
-                Finding::new(Code::ArchiveBomb, format!("{rel:?} inflates to {size} bytes, over the {}-byte entry limit", limits.max_entry_bytes))
-                    .path(rel.clone())
-                    .expected_actual(format!("≤ {} bytes", limits.max_entry_bytes), size.to_string()),
+                Finding::new(
+                    Code::ArchiveBomb,
+                    format!(
+                        "{rel:?} inflates to {size} bytes, over the {}-byte entry limit",
+                        limits.max_entry_bytes
+                    ),
+                )
+                .path(rel.clone())
+                .expected_actual(
+                    format!("≤ {} bytes", limits.max_entry_bytes),
+                    size.to_string(),
+                ),
             );
         }
         total = total.saturating_add(size);
         if let Some(prev) = seen.insert(paths::collision_key(&rel), rel.clone()) {
-            rep.push(Finding::new(Code::PathCollision, format!("{rel:?} collides with {prev:?} (equal after NFC and case folding)")).path(rel.clone()));
+            rep.push(
+                Finding::new(
+                    Code::PathCollision,
+                    format!("{rel:?} collides with {prev:?} (equal after NFC and case folding)"),
+                )
+                .path(rel.clone()),
+            );
             continue;
         }
         index.insert(rel.clone(), i);
@@ -378,10 +503,27 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
     }
     if total > limits.max_total_bytes {
         rep.push(
-            Finding::new(Code::ArchiveBomb, format!("entries inflate to {total} bytes in all, over the {}-byte limit", limits.max_total_bytes))
-                .path(path.display().to_string())
-                .expected_actual(format!("≤ {} bytes", limits.max_total_bytes), total.to_string()),
+            Finding::new(
+                Code::ArchiveBomb,
+                format!(
+                    "entries inflate to {total} bytes in all, over the {}-byte limit",
+                    limits.max_total_bytes
+                ),
+            )
+            .path(path.display().to_string())
+            .expected_actual(
+                format!("≤ {} bytes", limits.max_total_bytes),
+                total.to_string(),
+            ),
         );
     }
-    BundleSource { kind: Kind::Zip { archive: Some(zip), index }, files, limits, readable: true }
+    BundleSource {
+        kind: Kind::Zip {
+            archive: Some(zip),
+            index,
+        },
+        files,
+        limits,
+        readable: true,
+    }
 }

@@ -16,7 +16,13 @@ pub fn parse_utc(text: &str) -> Option<Timestamp> {
     if !digits.iter().all(|&i| b[i].is_ascii_digit()) {
         return None;
     }
-    if b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[13] != b':' || b[16] != b':' || b[19] != b'Z' {
+    if b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b'T'
+        || b[13] != b':'
+        || b[16] != b':'
+        || b[19] != b'Z'
+    {
         return None;
     }
     text.parse::<Timestamp>().ok()

@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 use semver::Version;
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::manifest::{cmp_precedence, parse_semver, Asset, AssetFormat, AssetKind, Fallback, Manifest};
-use crate::check::finding::{round_share, CellRef, Code, Finding, Reporter};
+use crate::bundle::manifest::{
+    Asset, AssetFormat, AssetKind, Fallback, Manifest, cmp_precedence, parse_semver,
+};
+use crate::check::finding::{CellRef, Code, Finding, Reporter, round_share};
 use crate::check::graph::MAX_FALLBACK_LINKS;
 
 /// Built-in device tier names (spec §9).
@@ -75,7 +77,11 @@ pub struct Cell {
 
 impl Cell {
     fn to_ref(&self) -> CellRef {
-        CellRef { client: self.client_text.clone(), tier: self.tier.clone(), share: self.share }
+        CellRef {
+            client: self.client_text.clone(),
+            tier: self.tier.clone(),
+            share: self.share,
+        }
     }
 }
 
@@ -94,24 +100,56 @@ impl Fleet {
     /// # Errors
     /// [`FleetError`] when unreadable, or when a format, version or share is invalid.
     pub fn load(path: &Path) -> Result<Self, FleetError> {
-        let bytes = std::fs::read(path).map_err(|source| FleetError::Io { path: path.to_owned(), source })?;
-        let invalid = |message: String| FleetError::Invalid { path: path.to_owned(), message };
+        let bytes = std::fs::read(path).map_err(|source| FleetError::Io {
+            path: path.to_owned(),
+            source,
+        })?;
+        let invalid = |message: String| FleetError::Invalid {
+            path: path.to_owned(),
+            message,
+        };
         let raw: RawFleet = serde_json::from_slice(&bytes).map_err(|e| invalid(e.to_string()))?;
         let mut capabilities = BTreeMap::new();
         for (i, c) in raw.capabilities.iter().enumerate() {
-            let f = AssetFormat::from_name(&c.format).ok_or_else(|| invalid(format!("capabilities[{i}].format {:?} is unknown", c.format)))?;
-            let v = parse_semver(&c.since).ok_or_else(|| invalid(format!("capabilities[{i}].since {:?} is not SemVer", c.since)))?;
+            let f = AssetFormat::from_name(&c.format).ok_or_else(|| {
+                invalid(format!(
+                    "capabilities[{i}].format {:?} is unknown",
+                    c.format
+                ))
+            })?;
+            let v = parse_semver(&c.since).ok_or_else(|| {
+                invalid(format!(
+                    "capabilities[{i}].since {:?} is not SemVer",
+                    c.since
+                ))
+            })?;
             capabilities.insert(f, v);
         }
         let mut population = Vec::new();
         for (i, c) in raw.population.iter().enumerate() {
-            let client = parse_semver(&c.client).ok_or_else(|| invalid(format!("population[{i}].client {:?} is not SemVer", c.client)))?;
+            let client = parse_semver(&c.client).ok_or_else(|| {
+                invalid(format!(
+                    "population[{i}].client {:?} is not SemVer",
+                    c.client
+                ))
+            })?;
             if !(0.0..=1.0).contains(&c.share) {
-                return Err(invalid(format!("population[{i}].share {} is not between 0 and 1", c.share)));
+                return Err(invalid(format!(
+                    "population[{i}].share {} is not between 0 and 1",
+                    c.share
+                )));
             }
-            population.push(Cell { client, client_text: c.client.clone(), tier: c.tier.clone(), share: c.share });
+            population.push(Cell {
+                client,
+                client_text: c.client.clone(),
+                tier: c.tier.clone(),
+                share: c.share,
+            });
         }
-        Ok(Self { capabilities, population })
+        Ok(Self {
+            capabilities,
+            population,
+        })
     }
 }
 
@@ -187,9 +225,19 @@ impl Resolver<'_> {
         let killable = a.kind == AssetKind::Effect;
         !(killable && killed.is_killed(&a.id))
             && a.clients.as_ref().is_none_or(|r| r.contains(&cell.client))
-            && a.tiers.as_ref().is_none_or(|t| t.iter().any(|t| *t == cell.tier))
-            && self.fleet.capabilities.get(&a.format).is_some_and(|since| cmp_precedence(since, &cell.client).is_le())
-            && a.depends_on.iter().all(|d| self.m.asset(d).is_some_and(|d| self.playable(d, cell, killed, depth + 1)))
+            && a.tiers
+                .as_ref()
+                .is_none_or(|t| t.iter().any(|t| *t == cell.tier))
+            && self
+                .fleet
+                .capabilities
+                .get(&a.format)
+                .is_some_and(|since| cmp_precedence(since, &cell.client).is_le())
+            && a.depends_on.iter().all(|d| {
+                self.m
+                    .asset(d)
+                    .is_some_and(|d| self.playable(d, cell, killed, depth + 1))
+            })
     }
 
     fn resolve(&self, a: &Asset, cell: &Cell, killed: &dyn KillSet) -> Outcome {
@@ -203,9 +251,13 @@ impl Resolver<'_> {
         for _ in 0..MAX_FALLBACK_LINKS {
             match &cur.fallback {
                 None => return Outcome::Hole,
-                Some(Fallback::Builtin(name)) => return Outcome::Fallback(format!("builtin:{name}")),
+                Some(Fallback::Builtin(name)) => {
+                    return Outcome::Fallback(format!("builtin:{name}"));
+                }
                 Some(Fallback::Asset(id)) => {
-                    let Some(next) = self.m.asset(id) else { return Outcome::Hole };
+                    let Some(next) = self.m.asset(id) else {
+                        return Outcome::Hole;
+                    };
                     if self.playable(next, cell, killed, 0) {
                         return Outcome::Fallback(id.clone());
                     }
@@ -226,7 +278,11 @@ pub fn build_matrix(m: &Manifest, fleet: &Fleet, killed: &dyn KillSet) -> Matrix
         .iter()
         .filter(|a| a.kind == AssetKind::Effect)
         .map(|a| {
-            let outcomes: Vec<Outcome> = fleet.population.iter().map(|c| r.resolve(a, c, killed)).collect();
+            let outcomes: Vec<Outcome> = fleet
+                .population
+                .iter()
+                .map(|c| r.resolve(a, c, killed))
+                .collect();
             let mut s = ShareSummary::default();
             for (o, c) in outcomes.iter().zip(&fleet.population) {
                 match o {
@@ -236,11 +292,23 @@ pub fn build_matrix(m: &Manifest, fleet: &Fleet, killed: &dyn KillSet) -> Matrix
                     Outcome::NotDelivered => s.not_delivered += c.share,
                 }
             }
-            s = ShareSummary { primary: round_share(s.primary), fallback: round_share(s.fallback), hole: round_share(s.hole), not_delivered: round_share(s.not_delivered) };
-            MatrixRow { asset: a.id.clone(), outcomes, shares: s }
+            s = ShareSummary {
+                primary: round_share(s.primary),
+                fallback: round_share(s.fallback),
+                hole: round_share(s.hole),
+                not_delivered: round_share(s.not_delivered),
+            };
+            MatrixRow {
+                asset: a.id.clone(),
+                outcomes,
+                shares: s,
+            }
         })
         .collect();
-    Matrix { cells: fleet.population.iter().map(Cell::to_ref).collect(), rows }
+    Matrix {
+        cells: fleet.population.iter().map(Cell::to_ref).collect(),
+        rows,
+    }
 }
 
 /// Checks client ranges and tiers against the manifest (no fleet needed): `compat-empty-range`,
@@ -250,7 +318,9 @@ pub fn check_ranges(m: &Manifest, known_tiers: &[&str], rep: &mut Reporter) {
         if let Some(r) = &a.clients {
             let min = r.min.as_ref().unwrap_or(&m.min_client);
             if let Some(below) = &r.below {
-                if cmp_precedence(min, below).is_ge() || cmp_precedence(below, &m.min_client).is_le() {
+                if cmp_precedence(min, below).is_ge()
+                    || cmp_precedence(below, &m.min_client).is_le()
+                {
                     rep.push(
                         Finding::new(Code::CompatEmptyRange, format!("clients range [{min}, {below}) holds no client the bundle is delivered to (min_client {})", m.min_client))
                             .asset(a.id.clone())
@@ -272,9 +342,15 @@ pub fn check_ranges(m: &Manifest, known_tiers: &[&str], rep: &mut Reporter) {
         for t in a.tiers.iter().flatten() {
             if !known_tiers.contains(&t.as_str()) {
                 rep.push(
-                    Finding::new(Code::TierUnknown, format!("tier {t:?} is not a known tier ({})", known_tiers.join(", ")))
-                        .asset(a.id.clone())
-                        .expected_actual(known_tiers.join("|"), t.clone()),
+                    Finding::new(
+                        Code::TierUnknown,
+                        format!(
+                            "tier {t:?} is not a known tier ({})",
+                            known_tiers.join(", ")
+                        ),
+                    )
+                    .asset(a.id.clone())
+                    .expected_actual(known_tiers.join("|"), t.clone()),
                 );
             }
         }
@@ -283,7 +359,13 @@ pub fn check_ranges(m: &Manifest, known_tiers: &[&str], rep: &mut Reporter) {
 
 /// Checks the matrix over the fleet: `fleet-capability-missing`, fleet tiers, `compat-hole`,
 /// `fallback-used` and `kill-not-ready`. Returns the matrix with the given kills applied.
-pub fn check_fleet(m: &Manifest, fleet: &Fleet, known_tiers: &[&str], killed: &dyn KillSet, rep: &mut Reporter) -> Matrix {
+pub fn check_fleet(
+    m: &Manifest,
+    fleet: &Fleet,
+    known_tiers: &[&str],
+    killed: &dyn KillSet,
+    rep: &mut Reporter,
+) -> Matrix {
     let mut missing: BTreeMap<AssetFormat, Vec<&str>> = BTreeMap::new();
     for a in &m.assets {
         if !fleet.capabilities.contains_key(&a.format) {
@@ -299,23 +381,59 @@ pub fn check_fleet(m: &Manifest, fleet: &Fleet, known_tiers: &[&str], killed: &d
     let tiers: BTreeSet<&str> = fleet.population.iter().map(|c| c.tier.as_str()).collect();
     for t in tiers {
         if !known_tiers.contains(&t) {
-            rep.push(Finding::new(Code::TierUnknown, format!("the fleet's population uses tier {t:?}, which is not a known tier ({})", known_tiers.join(", "))).path("fleet").expected_actual(known_tiers.join("|"), t));
+            rep.push(
+                Finding::new(
+                    Code::TierUnknown,
+                    format!(
+                        "the fleet's population uses tier {t:?}, which is not a known tier ({})",
+                        known_tiers.join(", ")
+                    ),
+                )
+                .path("fleet")
+                .expected_actual(known_tiers.join("|"), t),
+            );
         }
     }
     let matrix = build_matrix(m, fleet, killed);
     for row in &matrix.rows {
         let pick = |want: &dyn Fn(&Outcome) -> bool| -> Vec<CellRef> {
-            row.outcomes.iter().zip(&fleet.population).filter(|(o, _)| want(o)).map(|(_, c)| c.to_ref()).collect()
+            row.outcomes
+                .iter()
+                .zip(&fleet.population)
+                .filter(|(o, _)| want(o))
+                .map(|(_, c)| c.to_ref())
+                .collect()
         };
         let holes = pick(&|o| *o == Outcome::Hole);
         if !holes.is_empty() {
             let share: f64 = holes.iter().map(|c| c.share).sum();
-            rep.push(Finding::new(Code::CompatHole, format!("nothing plays in {} cell(s), {:.2}% of users", holes.len(), share * 100.0)).asset(row.asset.clone()).cells(holes));
+            rep.push(
+                Finding::new(
+                    Code::CompatHole,
+                    format!(
+                        "nothing plays in {} cell(s), {:.2}% of users",
+                        holes.len(),
+                        share * 100.0
+                    ),
+                )
+                .asset(row.asset.clone())
+                .cells(holes),
+            );
         }
         let fallbacks = pick(&|o| matches!(o, Outcome::Fallback(_)));
         if !fallbacks.is_empty() {
             let share: f64 = fallbacks.iter().map(|c| c.share).sum();
-            let via: BTreeSet<&str> = row.outcomes.iter().filter_map(|o| if let Outcome::Fallback(v) = o { Some(v.as_str()) } else { None }).collect();
+            let via: BTreeSet<&str> = row
+                .outcomes
+                .iter()
+                .filter_map(|o| {
+                    if let Outcome::Fallback(v) = o {
+                        Some(v.as_str())
+                    } else {
+                        None
+                    }
+                })
+                .collect();
             rep.push(
                 Finding::new(Code::FallbackUsed, format!("falls back to {} in {} cell(s), {:.2}% of users (predicted fallback activation)", via.into_iter().collect::<Vec<_>>().join(", "), fallbacks.len(), share * 100.0))
                     .asset(row.asset.clone())

@@ -246,7 +246,11 @@ impl Finding {
 
     /// Sets expected and actual values.
     #[must_use]
-    pub fn expected_actual(mut self, expected: impl Into<String>, actual: impl Into<String>) -> Self {
+    pub fn expected_actual(
+        mut self,
+        expected: impl Into<String>,
+        actual: impl Into<String>,
+    ) -> Self {
         self.expected = Some(expected.into());
         self.actual = Some(actual.into());
         self
@@ -377,7 +381,10 @@ mod tests {
         r.push(Finding::new(Code::AssetMissing, "a").asset("aa"));
         r.push(Finding::new(Code::CompatBelowMin, "w"));
         let f = r.finish();
-        let order: Vec<_> = f.iter().map(|f| (f.code.as_str(), f.asset.clone())).collect();
+        let order: Vec<_> = f
+            .iter()
+            .map(|f| (f.code.as_str(), f.asset.clone()))
+            .collect();
         assert_eq!(
             order,
             vec![

@@ -13,12 +13,23 @@ pub const MAX_FALLBACK_LINKS: usize = 3;
 /// `fallback-chain-too-long`. Returns whether the graph is sound (no error found), which the
 /// compatibility matrix needs before it can resolve chains.
 pub fn check_graph(m: &Manifest, rep: &mut Reporter) -> bool {
-    let index: HashMap<&str, usize> = m.assets.iter().enumerate().map(|(i, a)| (a.id.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = m
+        .assets
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.id.as_str(), i))
+        .collect();
     let mut sound = true;
     for a in &m.assets {
         for d in &a.depends_on {
             if !index.contains_key(d.as_str()) {
-                rep.push(Finding::new(Code::DepUnknown, format!("depends on {d:?}, which is not an asset of this bundle")).asset(a.id.clone()));
+                rep.push(
+                    Finding::new(
+                        Code::DepUnknown,
+                        format!("depends on {d:?}, which is not an asset of this bundle"),
+                    )
+                    .asset(a.id.clone()),
+                );
                 sound = false;
             }
         }
@@ -44,15 +55,26 @@ pub fn check_graph(m: &Manifest, rep: &mut Reporter) -> bool {
                 colour[node] = 1;
                 path.push(node);
             }
-            let deps: Vec<usize> = m.assets[node].depends_on.iter().filter_map(|d| index.get(d.as_str()).copied()).collect();
+            let deps: Vec<usize> = m.assets[node]
+                .depends_on
+                .iter()
+                .filter_map(|d| index.get(d.as_str()).copied())
+                .collect();
             if let Some(&child) = deps.get(next) {
                 stack.push((node, next + 1));
                 match colour[child] {
                     0 => stack.push((child, 0)),
                     1 => {
                         let pos = path.iter().position(|&p| p == child).unwrap_or(0);
-                        let mut cyc: Vec<String> = path[pos..].iter().map(|&i| m.assets[i].id.clone()).collect();
-                        let min = cyc.iter().enumerate().min_by_key(|(_, s)| (*s).clone()).map_or(0, |(i, _)| i);
+                        let mut cyc: Vec<String> = path[pos..]
+                            .iter()
+                            .map(|&i| m.assets[i].id.clone())
+                            .collect();
+                        let min = cyc
+                            .iter()
+                            .enumerate()
+                            .min_by_key(|(_, s)| (*s).clone())
+                            .map_or(0, |(i, _)| i);
                         cyc.rotate_left(min);
                         cycles.insert(cyc);
                     }
@@ -67,7 +89,13 @@ pub fn check_graph(m: &Manifest, rep: &mut Reporter) -> bool {
     for cyc in cycles {
         let mut shown = cyc.clone();
         shown.push(cyc[0].clone());
-        rep.push(Finding::new(Code::DepCycle, format!("dependency cycle: {}", shown.join(" → "))).asset(cyc[0].clone()));
+        rep.push(
+            Finding::new(
+                Code::DepCycle,
+                format!("dependency cycle: {}", shown.join(" → ")),
+            )
+            .asset(cyc[0].clone()),
+        );
         sound = false;
     }
     // Fallback chains.
@@ -79,16 +107,28 @@ pub fn check_graph(m: &Manifest, rep: &mut Reporter) -> bool {
         while let Some(fb) = &cur.fallback {
             links += 1;
             let Fallback::Asset(next) = fb else { break };
-            let Some(&ni) = index.get(next.as_str()) else { break };
+            let Some(&ni) = index.get(next.as_str()) else {
+                break;
+            };
             if seen.contains(&next.as_str()) {
                 let pos = seen.iter().position(|s| *s == next).unwrap_or(0);
                 let mut cyc: Vec<&str> = seen[pos..].to_vec();
-                let min = cyc.iter().enumerate().min_by_key(|(_, s)| **s).map_or(0, |(i, _)| i);
+                let min = cyc
+                    .iter()
+                    .enumerate()
+                    .min_by_key(|(_, s)| **s)
+                    .map_or(0, |(i, _)| i);
                 cyc.rotate_left(min);
                 if reported_cycles.insert(cyc.join(",")) {
                     let mut shown: Vec<&str> = cyc.clone();
                     shown.push(cyc[0]);
-                    rep.push(Finding::new(Code::FallbackCycle, format!("fallback cycle: {}", shown.join(" → "))).asset(cyc[0]));
+                    rep.push(
+                        Finding::new(
+                            Code::FallbackCycle,
+                            format!("fallback cycle: {}", shown.join(" → ")),
+                        )
+                        .asset(cyc[0]),
+                    );
                 }
                 sound = false;
                 break;
@@ -99,11 +139,24 @@ pub fn check_graph(m: &Manifest, rep: &mut Reporter) -> bool {
                 break;
             }
         }
-        if links > MAX_FALLBACK_LINKS && !reported_cycles.iter().any(|c| c.split(',').any(|s| s == a.id)) {
+        if links > MAX_FALLBACK_LINKS
+            && !reported_cycles
+                .iter()
+                .any(|c| c.split(',').any(|s| s == a.id))
+        {
             rep.push(
-                Finding::new(Code::FallbackChainTooLong, format!("fallback chain {} has more than {MAX_FALLBACK_LINKS} links", seen.join(" → ")))
-                    .asset(a.id.clone())
-                    .expected_actual(format!("≤ {MAX_FALLBACK_LINKS} links"), format!("{links}+ links")),
+                Finding::new(
+                    Code::FallbackChainTooLong,
+                    format!(
+                        "fallback chain {} has more than {MAX_FALLBACK_LINKS} links",
+                        seen.join(" → ")
+                    ),
+                )
+                .asset(a.id.clone())
+                .expected_actual(
+                    format!("≤ {MAX_FALLBACK_LINKS} links"),
+                    format!("{links}+ links"),
+                ),
             );
             sound = false;
         }

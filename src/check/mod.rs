@@ -19,13 +19,15 @@ use serde::Serialize;
 
 use crate::bundle::history::{self, History, HistoryError, LoadedKill};
 use crate::bundle::integrity;
-use crate::bundle::manifest::{self, hex32, AssetFormat, AssetKind, Manifest, MANIFEST_FILE, MANIFEST_MAX_BYTES};
-use crate::bundle::signature::{self, KeyError, Keyring, VerifyRequest, MANIFEST_PREFIX};
+use crate::bundle::manifest::{
+    self, AssetFormat, AssetKind, MANIFEST_FILE, MANIFEST_MAX_BYTES, Manifest, hex32,
+};
+use crate::bundle::signature::{self, KeyError, Keyring, MANIFEST_PREFIX, VerifyRequest};
 use crate::bundle::source::{BundleSource, ReadLimits, SourceError};
 use crate::bundle::time::format_utc;
 use crate::format::{self, AnimationInfo, DecodeLimits};
-use compat::{Fleet, FleetError, Matrix, BUILTIN_TIERS};
-use finding::{summarize, Area, Code, Finding, Reporter, Summary};
+use compat::{BUILTIN_TIERS, Fleet, FleetError, Matrix};
+use finding::{Area, Code, Finding, Reporter, Summary, summarize};
 
 /// Inputs beside the bundle, and the clock.
 #[derive(Debug, Clone)]
@@ -171,28 +173,56 @@ pub enum Progress {
 /// # Errors
 /// [`CheckError`] when the bundle or a side input cannot be read at all (exit code 2). Every
 /// problem inside them is a finding instead.
-pub fn run_check(path: &Path, opts: &CheckOptions, progress: &(dyn Fn(Progress) + Sync)) -> Result<CheckReport, CheckError> {
+pub fn run_check(
+    path: &Path,
+    opts: &CheckOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<CheckReport, CheckError> {
     let mut rep = Reporter::new();
-    let keyring = opts.keys.as_deref().map(|k| Keyring::load(k, &mut rep)).transpose()?;
+    let keyring = opts
+        .keys
+        .as_deref()
+        .map(|k| Keyring::load(k, &mut rep))
+        .transpose()?;
     let fleet = opts.fleet.as_deref().map(Fleet::load).transpose()?;
-    let hist = opts.history.as_deref().map(|h| History::load(h, false)).transpose()?;
+    let hist = opts
+        .history
+        .as_deref()
+        .map(|h| History::load(h, false))
+        .transpose()?;
     let src = BundleSource::open(path, opts.read_limits, &mut rep)?;
 
     // Manifest area.
     let manifest_bytes = if src.readable {
         match src.files().get(MANIFEST_FILE) {
             None => {
-                rep.push(Finding::new(Code::ManifestMissing, "the bundle has no manifest.json at its root").path(MANIFEST_FILE));
+                rep.push(
+                    Finding::new(
+                        Code::ManifestMissing,
+                        "the bundle has no manifest.json at its root",
+                    )
+                    .path(MANIFEST_FILE),
+                );
                 None
             }
             Some(&size) if size > MANIFEST_MAX_BYTES => {
-                rep.push(Finding::new(Code::ManifestTooLarge, format!("{size} bytes, over the {MANIFEST_MAX_BYTES}-byte limit")).path(MANIFEST_FILE).expected_actual(format!("≤ {MANIFEST_MAX_BYTES}"), size.to_string()));
+                rep.push(
+                    Finding::new(
+                        Code::ManifestTooLarge,
+                        format!("{size} bytes, over the {MANIFEST_MAX_BYTES}-byte limit"),
+                    )
+                    .path(MANIFEST_FILE)
+                    .expected_actual(format!("≤ {MANIFEST_MAX_BYTES}"), size.to_string()),
+                );
                 None
             }
             Some(_) => match src.read(MANIFEST_FILE, MANIFEST_MAX_BYTES) {
                 Ok(b) => Some(b),
                 Err(e) => {
-                    rep.push(Finding::new(Code::ManifestTooLarge, format!("cannot be read: {e}")).path(MANIFEST_FILE));
+                    rep.push(
+                        Finding::new(Code::ManifestTooLarge, format!("cannot be read: {e}"))
+                            .path(MANIFEST_FILE),
+                    );
                     None
                 }
             },
@@ -200,18 +230,37 @@ pub fn run_check(path: &Path, opts: &CheckOptions, progress: &(dyn Fn(Progress) 
     } else {
         None
     };
-    let read = manifest_bytes.as_deref().map(|b| manifest::read_manifest(b, &mut rep)).unwrap_or_default();
-    let manifest_digest = manifest_bytes.as_deref().map(|b| *blake3::hash(b).as_bytes());
+    let read = manifest_bytes
+        .as_deref()
+        .map(|b| manifest::read_manifest(b, &mut rep))
+        .unwrap_or_default();
+    let manifest_digest = manifest_bytes
+        .as_deref()
+        .map(|b| *blake3::hash(b).as_bytes());
     let header = match (&read.header, manifest_digest) {
-        (Some((id, v)), Some(d)) => Some(BundleHeader { bundle_id: id.clone(), version: v.clone(), manifest_blake3: hex32(&d) }),
+        (Some((id, v)), Some(d)) => Some(BundleHeader {
+            bundle_id: id.clone(),
+            version: v.clone(),
+            manifest_blake3: hex32(&d),
+        }),
         _ => None,
     };
     if let Some(m) = &read.manifest {
         if m.expires <= opts.now {
             rep.push(
-                Finding::new(Code::ManifestExpired, format!("expired at {}; the check's clock reads {}", format_utc(m.expires), format_utc(opts.now)))
-                    .path(MANIFEST_FILE)
-                    .expected_actual(format!("expires > {}", format_utc(opts.now)), format_utc(m.expires)),
+                Finding::new(
+                    Code::ManifestExpired,
+                    format!(
+                        "expired at {}; the check's clock reads {}",
+                        format_utc(m.expires),
+                        format_utc(opts.now)
+                    ),
+                )
+                .path(MANIFEST_FILE)
+                .expected_actual(
+                    format!("expires > {}", format_utc(opts.now)),
+                    format_utc(m.expires),
+                ),
             );
         }
     }
@@ -219,17 +268,36 @@ pub fn run_check(path: &Path, opts: &CheckOptions, progress: &(dyn Fn(Progress) 
     // Integrity.
     let mut hashed_bytes = 0;
     if src.readable && manifest_bytes.is_some() {
-        let total: u64 = read.files.iter().filter_map(|f| src.files().get(&f.path)).sum();
+        let total: u64 = read
+            .files
+            .iter()
+            .filter_map(|f| src.files().get(&f.path))
+            .sum();
         progress(Progress::HashStart(total));
-        hashed_bytes = integrity::verify_files(&src, &read.files, &|n| progress(Progress::Hashed(n)), &mut rep);
+        hashed_bytes = integrity::verify_files(
+            &src,
+            &read.files,
+            &|n| progress(Progress::Hashed(n)),
+            &mut rep,
+        );
         progress(Progress::HashDone);
     }
 
     // Trust.
     match (&keyring, &manifest_bytes) {
-        (None, _) => rep.push(Finding::new(Code::SigSkipped, "no keyring given (--keys): signatures were not checked").path("manifest.sig")),
+        (None, _) => rep.push(
+            Finding::new(
+                Code::SigSkipped,
+                "no keyring given (--keys): signatures were not checked",
+            )
+            .path("manifest.sig"),
+        ),
         (Some(kr), Some(doc)) => {
-            let env = src.files().contains_key("manifest.sig").then(|| src.read("manifest.sig", MANIFEST_MAX_BYTES).ok()).flatten();
+            let env = src
+                .files()
+                .contains_key("manifest.sig")
+                .then(|| src.read("manifest.sig", MANIFEST_MAX_BYTES).ok())
+                .flatten();
             let req = VerifyRequest {
                 prefix: MANIFEST_PREFIX,
                 doc,
@@ -253,28 +321,54 @@ pub fn run_check(path: &Path, opts: &CheckOptions, progress: &(dyn Fn(Progress) 
         let kill: Option<LoadedKill> = opts
             .kill
             .as_deref()
-            .map(|k| history::load_kill(k, Some(&m.bundle_id), keyring.as_ref(), hist.as_ref(), opts.now, &mut rep))
+            .map(|k| {
+                history::load_kill(
+                    k,
+                    Some(&m.bundle_id),
+                    keyring.as_ref(),
+                    hist.as_ref(),
+                    opts.now,
+                    &mut rep,
+                )
+            })
             .transpose()?;
         let graph_ok = graph::check_graph(m, &mut rep);
         if let Some(r) = &m.rollout {
             rollout::check_rollout(r, &mut rep);
         }
         compat::check_ranges(m, &BUILTIN_TIERS, &mut rep);
-        let killed: BTreeSet<String> = kill.as_ref().filter(|k| k.in_force).map(|k| k.doc.killed.iter().cloned().collect()).unwrap_or_default();
+        let killed: BTreeSet<String> = kill
+            .as_ref()
+            .filter(|k| k.in_force)
+            .map(|k| k.doc.killed.iter().cloned().collect())
+            .unwrap_or_default();
         if let Some(k) = &kill {
-            kill_summary = Some(KillSummary { seq: k.doc.seq, in_force: k.in_force, killed: k.doc.killed.clone() });
+            kill_summary = Some(KillSummary {
+                seq: k.doc.seq,
+                in_force: k.in_force,
+                killed: k.doc.killed.clone(),
+            });
         }
         match &fleet {
-            None => rep.push(Finding::new(Code::FleetSkipped, "no fleet file given (--fleet): the compatibility matrix was not built")),
-            Some(f) if graph_ok => matrix = Some(compat::check_fleet(m, f, &BUILTIN_TIERS, &killed, &mut rep)),
-            Some(_) => rep.push(Finding::new(Code::FleetSkipped, "the compatibility matrix needs a sound dependency and fallback graph")),
+            None => rep.push(Finding::new(
+                Code::FleetSkipped,
+                "no fleet file given (--fleet): the compatibility matrix was not built",
+            )),
+            Some(f) if graph_ok => {
+                matrix = Some(compat::check_fleet(m, f, &BUILTIN_TIERS, &killed, &mut rep))
+            }
+            Some(_) => rep.push(Finding::new(
+                Code::FleetSkipped,
+                "the compatibility matrix needs a sound dependency and fallback graph",
+            )),
         }
     }
 
     // Decoding, fail closed.
     let mut assets = Vec::new();
     if let Some(m) = &read.manifest {
-        let blocked = rep.has_error_in(&[Area::Manifest, Area::Archive, Area::Integrity, Area::Trust]);
+        let blocked =
+            rep.has_error_in(&[Area::Manifest, Area::Archive, Area::Integrity, Area::Trust]);
         let results: Vec<(Option<AnimationInfo>, Vec<Finding>)> = m
             .assets
             .par_iter()
@@ -289,7 +383,14 @@ pub fn run_check(path: &Path, opts: &CheckOptions, progress: &(dyn Fn(Progress) 
             for f in findings {
                 rep.push(f);
             }
-            assets.push(AssetReport { id: a.id.clone(), kind: a.kind, format: a.format, files: a.files.len(), size_bytes: a.size_bytes(), info });
+            assets.push(AssetReport {
+                id: a.id.clone(),
+                kind: a.kind,
+                format: a.format,
+                files: a.files.len(),
+                size_bytes: a.size_bytes(),
+                info,
+            });
         }
     }
 
@@ -307,7 +408,11 @@ pub fn run_check(path: &Path, opts: &CheckOptions, progress: &(dyn Fn(Progress) 
     })
 }
 
-fn decode_one(a: &manifest::Asset, src: &BundleSource, limits: &DecodeLimits) -> (Option<AnimationInfo>, Vec<Finding>) {
+fn decode_one(
+    a: &manifest::Asset,
+    src: &BundleSource,
+    limits: &DecodeLimits,
+) -> (Option<AnimationInfo>, Vec<Finding>) {
     let mut findings = Vec::new();
     for f in &a.files {
         let head = src.with_reader(&f.path, |r| {
@@ -322,9 +427,16 @@ fn decode_one(a: &manifest::Asset, src: &BundleSource, limits: &DecodeLimits) ->
             buf.truncate(n);
             Ok(buf)
         });
-        match head.map_err(|e| e.to_string()).and_then(|h| format::check_magic(a.format, &h)) {
+        match head
+            .map_err(|e| e.to_string())
+            .and_then(|h| format::check_magic(a.format, &h))
+        {
             Ok(_) => {}
-            Err(why) => findings.push(Finding::new(Code::FormatMismatch, why).asset(a.id.clone()).path(f.path.clone())),
+            Err(why) => findings.push(
+                Finding::new(Code::FormatMismatch, why)
+                    .asset(a.id.clone())
+                    .path(f.path.clone()),
+            ),
         }
     }
     if !findings.is_empty() {
@@ -334,7 +446,11 @@ fn decode_one(a: &manifest::Asset, src: &BundleSource, limits: &DecodeLimits) ->
         Ok(info) => (Some(info), findings),
         Err(why) => {
             let path = a.files.first().map(|f| f.path.clone()).unwrap_or_default();
-            findings.push(Finding::new(Code::DecodeFailed, why).asset(a.id.clone()).path(path));
+            findings.push(
+                Finding::new(Code::DecodeFailed, why)
+                    .asset(a.id.clone())
+                    .path(path),
+            );
             (None, findings)
         }
     }

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::bundle::manifest::{Rollout, GATE_NAMES};
+use crate::bundle::manifest::{GATE_NAMES, Rollout};
 use crate::check::finding::{Code, Finding, Reporter};
 
 /// Basis points of a full rollout.
@@ -55,18 +55,37 @@ pub fn in_stage(stage: &crate::bundle::manifest::Stage, region: &str, bucket: u6
 pub fn check_rollout(r: &Rollout, rep: &mut Reporter) {
     let path = "manifest.json";
     if r.salt.is_empty() {
-        rep.push(Finding::new(Code::RolloutSaltEmpty, "/rollout/salt is empty; every bundle would bucket users the same way").path(path));
+        rep.push(
+            Finding::new(
+                Code::RolloutSaltEmpty,
+                "/rollout/salt is empty; every bundle would bucket users the same way",
+            )
+            .path(path),
+        );
     }
     if r.stages.is_empty() {
-        rep.push(Finding::new(Code::RolloutRange, "/rollout/stages is empty; the last stage must be 10000 bp on [\"*\"]").path(path).expected_actual("a last stage of 10000 bp on [\"*\"]", "no stages"));
+        rep.push(
+            Finding::new(
+                Code::RolloutRange,
+                "/rollout/stages is empty; the last stage must be 10000 bp on [\"*\"]",
+            )
+            .path(path)
+            .expected_actual("a last stage of 10000 bp on [\"*\"]", "no stages"),
+        );
     }
     let mut prev: Option<(u64, &str)> = None;
     for (i, s) in r.stages.iter().enumerate() {
         if s.percent_bp > FULL_BP {
             rep.push(
-                Finding::new(Code::RolloutRange, format!("/rollout/stages/{i} ({}): percent_bp {} is above 10000", s.name, s.percent_bp))
-                    .path(path)
-                    .expected_actual("0–10000", s.percent_bp.to_string()),
+                Finding::new(
+                    Code::RolloutRange,
+                    format!(
+                        "/rollout/stages/{i} ({}): percent_bp {} is above 10000",
+                        s.name, s.percent_bp
+                    ),
+                )
+                .path(path)
+                .expected_actual("0–10000", s.percent_bp.to_string()),
             );
         }
         if let Some((p, pname)) = prev {
@@ -79,7 +98,13 @@ pub fn check_rollout(r: &Rollout, rep: &mut Reporter) {
             }
         }
         if s.regions.is_empty() {
-            rep.push(Finding::new(Code::RolloutRange, format!("/rollout/stages/{i} ({}): no regions", s.name)).path(path));
+            rep.push(
+                Finding::new(
+                    Code::RolloutRange,
+                    format!("/rollout/stages/{i} ({}): no regions", s.name),
+                )
+                .path(path),
+            );
         }
         for reg in &s.regions {
             if !is_known_region(reg) {
@@ -95,15 +120,31 @@ pub fn check_rollout(r: &Rollout, rep: &mut Reporter) {
     if let Some(last) = r.stages.last() {
         if last.percent_bp != FULL_BP || last.regions != ["*"] {
             rep.push(
-                Finding::new(Code::RolloutRange, format!("the last stage ({}) must be 10000 bp on [\"*\"], found {} bp on {:?}", last.name, last.percent_bp, last.regions))
-                    .path(path)
-                    .expected_actual("10000 bp on [\"*\"]", format!("{} bp on {:?}", last.percent_bp, last.regions)),
+                Finding::new(
+                    Code::RolloutRange,
+                    format!(
+                        "the last stage ({}) must be 10000 bp on [\"*\"], found {} bp on {:?}",
+                        last.name, last.percent_bp, last.regions
+                    ),
+                )
+                .path(path)
+                .expected_actual(
+                    "10000 bp on [\"*\"]",
+                    format!("{} bp on {:?}", last.percent_bp, last.regions),
+                ),
             );
         }
     }
     for g in GATE_NAMES {
         if !r.gates.contains_key(g) {
-            rep.push(Finding::new(Code::RolloutGateMissing, format!("/rollout/gates/{g} is missing")).path(path).expected_actual(g, "missing"));
+            rep.push(
+                Finding::new(
+                    Code::RolloutGateMissing,
+                    format!("/rollout/gates/{g} is missing"),
+                )
+                .path(path)
+                .expected_actual(g, "missing"),
+            );
         }
     }
 }
@@ -146,7 +187,10 @@ pub struct TelemetryError {
 /// # Errors
 /// [`TelemetryError`] when the file cannot be read or parsed.
 pub fn load_telemetry(path: &Path) -> Result<Vec<TelemetryRow>, TelemetryError> {
-    let err = |message: String| TelemetryError { path: path.to_owned(), message };
+    let err = |message: String| TelemetryError {
+        path: path.to_owned(),
+        message,
+    };
     let text = std::fs::read_to_string(path).map_err(|e| err(e.to_string()))?;
     let trimmed = text.trim_start();
     if trimmed.starts_with('{') {
@@ -155,28 +199,44 @@ pub fn load_telemetry(path: &Path) -> Result<Vec<TelemetryRow>, TelemetryError> 
         struct Wrapped {
             rows: Vec<TelemetryRow>,
         }
-        return serde_json::from_str::<Wrapped>(&text).map(|w| w.rows).map_err(|e| err(e.to_string()));
+        return serde_json::from_str::<Wrapped>(&text)
+            .map(|w| w.rows)
+            .map_err(|e| err(e.to_string()));
     }
     if trimmed.starts_with('[') {
         return serde_json::from_str(&text).map_err(|e| err(e.to_string()));
     }
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
-    let header: Vec<&str> = lines.next().ok_or_else(|| err("empty file".into()))?.split(',').map(str::trim).collect();
+    let header: Vec<&str> = lines
+        .next()
+        .ok_or_else(|| err("empty file".into()))?
+        .split(',')
+        .map(str::trim)
+        .collect();
     let mut rows = Vec::new();
     for (n, line) in lines.enumerate() {
         let cols: Vec<&str> = line.split(',').map(str::trim).collect();
         if cols.len() != header.len() {
-            return Err(err(format!("line {}: {} columns, header has {}", n + 2, cols.len(), header.len())));
+            return Err(err(format!(
+                "line {}: {} columns, header has {}",
+                n + 2,
+                cols.len(),
+                header.len()
+            )));
         }
         let mut obj = serde_json::Map::new();
         for (h, c) in header.iter().zip(cols) {
             let v = match *h {
                 "stage" | "region" => serde_json::Value::String(c.to_owned()),
-                _ => serde_json::from_str(c).map_err(|_| err(format!("line {}: {h} = {c:?} is not a number", n + 2)))?,
+                _ => serde_json::from_str(c)
+                    .map_err(|_| err(format!("line {}: {h} = {c:?} is not a number", n + 2)))?,
             };
             obj.insert((*h).to_owned(), v);
         }
-        rows.push(serde_json::from_value(serde_json::Value::Object(obj)).map_err(|e| err(format!("line {}: {e}", n + 2)))?);
+        rows.push(
+            serde_json::from_value(serde_json::Value::Object(obj))
+                .map_err(|e| err(format!("line {}: {e}", n + 2)))?,
+        );
     }
     Ok(rows)
 }
@@ -259,9 +319,18 @@ pub fn judge(r: &Rollout, rows: &[TelemetryRow]) -> Vec<StageGate> {
                 mine.iter().map(|t| f(t) * t.sessions as f64).sum::<f64>() / sessions as f64
             };
             let metrics: BTreeMap<String, f64> = [
-                ("download_success_rate", weighted(|t| t.download_success_rate)),
-                ("integrity_failure_rate", weighted(|t| t.integrity_failure_rate)),
-                ("fallback_activation_ratio", weighted(|t| t.fallback_activation_ratio)),
+                (
+                    "download_success_rate",
+                    weighted(|t| t.download_success_rate),
+                ),
+                (
+                    "integrity_failure_rate",
+                    weighted(|t| t.integrity_failure_rate),
+                ),
+                (
+                    "fallback_activation_ratio",
+                    weighted(|t| t.fallback_activation_ratio),
+                ),
                 ("crash_rate_delta", weighted(|t| t.crash_rate_delta)),
                 ("frame_drop_delta", weighted(|t| t.frame_drop_delta)),
             ]
@@ -273,15 +342,33 @@ pub fn judge(r: &Rollout, rows: &[TelemetryRow]) -> Vec<StageGate> {
                 reasons.push(format!("{sessions} sessions, {min_sessions} needed"));
                 Decision::Hold
             } else {
-                reasons.extend(breaches(&r.gates, &metrics).into_iter().map(|b| format!("all regions: {b}")));
+                reasons.extend(
+                    breaches(&r.gates, &metrics)
+                        .into_iter()
+                        .map(|b| format!("all regions: {b}")),
+                );
                 // A region with enough sessions of its own is judged alone too, so a healthy
                 // large region cannot hide a breach in a smaller one.
                 for t in mine.iter().filter(|t| t.sessions as f64 >= min_sessions) {
-                    reasons.extend(breaches(&r.gates, &row_metrics(t)).into_iter().map(|b| format!("region {}: {b}", t.region)));
+                    reasons.extend(
+                        breaches(&r.gates, &row_metrics(t))
+                            .into_iter()
+                            .map(|b| format!("region {}: {b}", t.region)),
+                    );
                 }
-                if reasons.is_empty() { Decision::Promote } else { Decision::Rollback }
+                if reasons.is_empty() {
+                    Decision::Promote
+                } else {
+                    Decision::Rollback
+                }
             };
-            StageGate { stage: s.name.clone(), decision, sessions, metrics, reasons }
+            StageGate {
+                stage: s.name.clone(),
+                decision,
+                sessions,
+                metrics,
+                reasons,
+            }
         })
         .collect()
 }
@@ -303,13 +390,29 @@ mod tests {
     }
 
     fn rollout() -> Rollout {
-        let gates = GATE_NAMES.iter().zip([0.995, 0.001, 0.02, 0.0005, 0.01, 5000.0]).map(|(k, v)| ((*k).to_owned(), v)).collect();
+        let gates = GATE_NAMES
+            .iter()
+            .zip([0.995, 0.001, 0.02, 0.0005, 0.01, 5000.0])
+            .map(|(k, v)| ((*k).to_owned(), v))
+            .collect();
         Rollout {
             salt: "s".into(),
             stages: vec![
-                Stage { name: "canary".into(), percent_bp: 100, regions: vec!["*".into()] },
-                Stage { name: "regional".into(), percent_bp: 2000, regions: vec!["SG".into(), "ID".into()] },
-                Stage { name: "global".into(), percent_bp: 10000, regions: vec!["*".into()] },
+                Stage {
+                    name: "canary".into(),
+                    percent_bp: 100,
+                    regions: vec!["*".into()],
+                },
+                Stage {
+                    name: "regional".into(),
+                    percent_bp: 2000,
+                    regions: vec!["SG".into(), "ID".into()],
+                },
+                Stage {
+                    name: "global".into(),
+                    percent_bp: 10000,
+                    regions: vec!["*".into()],
+                },
             ],
             gates,
         }
@@ -338,7 +441,10 @@ mod tests {
             row("global", "US", 100, 0.5, 0.9),
         ];
         let g = judge(&rollout(), &rows);
-        assert_eq!(g.iter().map(|g| g.decision).collect::<Vec<_>>(), vec![Decision::Promote, Decision::Rollback, Decision::Hold]);
+        assert_eq!(
+            g.iter().map(|g| g.decision).collect::<Vec<_>>(),
+            vec![Decision::Promote, Decision::Rollback, Decision::Hold]
+        );
         assert_eq!(g[0].sessions, 6000);
         // Session-weighted: (6000·0.01 + 4000·0.04) / 10000 = 0.022 > 0.02.
         assert!((g[1].metrics["fallback_activation_ratio"] - 0.022).abs() < 1e-12);
@@ -348,14 +454,23 @@ mod tests {
     #[test]
     fn membership_follows_bucket_and_region() {
         let r = rollout();
-        assert!(in_stage(&r.stages[1], "SG", 1999) && !in_stage(&r.stages[1], "SG", 2000) && !in_stage(&r.stages[1], "US", 5));
+        assert!(
+            in_stage(&r.stages[1], "SG", 1999)
+                && !in_stage(&r.stages[1], "SG", 2000)
+                && !in_stage(&r.stages[1], "US", 5)
+        );
         assert!(in_stage(&r.stages[2], "US", 9999));
     }
 
     #[test]
     fn regions() {
         assert!(is_known_region("SG") && is_known_region("*") && is_known_region("ID"));
-        assert!(!is_known_region("sg") && !is_known_region("XX") && !is_known_region("UK") && !is_known_region("SGP"));
+        assert!(
+            !is_known_region("sg")
+                && !is_known_region("XX")
+                && !is_known_region("UK")
+                && !is_known_region("SGP")
+        );
         assert_eq!(ISO_3166_ALPHA2.split(' ').count(), 249);
     }
 }

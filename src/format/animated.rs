@@ -20,11 +20,15 @@ fn rgba_bytes(w: u32, h: u32) -> u64 {
 /// # Errors
 /// A message with the decoder's reason.
 pub fn decode_still(bytes: &[u8], limits: &DecodeLimits) -> Result<(u32, u32), String> {
-    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
     reader.limits(limits.image_limits());
     let (w, h) = reader.into_dimensions().map_err(|e| e.to_string())?;
     limits.check_frame("the image", f64::from(w), f64::from(h))?;
-    let mut reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| e.to_string())?;
+    let mut reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
     reader.limits(limits.image_limits());
     let img = reader.decode().map_err(|e| e.to_string())?;
     Ok((img.width(), img.height()))
@@ -47,7 +51,12 @@ pub fn decode_png_sequence(
         let (w, h) = decode_still(&bytes, limits).map_err(|e| format!("{}: {e}", f.path))?;
         match size {
             None => size = Some((w, h)),
-            Some(s) if s != (w, h) => return Err(format!("{}: frame is {w} × {h} px, the first frame is {} × {} px", f.path, s.0, s.1)),
+            Some(s) if s != (w, h) => {
+                return Err(format!(
+                    "{}: frame is {w} × {h} px, the first frame is {} × {} px",
+                    f.path, s.0, s.1
+                ));
+            }
             Some(_) => {}
         }
     }
@@ -69,16 +78,30 @@ pub fn decode_png_sequence(
 ///
 /// # Errors
 /// A message when the sheet does not decode or does not divide into the grid.
-pub fn decode_atlas(bytes: &[u8], columns: u64, rows: u64, frames: u64, fps: f64, limits: &DecodeLimits) -> Result<AnimationInfo, String> {
+pub fn decode_atlas(
+    bytes: &[u8],
+    columns: u64,
+    rows: u64,
+    frames: u64,
+    fps: f64,
+    limits: &DecodeLimits,
+) -> Result<AnimationInfo, String> {
     limits.check_timing(frames as f64, fps)?;
     let (w, h) = decode_still(bytes, limits)?;
     if columns == 0 || rows == 0 || u64::from(w) % columns != 0 || u64::from(h) % rows != 0 {
-        return Err(format!("the {w} × {h} px sheet does not divide into {columns} × {rows} equal cells"));
+        return Err(format!(
+            "the {w} × {h} px sheet does not divide into {columns} × {rows} equal cells"
+        ));
     }
     if frames > columns * rows {
-        return Err(format!("{frames} frames do not fit {columns} × {rows} cells"));
+        return Err(format!(
+            "{frames} frames do not fit {columns} × {rows} cells"
+        ));
     }
-    let (cw, ch) = ((u64::from(w) / columns) as u32, (u64::from(h) / rows) as u32);
+    let (cw, ch) = (
+        (u64::from(w) / columns) as u32,
+        (u64::from(h) / rows) as u32,
+    );
     Ok(AnimationInfo {
         width_px: cw,
         height_px: ch,
@@ -96,7 +119,11 @@ pub fn decode_atlas(bytes: &[u8], columns: u64, rows: u64, frames: u64, fps: f64
 ///
 /// # Errors
 /// A message with the decoder's reason, or the limit crossed.
-pub fn decode_animated(format: AssetFormat, bytes: &[u8], limits: &DecodeLimits) -> Result<AnimationInfo, String> {
+pub fn decode_animated(
+    format: AssetFormat,
+    bytes: &[u8],
+    limits: &DecodeLimits,
+) -> Result<AnimationInfo, String> {
     let il = limits.image_limits();
     let (frames, (w, h)): (image::Frames<'_>, (u32, u32)) = match format {
         AssetFormat::Apng => {
@@ -119,7 +146,8 @@ pub fn decode_animated(format: AssetFormat, bytes: &[u8], limits: &DecodeLimits)
             let dims = d.dimensions();
             limits.check_frame("the canvas", f64::from(dims.0), f64::from(dims.1))?;
             if !d.has_animation() {
-                let mut buf = vec![0u8; usize::try_from(d.total_bytes()).map_err(|e| e.to_string())?];
+                let mut buf =
+                    vec![0u8; usize::try_from(d.total_bytes()).map_err(|e| e.to_string())?];
                 d.read_image(&mut buf).map_err(|e| e.to_string())?;
                 return Ok(AnimationInfo {
                     width_px: dims.0,

@@ -20,7 +20,10 @@ fn num(v: &Value, key: &str) -> Option<f64> {
 }
 
 fn count_layers(layers: &[Value], ty: u64) -> usize {
-    layers.iter().filter(|l| l.get("ty").and_then(Value::as_u64) == Some(ty)).count()
+    layers
+        .iter()
+        .filter(|l| l.get("ty").and_then(Value::as_u64) == Some(ty))
+        .count()
 }
 
 fn has_expressions(v: &Value, depth: usize) -> bool {
@@ -28,7 +31,10 @@ fn has_expressions(v: &Value, depth: usize) -> bool {
         return false;
     }
     match v {
-        Value::Object(m) => m.get("x").is_some_and(Value::is_string) || m.values().any(|c| has_expressions(c, depth + 1)),
+        Value::Object(m) => {
+            m.get("x").is_some_and(Value::is_string)
+                || m.values().any(|c| has_expressions(c, depth + 1))
+        }
         Value::Array(a) => a.iter().any(|c| has_expressions(c, depth + 1)),
         _ => false,
     }
@@ -55,7 +61,11 @@ fn max_animated(v: Option<&Value>) -> Option<f64> {
     let k = v?.get("k")?;
     match k {
         Value::Number(n) => n.as_f64(),
-        Value::Array(a) if a.iter().all(Value::is_number) => a.iter().filter_map(Value::as_f64).map(f64::abs).reduce(f64::max),
+        Value::Array(a) if a.iter().all(Value::is_number) => a
+            .iter()
+            .filter_map(Value::as_f64)
+            .map(f64::abs)
+            .reduce(f64::max),
         Value::Array(a) => a
             .iter()
             .flat_map(|kf| ["s", "e"].into_iter().filter_map(move |key| kf.get(key)))
@@ -87,18 +97,34 @@ impl Normalise {
                 if let Some(Value::Array(assets)) = m.get_mut("assets") {
                     let before = assets.len();
                     assets.retain(|a| {
-                        let p = a.get("p").and_then(Value::as_str).unwrap_or("").to_ascii_lowercase();
-                        !(a.get("layers").is_none() && [".mp3", ".wav", ".ogg", ".m4a", ".aac"].iter().any(|e| p.ends_with(e)))
+                        let p = a
+                            .get("p")
+                            .and_then(Value::as_str)
+                            .unwrap_or("")
+                            .to_ascii_lowercase();
+                        !(a.get("layers").is_none()
+                            && [".mp3", ".wav", ".ogg", ".m4a", ".aac"]
+                                .iter()
+                                .any(|e| p.ends_with(e)))
                     });
                     self.dropped_sounds += before - assets.len();
                 }
-                if m.get("ty").and_then(Value::as_str) == Some("rp") && self.runaway_repeater.is_none() {
+                if m.get("ty").and_then(Value::as_str) == Some("rp")
+                    && self.runaway_repeater.is_none()
+                {
                     let copies = max_animated(m.get("c")).unwrap_or(0.0);
-                    let scale = max_animated(m.get("tr").and_then(|t| t.get("s"))).unwrap_or(100.0) / 100.0;
-                    let growth = if scale > 1.0 { scale.powf((copies - 1.0).max(0.0)) } else { 1.0 };
+                    let scale =
+                        max_animated(m.get("tr").and_then(|t| t.get("s"))).unwrap_or(100.0) / 100.0;
+                    let growth = if scale > 1.0 {
+                        scale.powf((copies - 1.0).max(0.0))
+                    } else {
+                        1.0
+                    };
                     let name = m.get("nm").and_then(Value::as_str).unwrap_or("Repeater");
                     if copies > MAX_REPEATER_COPIES {
-                        self.runaway_repeater = Some(format!("{name:?} makes {copies:.0} copies, over {MAX_REPEATER_COPIES:.0}"));
+                        self.runaway_repeater = Some(format!(
+                            "{name:?} makes {copies:.0} copies, over {MAX_REPEATER_COPIES:.0}"
+                        ));
                     } else if growth > MAX_REPEATER_GROWTH {
                         self.runaway_repeater = Some(format!(
                             "{name:?} scales each of its {copies:.0} copies by {:.0}%, so geometry grows by {growth:.1e}: players stall or run out of memory",
@@ -149,15 +175,28 @@ pub fn decode_lottie(bytes: &[u8], limits: &DecodeLimits) -> Result<AnimationInf
     decode_lottie_with(bytes, limits, &|_| false)
 }
 
-fn decode_lottie_with(bytes: &[u8], limits: &DecodeLimits, has_file: &dyn Fn(&str) -> bool) -> Result<AnimationInfo, String> {
+fn decode_lottie_with(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    has_file: &dyn Fn(&str) -> bool,
+) -> Result<AnimationInfo, String> {
     if bytes.len() as u64 > MAX_LOTTIE_BYTES {
-        return Err(format!("{} bytes of JSON, over the {MAX_LOTTIE_BYTES}-byte limit", bytes.len()));
+        return Err(format!(
+            "{} bytes of JSON, over the {MAX_LOTTIE_BYTES}-byte limit",
+            bytes.len()
+        ));
     }
     let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
     if !v.is_object() {
         return Err("not a Lottie animation: the top level is not an object".into());
     }
-    let (Some(w), Some(h), Some(fr), Some(ip), Some(op)) = (num(&v, "w"), num(&v, "h"), num(&v, "fr"), num(&v, "ip"), num(&v, "op")) else {
+    let (Some(w), Some(h), Some(fr), Some(ip), Some(op)) = (
+        num(&v, "w"),
+        num(&v, "h"),
+        num(&v, "fr"),
+        num(&v, "ip"),
+        num(&v, "op"),
+    ) else {
         return Err("not a Lottie animation: w, h, fr, ip and op must be numbers".into());
     };
     limits.check_frame("the composition", w, h)?;
@@ -165,19 +204,33 @@ fn decode_lottie_with(bytes: &[u8], limits: &DecodeLimits, has_file: &dyn Fn(&st
         return Err(format!("frame rate {fr} is outside 0–240"));
     }
     limits.check_timing((op - ip).ceil(), fr)?;
-    let layers = v.get("layers").and_then(Value::as_array).ok_or("not a Lottie animation: layers is missing")?;
+    let layers = v
+        .get("layers")
+        .and_then(Value::as_array)
+        .ok_or("not a Lottie animation: layers is missing")?;
     let mut notes = Vec::new();
     let text_layers = count_layers(layers, 5);
     let image_layers = count_layers(layers, 2);
     if text_layers > 0 {
-        notes.push(format!("{text_layers} text layer(s), which velato does not draw"));
+        notes.push(format!(
+            "{text_layers} text layer(s), which velato does not draw"
+        ));
     }
     if image_layers > 0 {
-        notes.push(format!("{image_layers} image layer(s), which velato does not draw"));
+        notes.push(format!(
+            "{image_layers} image layer(s), which velato does not draw"
+        ));
     }
     let mut images = 0u64;
-    for a in v.get("assets").and_then(Value::as_array).into_iter().flatten() {
-        let Some(p) = a.get("p").and_then(Value::as_str) else { continue };
+    for a in v
+        .get("assets")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let Some(p) = a.get("p").and_then(Value::as_str) else {
+            continue;
+        };
         if a.get("layers").is_some() {
             continue;
         }
@@ -185,7 +238,11 @@ fn decode_lottie_with(bytes: &[u8], limits: &DecodeLimits, has_file: &dyn Fn(&st
         let embedded = a.get("e").and_then(Value::as_u64) == Some(1) || p.starts_with("data:");
         let dir = a.get("u").and_then(Value::as_str).unwrap_or("");
         if !embedded && !has_file(&format!("{dir}{p}")) && !has_file(p) {
-            return Err(format!("image asset {:?} refers to {:?}, which is not embedded", a.get("id").and_then(Value::as_str).unwrap_or(""), format!("{dir}{p}")));
+            return Err(format!(
+                "image asset {:?} refers to {:?}, which is not embedded",
+                a.get("id").and_then(Value::as_str).unwrap_or(""),
+                format!("{dir}{p}")
+            ));
         }
     }
     if has_expressions(&v, 0) {
@@ -198,7 +255,10 @@ fn decode_lottie_with(bytes: &[u8], limits: &DecodeLimits, has_file: &dyn Fn(&st
         return Err(format!("repeater {why}"));
     }
     if fixes.dropped_sounds > 0 {
-        notes.push(format!("{} sound asset(s), not played in the preview", fixes.dropped_sounds));
+        notes.push(format!(
+            "{} sound asset(s), not played in the preview",
+            fixes.dropped_sounds
+        ));
     }
     if fixes.dropped_layers > 0 {
         notes.push(format!("{} layer(s) of kinds the Lottie model does not draw (text, audio, camera…) left out of the preview", fixes.dropped_layers));
@@ -229,26 +289,44 @@ fn decode_lottie_with(bytes: &[u8], limits: &DecodeLimits, has_file: &dyn Fn(&st
 ///
 /// # Errors
 /// A message for `decode-failed`.
-pub fn decode_dotlottie(bytes: &[u8], wanted: Option<&str>, limits: &DecodeLimits) -> Result<AnimationInfo, String> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("dotLottie zip: {e}"))?;
+pub fn decode_dotlottie(
+    bytes: &[u8],
+    wanted: Option<&str>,
+    limits: &DecodeLimits,
+) -> Result<AnimationInfo, String> {
+    let mut zip =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("dotLottie zip: {e}"))?;
     let names: Vec<String> = zip.file_names().map(str::to_owned).collect();
     if names.iter().any(|n| n.contains("..") || n.starts_with('/')) {
         return Err("an entry escapes the archive".into());
     }
     let mut budget = limits.max_inflated_bytes;
-    let mut read = |zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str| -> Result<Vec<u8>, String> {
-        let e = zip.by_name(name).map_err(|_| format!("{name} is missing"))?;
-        let mut out = Vec::new();
-        e.take(budget.min(MAX_LOTTIE_BYTES) + 1).read_to_end(&mut out).map_err(|err| format!("{name}: {err}"))?;
-        if out.len() as u64 > budget.min(MAX_LOTTIE_BYTES) {
-            return Err(format!("{name} inflates past the limit"));
-        }
-        budget -= out.len() as u64;
-        Ok(out)
+    let mut read =
+        |zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str| -> Result<Vec<u8>, String> {
+            let e = zip
+                .by_name(name)
+                .map_err(|_| format!("{name} is missing"))?;
+            let mut out = Vec::new();
+            e.take(budget.min(MAX_LOTTIE_BYTES) + 1)
+                .read_to_end(&mut out)
+                .map_err(|err| format!("{name}: {err}"))?;
+            if out.len() as u64 > budget.min(MAX_LOTTIE_BYTES) {
+                return Err(format!("{name} inflates past the limit"));
+            }
+            budget -= out.len() as u64;
+            Ok(out)
+        };
+    let manifest: Value = serde_json::from_slice(&read(&mut zip, "manifest.json")?)
+        .map_err(|e| format!("manifest.json: {e}"))?;
+    let version = manifest
+        .get("version")
+        .and_then(Value::as_str)
+        .unwrap_or("1");
+    let dir = if version.starts_with('2') {
+        "a"
+    } else {
+        "animations"
     };
-    let manifest: Value = serde_json::from_slice(&read(&mut zip, "manifest.json")?).map_err(|e| format!("manifest.json: {e}"))?;
-    let version = manifest.get("version").and_then(Value::as_str).unwrap_or("1");
-    let dir = if version.starts_with('2') { "a" } else { "animations" };
     let ids: Vec<String> = manifest
         .get("animations")
         .and_then(Value::as_array)
@@ -261,26 +339,47 @@ pub fn decode_dotlottie(bytes: &[u8], wanted: Option<&str>, limits: &DecodeLimit
     }
     for id in &ids {
         if !names.contains(&format!("{dir}/{id}.json")) {
-            return Err(format!("animation {id:?} is listed but {dir}/{id}.json is missing"));
+            return Err(format!(
+                "animation {id:?} is listed but {dir}/{id}.json is missing"
+            ));
         }
     }
-    let initial = manifest.pointer("/initial/animation").or_else(|| manifest.get("activeAnimationId")).and_then(Value::as_str);
+    let initial = manifest
+        .pointer("/initial/animation")
+        .or_else(|| manifest.get("activeAnimationId"))
+        .and_then(Value::as_str);
     let chosen = match wanted.or(initial) {
         Some(w) if ids.iter().any(|i| i == w) => w.to_owned(),
-        Some(w) => return Err(format!("animation {w:?} is not in manifest.json (has {})", ids.join(", "))),
+        Some(w) => {
+            return Err(format!(
+                "animation {w:?} is not in manifest.json (has {})",
+                ids.join(", ")
+            ));
+        }
         None => ids[0].clone(),
     };
-    let has_file = |p: &str| names.iter().any(|n| n == p || n.ends_with(&format!("/{p}")));
+    let has_file = |p: &str| {
+        names
+            .iter()
+            .any(|n| n == p || n.ends_with(&format!("/{p}")))
+    };
     let mut chosen_info = None;
     for id in &ids {
         let data = read(&mut zip, &format!("{dir}/{id}.json"))?;
-        let info = decode_lottie_with(&data, limits, &has_file).map_err(|e| format!("{dir}/{id}.json: {e}"))?;
+        let info = decode_lottie_with(&data, limits, &has_file)
+            .map_err(|e| format!("{dir}/{id}.json: {e}"))?;
         if *id == chosen {
             chosen_info = Some(info);
         }
     }
     let mut info = chosen_info.ok_or("no animation decoded")?;
-    info.notes.insert(0, format!("dotLottie v{version}, {} animation(s), playing {chosen:?}", ids.len()));
+    info.notes.insert(
+        0,
+        format!(
+            "dotLottie v{version}, {} animation(s), playing {chosen:?}",
+            ids.len()
+        ),
+    );
     let audio = names.iter().filter(|n| n.starts_with("u/")).count();
     if audio > 0 {
         info.notes.push(format!("{audio} audio file(s)"));

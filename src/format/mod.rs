@@ -8,8 +8,8 @@
 
 pub mod animated;
 pub mod lottie;
-pub mod svga_proto;
 pub mod svga;
+pub mod svga_proto;
 pub mod vap;
 
 use serde::Serialize;
@@ -72,7 +72,10 @@ impl DecodeLimits {
         }
         let maxd = f64::from(self.max_dimension_px);
         if w > maxd || h > maxd || w * h > self.max_frame_px as f64 {
-            return Err(format!("{what} is {w} × {h} px, over the {} px side / {} px area limit", self.max_dimension_px, self.max_frame_px));
+            return Err(format!(
+                "{what} is {w} × {h} px, over the {} px side / {} px area limit",
+                self.max_dimension_px, self.max_frame_px
+            ));
         }
         Ok(())
     }
@@ -89,11 +92,17 @@ impl DecodeLimits {
             return Err(format!("declares {frames} frames"));
         }
         if frames > self.max_frames as f64 {
-            return Err(format!("declares {frames:.0} frames, over the {}-frame limit", self.max_frames));
+            return Err(format!(
+                "declares {frames:.0} frames, over the {}-frame limit",
+                self.max_frames
+            ));
         }
         let secs = frames / fps;
         if secs > self.max_duration_s {
-            return Err(format!("declares {secs:.1} s of animation, over the {:.0} s limit", self.max_duration_s));
+            return Err(format!(
+                "declares {secs:.1} s of animation, over the {:.0} s limit",
+                self.max_duration_s
+            ));
         }
         Ok(())
     }
@@ -188,7 +197,11 @@ fn png_has_actl(b: &[u8]) -> bool {
 #[must_use]
 pub fn sniff(b: &[u8]) -> Option<Magic> {
     if b.starts_with(b"\x89PNG\r\n\x1a\n") {
-        return Some(if png_has_actl(b) { Magic::Apng } else { Magic::Png });
+        return Some(if png_has_actl(b) {
+            Magic::Apng
+        } else {
+            Magic::Png
+        });
     }
     if b.starts_with(b"GIF87a") || b.starts_with(b"GIF89a") {
         return Some(Magic::Gif);
@@ -199,7 +212,11 @@ pub fn sniff(b: &[u8]) -> Option<Magic> {
     if b.starts_with(b"PK\x03\x04") {
         return Some(Magic::Zip);
     }
-    if b.len() >= 2 && b[0] & 0x0f == 8 && b[0] >> 4 <= 7 && (u16::from(b[0]) * 256 + u16::from(b[1])) % 31 == 0 {
+    if b.len() >= 2
+        && b[0] & 0x0f == 8
+        && b[0] >> 4 <= 7
+        && (u16::from(b[0]) * 256 + u16::from(b[1])) % 31 == 0
+    {
         return Some(Magic::Zlib);
     }
     if b.len() >= 8 && &b[4..8] == b"ftyp" {
@@ -243,7 +260,9 @@ pub fn check_magic(format: AssetFormat, head: &[u8]) -> Result<Magic, String> {
     match sniff(head) {
         Some(m) if accepted(format).contains(&m) => Ok(m),
         Some(m) => Err(format!("declared {format}, but the file is {}", m.name())),
-        None => Err(format!("declared {format}, but the magic bytes match no known format")),
+        None => Err(format!(
+            "declared {format}, but the magic bytes match no known format"
+        )),
     }
 }
 
@@ -251,8 +270,15 @@ pub fn check_magic(format: AssetFormat, head: &[u8]) -> Result<Magic, String> {
 ///
 /// # Errors
 /// A message for `decode-failed`, naming the file and the reason.
-pub fn decode_asset(asset: &Asset, src: &BundleSource, limits: &DecodeLimits) -> Result<AnimationInfo, String> {
-    let read = |path: &str| src.read(path, limits.max_file_bytes).map_err(|e| format!("{path}: {e}"));
+pub fn decode_asset(
+    asset: &Asset,
+    src: &BundleSource,
+    limits: &DecodeLimits,
+) -> Result<AnimationInfo, String> {
+    let read = |path: &str| {
+        src.read(path, limits.max_file_bytes)
+            .map_err(|e| format!("{path}: {e}"))
+    };
     let first = asset.files.first().ok_or("no files")?;
     match asset.format {
         AssetFormat::PngSequence => {
@@ -261,13 +287,19 @@ pub fn decode_asset(asset: &Asset, src: &BundleSource, limits: &DecodeLimits) ->
         }
         AssetFormat::SpriteAtlas => {
             let bytes = read(&first.path)?;
-            let columns = asset.param_u64("columns").ok_or("params.columns is missing")?;
+            let columns = asset
+                .param_u64("columns")
+                .ok_or("params.columns is missing")?;
             let rows = asset.param_u64("rows").ok_or("params.rows is missing")?;
-            let frames = asset.param_u64("frame_count").ok_or("params.frame_count is missing")?;
+            let frames = asset
+                .param_u64("frame_count")
+                .ok_or("params.frame_count is missing")?;
             let fps = asset.param_f64("fps").ok_or("params.fps is missing")?;
             animated::decode_atlas(&bytes, columns, rows, frames, fps, limits)
         }
-        AssetFormat::Apng | AssetFormat::Gif | AssetFormat::Webp => animated::decode_animated(asset.format, &read(&first.path)?, limits),
+        AssetFormat::Apng | AssetFormat::Gif | AssetFormat::Webp => {
+            animated::decode_animated(asset.format, &read(&first.path)?, limits)
+        }
         AssetFormat::Svga => svga::decode(&read(&first.path)?, limits).map(|m| m.info),
         AssetFormat::Lottie => lottie::decode_lottie(&read(&first.path)?, limits),
         AssetFormat::Dotlottie => {
@@ -275,7 +307,10 @@ pub fn decode_asset(asset: &Asset, src: &BundleSource, limits: &DecodeLimits) ->
             lottie::decode_dotlottie(&read(&first.path)?, wanted, limits)
         }
         AssetFormat::Vap => vap::decode(&read(&first.path)?, limits),
-        AssetFormat::Audio => Ok(AnimationInfo { notes: vec!["audio resource".into()], ..AnimationInfo::default() }),
+        AssetFormat::Audio => Ok(AnimationInfo {
+            notes: vec!["audio resource".into()],
+            ..AnimationInfo::default()
+        }),
     }
 }
 

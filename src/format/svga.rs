@@ -10,7 +10,7 @@ use prost::Message;
 use serde::Deserialize;
 
 pub use super::svga_proto as proto;
-use super::{animated, sniff, AnimationInfo, DecodeLimits, Magic};
+use super::{AnimationInfo, DecodeLimits, Magic, animated, sniff};
 use proto::{FrameEntity, MovieEntity, MovieParams, ShapeEntity, SpriteEntity};
 
 /// Frame rates `svga.proto` allows.
@@ -58,7 +58,10 @@ fn walk(b: &[u8], mut f: impl FnMut(u64, &[u8]) -> Result<(), String>) -> Result
             5 => i += 4,
             2 => {
                 let len = usize::try_from(read_varint(b, &mut i)?).map_err(|e| e.to_string())?;
-                let end = i.checked_add(len).filter(|e| *e <= b.len()).ok_or("truncated protobuf field")?;
+                let end = i
+                    .checked_add(len)
+                    .filter(|e| *e <= b.len())
+                    .ok_or("truncated protobuf field")?;
                 f(field, &b[i..end])?;
                 i = end;
             }
@@ -131,9 +134,15 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> 
     let params = movie.params.unwrap_or_default();
     let fps = params.fps;
     limits.check_timing(f64::from(params.frames), f64::from(fps))?;
-    limits.check_frame("the viewBox", f64::from(params.view_box_width), f64::from(params.view_box_height))?;
+    limits.check_frame(
+        "the viewBox",
+        f64::from(params.view_box_width),
+        f64::from(params.view_box_height),
+    )?;
     if !ALLOWED_FPS.contains(&fps) {
-        notes.push(format!("fps {fps} is not one of svga.proto's {ALLOWED_FPS:?}"));
+        notes.push(format!(
+            "fps {fps} is not one of svga.proto's {ALLOWED_FPS:?}"
+        ));
     }
     let mut decoded_bytes: u64 = 0;
     let mut image_count = 0;
@@ -144,7 +153,8 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> 
         let data = &movie.images[key];
         match sniff(data) {
             Some(Magic::Png | Magic::Apng) => {
-                let (w, h) = animated::decode_still(data, limits).map_err(|e| format!("image {key:?}: {e}"))?;
+                let (w, h) = animated::decode_still(data, limits)
+                    .map_err(|e| format!("image {key:?}: {e}"))?;
                 decoded_bytes += u64::from(w) * u64::from(h) * 4;
                 image_count += 1;
             }
@@ -159,7 +169,11 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> 
     let mut slot_keys = Vec::new();
     for s in &movie.sprites {
         if s.frames.len() > total_frames {
-            return Err(format!("sprite {:?} has {} frames, the movie {total_frames}", s.image_key, s.frames.len()));
+            return Err(format!(
+                "sprite {:?} has {} frames, the movie {total_frames}",
+                s.image_key,
+                s.frames.len()
+            ));
         }
         if s.frames.iter().any(|f| !f.shapes.is_empty()) || s.image_key.ends_with(".vector") {
             vectors += 1;
@@ -171,8 +185,11 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> 
             clips += 1;
         }
         let has_bitmap = movie.images.contains_key(&s.image_key);
-        let is_vector = s.frames.iter().any(|f| !f.shapes.is_empty()) || s.image_key.ends_with(".vector") || s.image_key.ends_with(".matte");
-        if !has_bitmap && !is_vector && !s.image_key.is_empty() && !slot_keys.contains(&s.image_key) {
+        let is_vector = s.frames.iter().any(|f| !f.shapes.is_empty())
+            || s.image_key.ends_with(".vector")
+            || s.image_key.ends_with(".matte");
+        if !has_bitmap && !is_vector && !s.image_key.is_empty() && !slot_keys.contains(&s.image_key)
+        {
             slot_keys.push(s.image_key.clone());
         }
     }
@@ -202,22 +219,37 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> 
         frame_count: params.frames as u64,
         duration_ms: (f64::from(params.frames) * 1000.0 / f64::from(fps)).round() as u64,
         image_count,
-        decoded_bytes: decoded_bytes.max(u64::from(params.view_box_width.max(0.0) as u32) * u64::from(params.view_box_height.max(0.0) as u32) * 4),
+        decoded_bytes: decoded_bytes.max(
+            u64::from(params.view_box_width.max(0.0) as u32)
+                * u64::from(params.view_box_height.max(0.0) as u32)
+                * 4,
+        ),
         slot_keys,
         notes,
     };
     Ok(SvgaMovie { movie, major, info })
 }
 
-fn decode_1x(bytes: &[u8], limits: &DecodeLimits) -> Result<(MovieEntity, u8, Vec<String>), String> {
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("SVGA 1.x zip: {e}"))?;
+fn decode_1x(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+) -> Result<(MovieEntity, u8, Vec<String>), String> {
+    let mut zip =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("SVGA 1.x zip: {e}"))?;
     let mut notes = Vec::new();
     let mut budget = limits.max_inflated_bytes;
-    let mut read_entry = |zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str, cap: u64| -> Result<Option<Vec<u8>>, String> {
-        let Ok(e) = zip.by_name(name) else { return Ok(None) };
+    let mut read_entry = |zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
+                          name: &str,
+                          cap: u64|
+     -> Result<Option<Vec<u8>>, String> {
+        let Ok(e) = zip.by_name(name) else {
+            return Ok(None);
+        };
         let cap = cap.min(budget);
         let mut out = Vec::new();
-        e.take(cap + 1).read_to_end(&mut out).map_err(|err| format!("{name}: {err}"))?;
+        e.take(cap + 1)
+            .read_to_end(&mut out)
+            .map_err(|err| format!("{name}: {err}"))?;
         if out.len() as u64 > cap {
             return Err(format!("{name} inflates past {cap} bytes"));
         }
@@ -233,7 +265,9 @@ fn decode_1x(bytes: &[u8], limits: &DecodeLimits) -> Result<(MovieEntity, u8, Ve
     if names.iter().any(|n| n.starts_with("__MACOSX/")) {
         notes.push("carries __MACOSX/ junk entries".into());
     }
-    let mut movie = if let Some(bin) = read_entry(&mut zip, "movie.binary", limits.max_inflated_bytes)? {
+    let mut movie = if let Some(bin) =
+        read_entry(&mut zip, "movie.binary", limits.max_inflated_bytes)?
+    {
         decode_binary(&bin)?
     } else if let Some(spec) = read_entry(&mut zip, "movie.spec", MAX_SPEC_BYTES)? {
         let spec: Spec1x = serde_json::from_slice(&spec).map_err(|e| format!("movie.spec: {e}"))?;
@@ -243,7 +277,11 @@ fn decode_1x(bytes: &[u8], limits: &DecodeLimits) -> Result<(MovieEntity, u8, Ve
     };
     // In 1.x the images map names files: key → "<name>" stored as "<name>.png".
     let mut images = HashMap::new();
-    let refs: Vec<(String, String)> = movie.images.iter().map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned())).collect();
+    let refs: Vec<(String, String)> = movie
+        .images
+        .iter()
+        .map(|(k, v)| (k.clone(), String::from_utf8_lossy(v).into_owned()))
+        .collect();
     for (key, file) in refs {
         let candidates = [format!("{file}.png"), file.clone(), format!("{key}.png")];
         let mut found = None;
@@ -253,7 +291,8 @@ fn decode_1x(bytes: &[u8], limits: &DecodeLimits) -> Result<(MovieEntity, u8, Ve
                 break;
             }
         }
-        let data = found.ok_or_else(|| format!("image {key:?} names {file:?}, which is not in the archive"))?;
+        let data = found
+            .ok_or_else(|| format!("image {key:?} names {file:?}, which is not in the archive"))?;
         images.insert(key, data);
     }
     // 1.x audio files are stored beside the images as "<audioKey>.mp3".
@@ -336,13 +375,27 @@ struct SpecTransform {
 
 impl Default for SpecTransform {
     fn default() -> Self {
-        Self { a: 1.0, b: 0.0, c: 0.0, d: 1.0, tx: 0.0, ty: 0.0 }
+        Self {
+            a: 1.0,
+            b: 0.0,
+            c: 0.0,
+            d: 1.0,
+            tx: 0.0,
+            ty: 0.0,
+        }
     }
 }
 
 impl From<SpecTransform> for proto::Transform {
     fn from(t: SpecTransform) -> Self {
-        Self { a: t.a, b: t.b, c: t.c, d: t.d, tx: t.tx, ty: t.ty }
+        Self {
+            a: t.a,
+            b: t.b,
+            c: t.c,
+            d: t.d,
+            tx: t.tx,
+            ty: t.ty,
+        }
     }
 }
 
@@ -380,12 +433,22 @@ impl<'de> Deserialize<'de> for proto::Layout {
             height: f32,
         }
         let l = L::deserialize(d)?;
-        Ok(Self { x: l.x, y: l.y, width: l.width, height: l.height })
+        Ok(Self {
+            x: l.x,
+            y: l.y,
+            width: l.width,
+            height: l.height,
+        })
     }
 }
 
 fn color(v: Option<&Vec<f32>>) -> Option<proto::RgbaColor> {
-    v.filter(|c| c.len() == 4).map(|c| proto::RgbaColor { r: c[0], g: c[1], b: c[2], a: c[3] })
+    v.filter(|c| c.len() == 4).map(|c| proto::RgbaColor {
+        r: c[0],
+        g: c[1],
+        b: c[2],
+        a: c[3],
+    })
 }
 
 fn num(m: &serde_json::Map<String, serde_json::Value>, k: &str) -> f32 {
@@ -394,7 +457,10 @@ fn num(m: &serde_json::Map<String, serde_json::Value>, k: &str) -> f32 {
 
 impl SpecShape {
     fn into_proto(self) -> ShapeEntity {
-        use proto::{EllipseArgs, LineCap, LineJoin, RectArgs, ShapeArgs, ShapeArgsKind, ShapeStyle, ShapeType};
+        use proto::{
+            EllipseArgs, LineCap, LineJoin, RectArgs, ShapeArgs, ShapeArgsKind, ShapeStyle,
+            ShapeType,
+        };
         let (ty, args) = match self.r#type.to_ascii_lowercase().as_str() {
             "rect" => (
                 ShapeType::Rect,
@@ -418,7 +484,14 @@ impl SpecShape {
             "keep" => (ShapeType::Keep, None),
             _ => (
                 ShapeType::Shape,
-                Some(ShapeArgsKind::Shape(ShapeArgs { d: self.args.get("d").and_then(serde_json::Value::as_str).unwrap_or_default().to_owned() })),
+                Some(ShapeArgsKind::Shape(ShapeArgs {
+                    d: self
+                        .args
+                        .get("d")
+                        .and_then(serde_json::Value::as_str)
+                        .unwrap_or_default()
+                        .to_owned(),
+                })),
             ),
         };
         let styles = self.styles.map(|s| {
@@ -443,14 +516,26 @@ impl SpecShape {
                 line_dash_iii: dash.get(2).copied().unwrap_or(0.0),
             }
         });
-        ShapeEntity { r#type: ty as i32, args, styles, transform: self.transform.map(Into::into) }
+        ShapeEntity {
+            r#type: ty as i32,
+            args,
+            styles,
+            transform: self.transform.map(Into::into),
+        }
     }
 }
 
 impl Spec1x {
     fn into_movie(self, notes: &mut Vec<String>) -> Result<MovieEntity, String> {
-        if self.movie.fps.fract() != 0.0 || self.movie.frames.fract() != 0.0 || self.movie.frames > f64::from(i32::MAX) || self.movie.fps > f64::from(i32::MAX) {
-            return Err(format!("movie.spec fps {} / frames {} are not whole numbers", self.movie.fps, self.movie.frames));
+        if self.movie.fps.fract() != 0.0
+            || self.movie.frames.fract() != 0.0
+            || self.movie.frames > f64::from(i32::MAX)
+            || self.movie.fps > f64::from(i32::MAX)
+        {
+            return Err(format!(
+                "movie.spec fps {} / frames {} are not whole numbers",
+                self.movie.fps, self.movie.frames
+            ));
         }
         let mut entities: u64 = 0;
         let sprites = self
@@ -489,12 +574,22 @@ impl Spec1x {
                 fps: self.movie.fps as i32,
                 frames: self.movie.frames as i32,
             }),
-            images: self.images.into_iter().map(|(k, v)| (k, v.into_bytes())).collect(),
+            images: self
+                .images
+                .into_iter()
+                .map(|(k, v)| (k, v.into_bytes()))
+                .collect(),
             sprites,
             audios: self
                 .audios
                 .into_iter()
-                .map(|a| proto::AudioEntity { audio_key: a.audio_key, start_frame: a.start_frame, end_frame: a.end_frame, start_time: a.start_time, total_time: a.total_time })
+                .map(|a| proto::AudioEntity {
+                    audio_key: a.audio_key,
+                    start_frame: a.start_frame,
+                    end_frame: a.end_frame,
+                    start_time: a.start_time,
+                    total_time: a.total_time,
+                })
                 .collect(),
         })
     }

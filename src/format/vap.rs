@@ -21,7 +21,12 @@ fn walk(b: &[u8], depth: usize, w: &mut Walk) -> Result<(), String> {
         if b.len() - off < 8 {
             return Err(format!("truncated box header at byte {off}"));
         }
-        let mut size = u64::from(u32::from_be_bytes([b[off], b[off + 1], b[off + 2], b[off + 3]]));
+        let mut size = u64::from(u32::from_be_bytes([
+            b[off],
+            b[off + 1],
+            b[off + 2],
+            b[off + 3],
+        ]));
         let ty: [u8; 4] = [b[off + 4], b[off + 5], b[off + 6], b[off + 7]];
         let mut header = 8u64;
         if size == 1 {
@@ -41,7 +46,11 @@ fn walk(b: &[u8], depth: usize, w: &mut Walk) -> Result<(), String> {
             size = (b.len() - off) as u64;
         }
         if size < header || size > (b.len() - off) as u64 {
-            return Err(format!("box {:?} at byte {off} claims {size} bytes, {} remain", String::from_utf8_lossy(&ty), b.len() - off));
+            return Err(format!(
+                "box {:?} at byte {off} claims {size} bytes, {} remain",
+                String::from_utf8_lossy(&ty),
+                b.len() - off
+            ));
         }
         let body = &b[off + header as usize..off + size as usize];
         if depth == 0 {
@@ -55,7 +64,8 @@ fn walk(b: &[u8], depth: usize, w: &mut Walk) -> Result<(), String> {
         }
         if &ty == b"stsd" && body.len() >= 16 {
             // version/flags (4), entry_count (4), then sample entries: size (4) + format (4).
-            w.codecs.push(String::from_utf8_lossy(&body[12..16]).into_owned());
+            w.codecs
+                .push(String::from_utf8_lossy(&body[12..16]).into_owned());
         }
         off += size as usize;
     }
@@ -67,7 +77,12 @@ fn walk(b: &[u8], depth: usize, w: &mut Walk) -> Result<(), String> {
 /// # Errors
 /// A message for `decode-failed`: broken boxes, no `moov` or `mdat`, an invalid config.
 pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<AnimationInfo, String> {
-    let mut w = Walk { boxes: Vec::new(), vapc: None, codecs: Vec::new(), trailing_padding: false };
+    let mut w = Walk {
+        boxes: Vec::new(),
+        vapc: None,
+        codecs: Vec::new(),
+        trailing_padding: false,
+    };
     walk(bytes, 0, &mut w)?;
     if w.boxes.first() != Some(b"ftyp") {
         return Err("the first box is not ftyp".into());
@@ -84,19 +99,28 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<AnimationInfo, Stri
     for c in &w.codecs {
         match c.as_str() {
             "avc1" | "avc3" => {}
-            "hvc1" | "hev1" => notes.push("H.265 video: unsupported on Android 4.x and some low-end devices".into()),
+            "hvc1" | "hev1" => notes
+                .push("H.265 video: unsupported on Android 4.x and some low-end devices".into()),
             "mp4a" => notes.push("audio track".into()),
             other => notes.push(format!("{other:?} track")),
         }
     }
     let Some(vapc) = w.vapc else {
-        notes.push("no vapc box: a version-1 VAP file; layout must be configured by the player".into());
-        return Ok(AnimationInfo { notes, ..AnimationInfo::default() });
+        notes.push(
+            "no vapc box: a version-1 VAP file; layout must be configured by the player".into(),
+        );
+        return Ok(AnimationInfo {
+            notes,
+            ..AnimationInfo::default()
+        });
     };
-    let cfg: Value = serde_json::from_slice(&vapc).map_err(|e| format!("vapc config is not JSON: {e}"))?;
+    let cfg: Value =
+        serde_json::from_slice(&vapc).map_err(|e| format!("vapc config is not JSON: {e}"))?;
     let info = cfg.get("info").ok_or("vapc config has no info")?;
     let get = |k: &str| info.get(k).and_then(Value::as_f64);
-    let (Some(w_px), Some(h_px), Some(fps), Some(frames)) = (get("w"), get("h"), get("fps"), get("f")) else {
+    let (Some(w_px), Some(h_px), Some(fps), Some(frames)) =
+        (get("w"), get("h"), get("fps"), get("f"))
+    else {
         return Err("vapc info needs w, h, fps and f".into());
     };
     limits.check_frame("the effect", w_px, h_px)?;
@@ -104,7 +128,9 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<AnimationInfo, Stri
     let (vw, vh) = (get("videoW").unwrap_or(w_px), get("videoH").unwrap_or(h_px));
     limits.check_frame("the video", vw, vh)?;
     if vw.max(vh) > 1504.0 {
-        notes.push(format!("video {vw} × {vh} px: longest side over 1504 px fails on some devices"));
+        notes.push(format!(
+            "video {vw} × {vh} px: longest side over 1504 px fails on some devices"
+        ));
     }
     if vw % 16.0 != 0.0 || vh % 16.0 != 0.0 {
         notes.push(format!("video {vw} × {vh} px is not a multiple of 16"));
@@ -114,7 +140,11 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<AnimationInfo, Stri
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .filter_map(|s| s.get("srcTag").and_then(Value::as_str).map(|t| t.trim_matches(['[', ']']).to_owned()))
+        .filter_map(|s| {
+            s.get("srcTag")
+                .and_then(Value::as_str)
+                .map(|t| t.trim_matches(['[', ']']).to_owned())
+        })
         .collect();
     slot_keys.sort();
     slot_keys.dedup();

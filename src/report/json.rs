@@ -16,7 +16,10 @@ pub struct Tool {
 }
 
 /// This build's [`Tool`].
-pub const TOOL: Tool = Tool { name: "giftqa", version: env!("CARGO_PKG_VERSION") };
+pub const TOOL: Tool = Tool {
+    name: "giftqa",
+    version: env!("CARGO_PKG_VERSION"),
+};
 
 #[derive(Serialize)]
 struct CheckJson<'a> {

@@ -4,9 +4,9 @@
 
 use std::fmt::Write as _;
 
+use crate::check::CheckReport;
 use crate::check::compat::Outcome;
 use crate::check::finding::{Finding, Severity};
-use crate::check::CheckReport;
 
 fn location(f: &Finding) -> Option<String> {
     match (&f.path, &f.asset) {
@@ -25,8 +25,16 @@ pub fn finding_line(f: &Finding) -> String {
         None => format!("{}[{}]: {}", f.severity.as_str(), f.code, f.message),
     };
     if let Some(cells) = &f.cells {
-        let shown: Vec<String> = cells.iter().take(6).map(|c| format!("{}/{} {:.2}%", c.client, c.tier, c.share * 100.0)).collect();
-        let more = if cells.len() > 6 { format!(", … {} more", cells.len() - 6) } else { String::new() };
+        let shown: Vec<String> = cells
+            .iter()
+            .take(6)
+            .map(|c| format!("{}/{} {:.2}%", c.client, c.tier, c.share * 100.0))
+            .collect();
+        let more = if cells.len() > 6 {
+            format!(", … {} more", cells.len() - 6)
+        } else {
+            String::new()
+        };
         let _ = write!(s, "\n    cells: {}{more}", shown.join(", "));
     }
     s
@@ -40,7 +48,11 @@ fn human_bytes(n: u64) -> String {
         v /= 1024.0;
         u += 1;
     }
-    if u == 0 { format!("{n} B") } else { format!("{v:.1} {}", UNITS[u]) }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
 }
 
 fn pct(share: f64) -> String {
@@ -53,7 +65,13 @@ pub fn check_text(r: &CheckReport, bundle_path: &str) -> String {
     let mut s = String::new();
     match &r.bundle {
         Some(b) => {
-            let _ = writeln!(s, "giftqa check {bundle_path}: {} {} (manifest {}…)", b.bundle_id, b.version, &b.manifest_blake3[..12]);
+            let _ = writeln!(
+                s,
+                "giftqa check {bundle_path}: {} {} (manifest {}…)",
+                b.bundle_id,
+                b.version,
+                &b.manifest_blake3[..12]
+            );
         }
         None => {
             let _ = writeln!(s, "giftqa check {bundle_path}");
@@ -68,18 +86,38 @@ pub fn check_text(r: &CheckReport, bundle_path: &str) -> String {
     }
     if !r.assets.is_empty() {
         let _ = writeln!(s, "assets:");
-        let _ = writeln!(s, "  {:<22} {:<8} {:<12} {:>9} {:>11} {:>7} {:>6} {:>10}", "id", "kind", "format", "size", "canvas", "frames", "fps", "decoded");
+        let _ = writeln!(
+            s,
+            "  {:<22} {:<8} {:<12} {:>9} {:>11} {:>7} {:>6} {:>10}",
+            "id", "kind", "format", "size", "canvas", "frames", "fps", "decoded"
+        );
         for a in &r.assets {
             let kind = match a.kind {
                 crate::bundle::manifest::AssetKind::Effect => "effect",
                 crate::bundle::manifest::AssetKind::Resource => "resource",
             };
             let (canvas, frames, fps, decoded) = match &a.info {
-                Some(i) if i.frame_count > 0 => (format!("{}×{}", i.width_px, i.height_px), i.frame_count.to_string(), format!("{:.0}", i.fps), human_bytes(i.decoded_bytes)),
+                Some(i) if i.frame_count > 0 => (
+                    format!("{}×{}", i.width_px, i.height_px),
+                    i.frame_count.to_string(),
+                    format!("{:.0}", i.fps),
+                    human_bytes(i.decoded_bytes),
+                ),
                 Some(_) => ("-".into(), "-".into(), "-".into(), "-".into()),
                 None => ("?".into(), "?".into(), "?".into(), "not decoded".into()),
             };
-            let _ = writeln!(s, "  {:<22} {:<8} {:<12} {:>9} {:>11} {:>7} {:>6} {:>10}", a.id, kind, a.format.as_str(), human_bytes(a.size_bytes), canvas, frames, fps, decoded);
+            let _ = writeln!(
+                s,
+                "  {:<22} {:<8} {:<12} {:>9} {:>11} {:>7} {:>6} {:>10}",
+                a.id,
+                kind,
+                a.format.as_str(),
+                human_bytes(a.size_bytes),
+                canvas,
+                frames,
+                fps,
+                decoded
+            );
             if let Some(i) = &a.info {
                 for n in &i.notes {
                     let _ = writeln!(s, "      · {n}");
@@ -93,8 +131,17 @@ pub fn check_text(r: &CheckReport, bundle_path: &str) -> String {
     }
     if let Some(m) = &r.matrix {
         let total: f64 = m.cells.iter().map(|c| c.share).sum();
-        let _ = writeln!(s, "compatibility matrix ({} cells, {} of users listed):", m.cells.len(), pct(total));
-        let _ = writeln!(s, "  {:<22} {:>9} {:>9} {:>9} {:>14}", "effect", "primary", "fallback", "hole", "not delivered");
+        let _ = writeln!(
+            s,
+            "compatibility matrix ({} cells, {} of users listed):",
+            m.cells.len(),
+            pct(total)
+        );
+        let _ = writeln!(
+            s,
+            "  {:<22} {:>9} {:>9} {:>9} {:>14}",
+            "effect", "primary", "fallback", "hole", "not delivered"
+        );
         for row in &m.rows {
             let _ = writeln!(
                 s,
@@ -105,18 +152,48 @@ pub fn check_text(r: &CheckReport, bundle_path: &str) -> String {
                 pct(row.shares.hole),
                 pct(row.shares.not_delivered)
             );
-            let fallbacks: std::collections::BTreeSet<&str> = row.outcomes.iter().filter_map(|o| if let Outcome::Fallback(v) = o { Some(v.as_str()) } else { None }).collect();
+            let fallbacks: std::collections::BTreeSet<&str> = row
+                .outcomes
+                .iter()
+                .filter_map(|o| {
+                    if let Outcome::Fallback(v) = o {
+                        Some(v.as_str())
+                    } else {
+                        None
+                    }
+                })
+                .collect();
             if !fallbacks.is_empty() {
-                let _ = writeln!(s, "      · falls back to {}", fallbacks.into_iter().collect::<Vec<_>>().join(", "));
+                let _ = writeln!(
+                    s,
+                    "      · falls back to {}",
+                    fallbacks.into_iter().collect::<Vec<_>>().join(", ")
+                );
             }
         }
         let _ = writeln!(s);
     }
     if let Some(k) = &r.kill {
-        let _ = writeln!(s, "kill document seq {}: {} ({})", k.seq, k.killed.join(", "), if k.in_force { "in force" } else { "not in force at this clock reading" });
+        let _ = writeln!(
+            s,
+            "kill document seq {}: {} ({})",
+            k.seq,
+            k.killed.join(", "),
+            if k.in_force {
+                "in force"
+            } else {
+                "not in force at this clock reading"
+            }
+        );
         let _ = writeln!(s);
     }
-    let verdict = if r.summary.errors > 0 { "FAIL: sign-off blocked" } else if r.summary.warnings > 0 { "PASS with warnings: each needs a waiver at sign-off" } else { "PASS" };
+    let verdict = if r.summary.errors > 0 {
+        "FAIL: sign-off blocked"
+    } else if r.summary.warnings > 0 {
+        "PASS with warnings: each needs a waiver at sign-off"
+    } else {
+        "PASS"
+    };
     let _ = writeln!(
         s,
         "summary: {} error{}, {} warning{}, {} info{} — {verdict}",

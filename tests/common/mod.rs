@@ -4,13 +4,16 @@
 //! Without `../shared/assets` these tests skip with a message, unless `CI` is set, when the
 //! missing folder is a failure.
 
-#![allow(dead_code, reason = "each test binary uses a different part of this module")]
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of this module"
+)]
 
 use std::path::{Path, PathBuf};
 
-use giftqa::check::{run_check, CheckOptions, CheckReport};
+use giftqa::check::{CheckOptions, CheckReport, run_check};
 use jiff::Timestamp;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 /// `../shared/assets`, or `None` (with a message) when absent outside CI.
 pub fn shared_assets() -> Option<PathBuf> {
@@ -18,7 +21,10 @@ pub fn shared_assets() -> Option<PathBuf> {
     if p.is_dir() {
         return Some(p);
     }
-    assert!(std::env::var_os("CI").is_none(), "../shared/assets is missing, and CI is set: real-file tests cannot be skipped");
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "../shared/assets is missing, and CI is set: real-file tests cannot be skipped"
+    );
     eprintln!("skipping: ../shared/assets is missing");
     None
 }
@@ -66,12 +72,42 @@ pub fn now() -> Timestamp {
 
 /// Real files used by [`Fixture::shared`]: (shared path, bundle path, id, format).
 const FILES: [(&str, &str, &str, &str); 6] = [
-    ("svga/SVGAPlayer-Web/heartbeat.svga", "effects/heartbeat.svga", "heartbeat", "svga"),
-    ("svga/SVGAPlayer-Android/alarm.svga", "effects/alarm.svga", "alarm", "svga"),
-    ("lottie/dotlottie-rs/assets/animations/lottie/bouncy_ball.json", "effects/bouncy.json", "bouncy", "lottie"),
-    ("animated-image/image-rs-image/tests/images/png/apng/ball.png", "effects/ball.png", "ball", "apng"),
-    ("animated-image/image-rs-image/tests/images/gif/anim/large-gif-anim-combine.gif", "effects/confetti.gif", "confetti", "gif"),
-    ("animated-image/image-rs-image/tests/images/webp/extended_images/anim.webp", "effects/spinner.webp", "spinner", "webp"),
+    (
+        "svga/SVGAPlayer-Web/heartbeat.svga",
+        "effects/heartbeat.svga",
+        "heartbeat",
+        "svga",
+    ),
+    (
+        "svga/SVGAPlayer-Android/alarm.svga",
+        "effects/alarm.svga",
+        "alarm",
+        "svga",
+    ),
+    (
+        "lottie/dotlottie-rs/assets/animations/lottie/bouncy_ball.json",
+        "effects/bouncy.json",
+        "bouncy",
+        "lottie",
+    ),
+    (
+        "animated-image/image-rs-image/tests/images/png/apng/ball.png",
+        "effects/ball.png",
+        "ball",
+        "apng",
+    ),
+    (
+        "animated-image/image-rs-image/tests/images/gif/anim/large-gif-anim-combine.gif",
+        "effects/confetti.gif",
+        "confetti",
+        "gif",
+    ),
+    (
+        "animated-image/image-rs-image/tests/images/webp/extended_images/anim.webp",
+        "effects/spinner.webp",
+        "spinner",
+        "webp",
+    ),
 ];
 
 /// A bundle directory in a temporary folder, with its manifest as a JSON value to edit.
@@ -123,7 +159,9 @@ impl Fixture {
     pub fn demo() -> Self {
         let tmp = tempfile::tempdir().expect("tempdir");
         copy_dir(&root().join("assets/demo-bundle"), tmp.path());
-        let manifest = serde_json::from_slice(&std::fs::read(tmp.path().join("manifest.json")).expect("read")).expect("json");
+        let manifest =
+            serde_json::from_slice(&std::fs::read(tmp.path().join("manifest.json")).expect("read"))
+                .expect("json");
         Self { tmp, manifest }
     }
 
@@ -139,7 +177,12 @@ impl Fixture {
 
     /// The asset with this id, to edit.
     pub fn asset(&mut self, id: &str) -> &mut Value {
-        self.manifest["assets"].as_array_mut().expect("assets").iter_mut().find(|a| a["id"] == id).expect("asset id")
+        self.manifest["assets"]
+            .as_array_mut()
+            .expect("assets")
+            .iter_mut()
+            .find(|a| a["id"] == id)
+            .expect("asset id")
     }
 
     /// Writes the manifest, fills sizes and hashes with `pack`, and signs it with the demo
@@ -150,12 +193,18 @@ impl Fixture {
         giftqa::bundle::pack::pack(self.dir()).expect("pack");
         let _ = std::fs::remove_file(self.path("manifest.sig"));
         giftqa::bundle::pack::sign(self.dir(), &publisher_key()).expect("sign");
-        self.manifest = serde_json::from_slice(&std::fs::read(self.path("manifest.json")).expect("read")).expect("json");
+        self.manifest =
+            serde_json::from_slice(&std::fs::read(self.path("manifest.json")).expect("read"))
+                .expect("json");
     }
 
     /// Options with the demo keyring and fleet and the fixed clock.
     pub fn opts(&self) -> CheckOptions {
-        CheckOptions { keys: Some(keys()), fleet: Some(fleet()), ..CheckOptions::new(now()) }
+        CheckOptions {
+            keys: Some(keys()),
+            fleet: Some(fleet()),
+            ..CheckOptions::new(now())
+        }
     }
 
     /// Runs `check` with the demo keyring and fleet.
@@ -179,7 +228,8 @@ impl Fixture {
         files.sort();
         for rel in files {
             w.start_file(rel.as_str(), opts).expect("entry");
-            std::io::Write::write_all(&mut w, &std::fs::read(self.dir().join(&rel)).expect("read")).expect("write");
+            std::io::Write::write_all(&mut w, &std::fs::read(self.dir().join(&rel)).expect("read"))
+                .expect("write");
         }
         w.finish().expect("finish");
         (out, zpath)
@@ -192,7 +242,12 @@ fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
         if p.is_dir() {
             walk(root, &p, out);
         } else {
-            out.push(p.strip_prefix(root).expect("prefix").to_string_lossy().replace('\\', "/"));
+            out.push(
+                p.strip_prefix(root)
+                    .expect("prefix")
+                    .to_string_lossy()
+                    .replace('\\', "/"),
+            );
         }
     }
 }
@@ -219,10 +274,17 @@ pub fn codes(r: &CheckReport) -> Vec<&'static str> {
 /// Asserts a report holds a finding with this code and returns it.
 #[track_caller]
 pub fn expect_code<'a>(r: &'a CheckReport, code: &str) -> &'a giftqa::check::finding::Finding {
-    r.findings.iter().find(|f| f.code.as_str() == code).unwrap_or_else(|| panic!("expected {code}, got {:#?}", r.findings))
+    r.findings
+        .iter()
+        .find(|f| f.code.as_str() == code)
+        .unwrap_or_else(|| panic!("expected {code}, got {:#?}", r.findings))
 }
 
 /// Error codes of a report.
 pub fn errors(r: &CheckReport) -> Vec<&'static str> {
-    r.findings.iter().filter(|f| f.severity == giftqa::check::finding::Severity::Error).map(|f| f.code.as_str()).collect()
+    r.findings
+        .iter()
+        .filter(|f| f.severity == giftqa::check::finding::Severity::Error)
+        .map(|f| f.code.as_str())
+        .collect()
 }
