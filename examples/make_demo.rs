@@ -121,7 +121,7 @@ fn main() -> anyhow::Result<()> {
         serde_json::to_string_pretty(&keyring)? + "\n",
     )?;
     giftqa::bundle::pack::sign(out, &keys.join("publisher.key"))?;
-    println!("wrote {}", out.display());
+    eprintln!("wrote {}", out.display());
     Ok(())
 }
 

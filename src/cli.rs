@@ -2,6 +2,7 @@
 //! stdout. Exit codes: 0 done with no error finding, 1 done with an error finding, 2 could not
 //! run.
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,7 +11,7 @@ use std::time::Instant;
 use anyhow::{Context as _, Result, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::bundle::manifest::{AssetKind, MANIFEST_FILE};
+use crate::bundle::manifest::MANIFEST_FILE;
 use crate::bundle::source::{BundleSource, ReadLimits};
 use crate::bundle::time::{now_utc, parse_utc};
 use crate::bundle::{integrity, manifest, pack, signature};
@@ -220,19 +221,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             let changed = packed.iter().filter(|p| p.changed).count();
             let mut s = String::new();
             for p in &packed {
-                s.push_str(&format!(
-                    "{} {:>10}  {}{}\n",
+                let _ = writeln!(
+                    s,
+                    "{} {:>10}  {}{}",
                     &p.blake3[..16],
                     p.size,
                     p.path,
                     if p.changed { "  (updated)" } else { "" }
-                ));
+                );
             }
-            s.push_str(&format!(
-                "packed {} file(s), {changed} updated in {}\n",
+            let _ = writeln!(
+                s,
+                "packed {} file(s), {changed} updated in {}",
                 packed.len(),
                 dir.join(MANIFEST_FILE).display()
-            ));
+            );
             out(&s);
             Ok(ExitCode::SUCCESS)
         }
@@ -288,20 +291,19 @@ fn load_manifest(bundle: &Path) -> Result<manifest::Manifest> {
         .read(MANIFEST_FILE, manifest::MANIFEST_MAX_BYTES)
         .with_context(|| format!("{}: manifest.json", bundle.display()))?;
     let read = manifest::read_manifest(&bytes, &mut rep);
-    match read.manifest {
-        Some(m) => Ok(m),
-        None => {
-            let first = rep
-                .finish()
-                .into_iter()
-                .next()
-                .map(|f| report::text::finding_line(&f))
-                .unwrap_or_default();
-            bail!(
-                "{}: manifest.json has errors; run `giftqa check` ({first})",
-                bundle.display()
-            )
-        }
+    if let Some(m) = read.manifest {
+        Ok(m)
+    } else {
+        let first = rep
+            .finish()
+            .into_iter()
+            .next()
+            .map(|f| report::text::finding_line(&f))
+            .unwrap_or_default();
+        bail!(
+            "{}: manifest.json has errors; run `giftqa check` ({first})",
+            bundle.display()
+        )
     }
 }
 
@@ -342,23 +344,25 @@ fn run_rollout(action: RolloutAction) -> Result<ExitCode> {
                 }
                 Format::Text => {
                     let mut s = format!("rollout gates for {} {}\n", m.bundle_id, m.version);
-                    s.push_str(&format!(
-                        "  {:<14} {:>8} {:>10}  reasons\n",
+                    let _ = writeln!(
+                        s,
+                        "  {:<14} {:>8} {:>10}  reasons",
                         "stage", "decision", "sessions"
-                    ));
+                    );
                     for g in &gates {
                         let d = match g.decision {
                             rollout::Decision::Promote => "promote",
                             rollout::Decision::Hold => "hold",
                             rollout::Decision::Rollback => "ROLLBACK",
                         };
-                        s.push_str(&format!(
-                            "  {:<14} {:>8} {:>10}  {}\n",
+                        let _ = writeln!(
+                            s,
+                            "  {:<14} {:>8} {:>10}  {}",
                             g.stage,
                             d,
                             g.sessions,
                             g.reasons.join("; ")
-                        ));
+                        );
                     }
                     out(&s);
                 }
@@ -422,6 +426,5 @@ fn bench_hash(dir: &Path, runs: u32) -> Result<ExitCode> {
         listed.len(),
         mib / best
     ));
-    let _ = AssetKind::Effect;
     Ok(ExitCode::SUCCESS)
 }

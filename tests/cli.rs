@@ -1,6 +1,11 @@
 //! The binary: exit codes (spec §10), `--format json` shape (§11), determinism, `pack`,
 //! `keygen`, `sign`, and `rollout gate` on the demo bundle.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "fixture helpers outside #[test] functions panic on a broken test setup"
+)]
+
 mod common;
 
 use std::process::Command;

@@ -1,6 +1,11 @@
 //! Every real sample of `../shared/assets` goes through its decoder: the well-formed ones
 //! decode with the sizes `INVENTORY.md` measured, the known-bad ones fail with a reason.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "fixture helpers outside #[test] functions panic on a broken test setup"
+)]
+
 mod common;
 
 use std::path::Path;

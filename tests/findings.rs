@@ -2,6 +2,11 @@
 //! compatibility and rollout areas (spec §10), each on a bundle made of real files from
 //! `../shared/assets`, broken in one way.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "fixture helpers outside #[test] functions panic on a broken test setup"
+)]
+
 mod common;
 
 use common::{Fixture, codes, errors, expect_code};
@@ -178,10 +183,10 @@ fn manifest_expired_uses_now() {
     let f = fixture_or_skip!();
     let mut opts = f.opts();
     opts.now = giftqa::bundle::time::parse_utc("2027-01-31T00:00:00Z").unwrap();
-    expect_code(&f.check_with(opts), "manifest-expired");
+    expect_code(&f.check_with(&opts), "manifest-expired");
     let mut opts = f.opts();
     opts.now = giftqa::bundle::time::parse_utc("2027-01-30T23:59:59Z").unwrap();
-    assert!(!codes(&f.check_with(opts)).contains(&"manifest-expired"));
+    assert!(!codes(&f.check_with(&opts)).contains(&"manifest-expired"));
 }
 
 // ---- archive area ----
@@ -329,7 +334,7 @@ fn sig_skipped_without_keyring() {
     let f = fixture_or_skip!();
     let mut opts = f.opts();
     opts.keys = None;
-    let r = f.check_with(opts);
+    let r = f.check_with(&opts);
     assert_eq!(expect_code(&r, "sig-skipped").severity, Severity::Info);
     assert_eq!(errors(&r), Vec::<&str>::new());
 }
@@ -388,7 +393,7 @@ fn sig_duplicate_keyid_counts_once() {
     std::fs::write(&rp, serde_json::to_vec(&ring).unwrap()).unwrap();
     let mut opts = f.opts();
     opts.keys = Some(rp);
-    expect_code(&f.check_with(opts), "sig-threshold");
+    expect_code(&f.check_with(&opts), "sig-threshold");
 }
 
 #[test]
@@ -415,7 +420,7 @@ fn keyid_mismatch_in_keyring() {
     std::fs::write(&rp, serde_json::to_vec(&ring).unwrap()).unwrap();
     let mut opts = f.opts();
     opts.keys = Some(rp);
-    let r = f.check_with(opts);
+    let r = f.check_with(&opts);
     expect_code(&r, "keyid-mismatch");
     expect_code(&r, "sig-unknown-key");
 }
@@ -439,7 +444,7 @@ fn version_rollback() {
     );
     let mut opts = f.opts();
     opts.history = Some(h);
-    let r = f.check_with(opts);
+    let r = f.check_with(&opts);
     let v = expect_code(&r, "version-rollback");
     assert_eq!(
         v.expected.as_deref(),
@@ -457,7 +462,7 @@ fn version_reused() {
     );
     let mut opts = f.opts();
     opts.history = Some(h);
-    expect_code(&f.check_with(opts), "version-reused");
+    expect_code(&f.check_with(&opts), "version-reused");
     // The same digest is a re-check of the approved bundle, not a reuse.
     let digest = f.check().bundle.unwrap().manifest_blake3;
     let (_d, h) = history(
@@ -466,7 +471,7 @@ fn version_reused() {
     );
     let mut opts = f.opts();
     opts.history = Some(h);
-    assert_eq!(errors(&f.check_with(opts)), Vec::<&str>::new());
+    assert_eq!(errors(&f.check_with(&opts)), Vec::<&str>::new());
 }
 
 #[test]
@@ -482,7 +487,7 @@ fn kill_seq_rollback() {
     let mut opts = f.opts();
     opts.history = Some(h);
     opts.kill = Some(kill);
-    let r = f.check_with(opts);
+    let r = f.check_with(&opts);
     expect_code(&r, "kill-seq-rollback");
     expect_code(&r, "sig-missing");
 }
@@ -570,7 +575,7 @@ fn fleet_skipped_without_fleet() {
     let f = fixture_or_skip!();
     let mut opts = f.opts();
     opts.fleet = None;
-    let r = f.check_with(opts);
+    let r = f.check_with(&opts);
     assert_eq!(expect_code(&r, "fleet-skipped").severity, Severity::Info);
     assert!(r.matrix.is_none());
 }
@@ -655,7 +660,7 @@ fn kill_document_sends_users_to_the_fallback() {
     std::fs::write(d.path().join("kill.sig"), serde_json::to_vec(&env).unwrap()).unwrap();
     let mut opts = f.opts();
     opts.kill = Some(kill);
-    let r = f.check_with(opts);
+    let r = f.check_with(&opts);
     assert_eq!(errors(&r), Vec::<&str>::new(), "{:#?}", r.findings);
     let row = r
         .matrix
@@ -694,7 +699,7 @@ fn fleet_capability_missing() {
     std::fs::write(&p, serde_json::to_vec(&fleet).unwrap()).unwrap();
     let mut opts = f.opts();
     opts.fleet = Some(p);
-    let r = f.check_with(opts);
+    let r = f.check_with(&opts);
     expect_code(&r, "fleet-capability-missing");
     let used = r
         .findings

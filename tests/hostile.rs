@@ -4,6 +4,11 @@
 //! Set `GIFTQA_KEEP_HOSTILE=DIR` to keep the bundles in DIR, for the peak-memory measurement
 //! of `bench/hostile-memory.sh`.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "fixture helpers outside #[test] functions panic on a broken test setup"
+)]
+
 mod common;
 
 use std::io::Write as _;
@@ -142,12 +147,12 @@ fn zip_entry_of_300_mib_zeros_is_an_archive_bomb() {
 
 /// A PNG whose header declares `w` × `h` pixels, with a tiny (wrong) body.
 fn png_declaring(w: u32, h: u32) -> Vec<u8> {
-    fn chunk(out: &mut Vec<u8>, ty: &[u8; 4], data: &[u8]) {
+    fn chunk(out: &mut Vec<u8>, ty: [u8; 4], data: &[u8]) {
         out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        out.extend_from_slice(ty);
+        out.extend_from_slice(&ty);
         out.extend_from_slice(data);
         let mut c = crc32fast::Hasher::new();
-        c.update(ty);
+        c.update(&ty);
         c.update(data);
         out.extend_from_slice(&c.finalize().to_be_bytes());
     }
@@ -156,13 +161,13 @@ fn png_declaring(w: u32, h: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&w.to_be_bytes());
     ihdr.extend_from_slice(&h.to_be_bytes());
     ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    chunk(&mut out, b"IHDR", &ihdr);
+    chunk(&mut out, *b"IHDR", &ihdr);
     chunk(
         &mut out,
-        b"IDAT",
+        *b"IDAT",
         &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
     );
-    chunk(&mut out, b"IEND", &[]);
+    chunk(&mut out, *b"IEND", &[]);
     out
 }
 

@@ -1,6 +1,11 @@
 //! Property: any single-byte change of `manifest.json` or of any asset of a signed bundle gives
 //! at least one error (spec §2 integrity, §4 signatures).
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "fixture helpers outside #[test] functions panic on a broken test setup"
+)]
+
 mod common;
 
 use common::{Fixture, errors};

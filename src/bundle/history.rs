@@ -40,7 +40,7 @@ pub enum HistoryError {
 pub struct Approval {
     /// Bundle id.
     pub bundle_id: String,
-    /// Approved version (strict SemVer).
+    /// Approved version (strict `SemVer`).
     pub version: String,
     /// BLAKE3 hex of the approved `manifest.json`.
     pub manifest_blake3: String,
@@ -126,20 +126,20 @@ impl History {
             .filter(|a| a.bundle_id == m.bundle_id)
             .filter_map(|a| parse_semver(&a.version).map(|v| (a, v)))
             .collect();
-        if let Some((top, v)) = same.iter().max_by(|a, b| cmp_precedence(&a.1, &b.1)) {
-            if cmp_precedence(&m.version, v).is_lt() {
-                rep.push(
-                    Finding::new(
-                        Code::VersionRollback,
-                        format!(
-                            "version {} is below {} approved at {}",
-                            m.version, v, top.approved_at
-                        ),
-                    )
-                    .path("manifest.json")
-                    .expected_actual(format!("≥ {v}"), m.version.to_string()),
-                );
-            }
+        if let Some((top, v)) = same.iter().max_by(|a, b| cmp_precedence(&a.1, &b.1))
+            && cmp_precedence(&m.version, v).is_lt()
+        {
+            rep.push(
+                Finding::new(
+                    Code::VersionRollback,
+                    format!(
+                        "version {} is below {} approved at {}",
+                        m.version, v, top.approved_at
+                    ),
+                )
+                .path("manifest.json")
+                .expected_actual(format!("≥ {v}"), m.version.to_string()),
+            );
         }
         if let Some((a, _)) = same
             .iter()
@@ -224,13 +224,13 @@ pub fn load_kill(
             doc.format
         )));
     }
-    if let Some(id) = bundle_id {
-        if doc.bundle_id != id {
-            return Err(invalid(format!(
-                "it kills bundle {:?}, not {id:?}",
-                doc.bundle_id
-            )));
-        }
+    if let Some(id) = bundle_id
+        && doc.bundle_id != id
+    {
+        return Err(invalid(format!(
+            "it kills bundle {:?}, not {id:?}",
+            doc.bundle_id
+        )));
     }
     let (Some(issued), Some(expires)) = (parse_utc(&doc.issued), parse_utc(&doc.expires)) else {
         return Err(invalid(
@@ -254,24 +254,24 @@ pub fn load_kill(
         };
         signature::verify(kr, &req, rep);
     }
-    if let Some(last) = history.and_then(|h| h.last_kill_seq(&doc.bundle_id)) {
-        if doc.seq <= last {
-            let name = path.file_name().map_or_else(
-                || "kill.json".to_owned(),
-                |n| n.to_string_lossy().into_owned(),
-            );
-            rep.push(
-                Finding::new(
-                    Code::KillSeqRollback,
-                    format!(
-                        "seq {} is not above the last recorded kill seq {last}",
-                        doc.seq
-                    ),
-                )
-                .path(name)
-                .expected_actual(format!("> {last}"), doc.seq.to_string()),
-            );
-        }
+    if let Some(last) = history.and_then(|h| h.last_kill_seq(&doc.bundle_id))
+        && doc.seq <= last
+    {
+        let name = path.file_name().map_or_else(
+            || "kill.json".to_owned(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        rep.push(
+            Finding::new(
+                Code::KillSeqRollback,
+                format!(
+                    "seq {} is not above the last recorded kill seq {last}",
+                    doc.seq
+                ),
+            )
+            .path(name)
+            .expected_actual(format!("> {last}"), doc.seq.to_string()),
+        );
     }
     let in_force = issued <= now && now < expires;
     Ok(LoadedKill { doc, in_force })

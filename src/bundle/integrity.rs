@@ -72,12 +72,12 @@ pub fn verify_files(
         match r {
             Ok((hash, n)) => {
                 total += n;
-                if let Some(expected) = lf.blake3 {
-                    if expected != hash {
-                        let (e, a) = (hex32(&expected), hex32(&hash));
-                        f.message = format!("expected {}, got {}", short_hex(&e), short_hex(&a));
-                        rep.push(f.expected_actual(e, a));
-                    }
+                if let Some(expected) = lf.blake3
+                    && expected != hash
+                {
+                    let (e, a) = (hex32(&expected), hex32(&hash));
+                    f.message = format!("expected {}, got {}", short_hex(&e), short_hex(&a));
+                    rep.push(f.expected_actual(e, a));
                 }
             }
             Err(ReadError::TooLarge { limit }) => {

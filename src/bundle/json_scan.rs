@@ -1,4 +1,4 @@
-//! A byte-offset scanner for JSON that serde_json has already accepted.
+//! A byte-offset scanner for JSON that `serde_json` has already accepted.
 //!
 //! It finds duplicate object keys (spec §2, `json-duplicate-key`, reported with their JSON
 //! pointer, RFC 6901) and records the byte span of every value and the position of every
@@ -24,9 +24,9 @@ pub fn escape_token(token: &str) -> String {
     token.replace('~', "~0").replace('/', "~1")
 }
 
-/// Scans `text`, which must be valid JSON (check with serde_json first).
+/// Scans `text`, which must be valid JSON (check with `serde_json` first).
 ///
-/// Depth is bounded by the caller's serde_json parse (its recursion limit is 128), so the
+/// Depth is bounded by the caller's `serde_json` parse (its recursion limit is 128), so the
 /// recursion here is bounded too. Returns `None` if the text turns out not to be valid JSON.
 #[must_use]
 pub fn scan(text: &str) -> Option<JsonSpans> {

@@ -1,6 +1,6 @@
 //! `manifest.json` (spec §2): strict reading into a typed [`Manifest`].
 //!
-//! Reading goes in three steps. serde_json checks the syntax (`json-invalid`); the
+//! Reading goes in three steps. `serde_json` checks the syntax (`json-invalid`); the
 //! [`json_scan`](super::json_scan) pass finds duplicate keys (`json-duplicate-key`); then a
 //! walk over the value checks every field, collecting one finding per problem with its JSON
 //! pointer (`schema-invalid`, `schema-version`, `version-invalid`, `version-build-metadata`,
@@ -159,7 +159,7 @@ pub struct ClientRange {
 }
 
 impl ClientRange {
-    /// Whether `client` is inside the range (SemVer precedence).
+    /// Whether `client` is inside the range (`SemVer` precedence).
     #[must_use]
     pub fn contains(&self, client: &Version) -> bool {
         self.min
@@ -172,7 +172,7 @@ impl ClientRange {
     }
 }
 
-/// Compares two versions by SemVer 2.0 precedence (build metadata ignored).
+/// Compares two versions by `SemVer` 2.0 precedence (build metadata ignored).
 #[must_use]
 pub fn cmp_precedence(a: &Version, b: &Version) -> std::cmp::Ordering {
     (a.major, a.minor, a.patch, &a.pre).cmp(&(b.major, b.minor, b.patch, &b.pre))
@@ -388,9 +388,9 @@ pub fn hex32(h: &Blake3Hash) -> String {
     })
 }
 
-/// Parses strict SemVer 2.0 (`1.2.3`, `2.0.0-rc.1`; not `v1.2`, `1.2`, `01.2.3`).
+/// Parses strict `SemVer` 2.0 (`1.2.3`, `2.0.0-rc.1`; not `v1.2`, `1.2`, `01.2.3`).
 ///
-/// The `semver` crate follows SemVer 2.0's grammar, which already rejects leading zeros,
+/// The `semver` crate follows `SemVer` 2.0's grammar, which already rejects leading zeros,
 /// a `v` prefix and missing components.
 #[must_use]
 pub fn parse_semver(s: &str) -> Option<Version> {
@@ -661,7 +661,7 @@ impl Walker<'_> {
                 );
                 let files = map
                     .get("assets")
-                    .map(|a| self.listed_files_only(a))
+                    .map(Self::listed_files_only)
                     .unwrap_or_default();
                 return (None, files, None);
             }
@@ -683,22 +683,22 @@ impl Walker<'_> {
             )
             .unwrap_or(map);
         let bundle_id = self.string(map, "", "bundle_id").map(str::to_owned);
-        if let Some(id) = &bundle_id {
-            if !is_bundle_id(id) {
-                self.schema(
-                    "/bundle_id",
-                    format!("{id:?} does not match [a-z0-9][a-z0-9._-]{{0,127}}"),
-                );
-            }
+        if let Some(id) = &bundle_id
+            && !is_bundle_id(id)
+        {
+            self.schema(
+                "/bundle_id",
+                format!("{id:?} does not match [a-z0-9][a-z0-9._-]{{0,127}}"),
+            );
         }
         let version = self.semver(map, "", "version", true);
         let min_client = self.semver(map, "", "min_client", false);
         let created = self.timestamp(map, "created");
         let expires = self.timestamp(map, "expires");
-        if let (Some(c), Some(e)) = (created, expires) {
-            if e <= c {
-                self.schema("/expires", "must be later than /created");
-            }
+        if let (Some(c), Some(e)) = (created, expires)
+            && e <= c
+        {
+            self.schema("/expires", "must be later than /created");
         }
         let header = match (&bundle_id, map.get("version").and_then(Value::as_str)) {
             (Some(id), Some(ver)) => Some((id.clone(), ver.to_owned())),
@@ -726,7 +726,7 @@ impl Walker<'_> {
         (manifest, files, header)
     }
 
-    fn listed_files_only(&mut self, assets: &Value) -> Vec<ListedFile> {
+    fn listed_files_only(assets: &Value) -> Vec<ListedFile> {
         let mut out = Vec::new();
         for a in assets.as_array().into_iter().flatten() {
             let id = a.get("id").and_then(Value::as_str).map(str::to_owned);
@@ -813,13 +813,13 @@ impl Walker<'_> {
         ];
         let map = self.object(v, ptr, FIELDS, &["id", "kind", "format", "files"])?;
         let id = self.string(map, ptr, "id").map(str::to_owned);
-        if let Some(id) = &id {
-            if !is_asset_id(id) {
-                self.schema(
-                    &format!("{ptr}/id"),
-                    format!("{id:?} does not match [a-z0-9][a-z0-9._-]{{0,63}}"),
-                );
-            }
+        if let Some(id) = &id
+            && !is_asset_id(id)
+        {
+            self.schema(
+                &format!("{ptr}/id"),
+                format!("{id:?} does not match [a-z0-9][a-z0-9._-]{{0,63}}"),
+            );
         }
         let kind = match self.string(map, ptr, "kind") {
             Some("effect") => Some(AssetKind::Effect),
@@ -1091,31 +1091,30 @@ impl Walker<'_> {
             }
         }
         for key in ["columns", "rows", "frame_count"] {
-            if let Some(n) = map.get(key) {
-                if !n.as_u64().is_some_and(|n| (1..=4096).contains(&n)) {
-                    self.schema(
-                        &format!("{ptr}/{key}"),
-                        format!("must be an integer from 1 to 4096, found {n}"),
-                    );
-                }
+            if let Some(n) = map.get(key)
+                && !n.as_u64().is_some_and(|n| (1..=4096).contains(&n))
+            {
+                self.schema(
+                    &format!("{ptr}/{key}"),
+                    format!("must be an integer from 1 to 4096, found {n}"),
+                );
             }
         }
         if let (Some(c), Some(r), Some(n)) = (
             map.get("columns").and_then(Value::as_u64),
             map.get("rows").and_then(Value::as_u64),
             map.get("frame_count").and_then(Value::as_u64),
-        ) {
-            if n > c * r {
-                self.schema(
-                    &format!("{ptr}/frame_count"),
-                    format!("{n} frames do not fit {c} × {r} cells"),
-                );
-            }
+        ) && n > c * r
+        {
+            self.schema(
+                &format!("{ptr}/frame_count"),
+                format!("{n} frames do not fit {c} × {r} cells"),
+            );
         }
-        if let Some(a) = map.get("animation") {
-            if !a.as_str().is_some_and(|s| !s.is_empty()) {
-                self.schema(&format!("{ptr}/animation"), "must be a non-empty string");
-            }
+        if let Some(a) = map.get("animation")
+            && a.as_str().is_none_or(str::is_empty)
+        {
+            self.schema(&format!("{ptr}/animation"), "must be a non-empty string");
         }
     }
 
@@ -1144,13 +1143,13 @@ impl Walker<'_> {
                     let name = self.string(sm, &sp, "name").map(str::to_owned);
                     let bp = self.integer(sm, &sp, "percent_bp");
                     let regions = self.string_array(sm, &sp, "regions");
-                    if let Some(n) = &name {
-                        if n.is_empty() || !names.insert(n.clone()) {
-                            self.schema(
-                                &format!("{sp}/name"),
-                                format!("stage name {n:?} is empty or repeated"),
-                            );
-                        }
+                    if let Some(n) = &name
+                        && (n.is_empty() || !names.insert(n.clone()))
+                    {
+                        self.schema(
+                            &format!("{sp}/name"),
+                            format!("stage name {n:?} is empty or repeated"),
+                        );
                     }
                     if let (Some(name), Some(percent_bp), Some(regions)) = (name, bp, regions) {
                         out.push(Stage {
@@ -1187,13 +1186,13 @@ impl Walker<'_> {
                             ),
                         }
                     }
-                    if let Some(m) = gm.get("min_sessions") {
-                        if m.as_u64().is_none() {
-                            self.schema(
-                                "/rollout/gates/min_sessions",
-                                "must be a whole number of sessions",
-                            );
-                        }
+                    if let Some(m) = gm.get("min_sessions")
+                        && m.as_u64().is_none()
+                    {
+                        self.schema(
+                            "/rollout/gates/min_sessions",
+                            "must be a whole number of sessions",
+                        );
                     }
                     out
                 })

@@ -333,7 +333,7 @@ fn walk_dir(
             ));
             return;
         }
-        let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+        let size = entry.metadata().map_or(0, |m| m.len());
         if let Some(prev) = seen.insert(paths::collision_key(&rel), rel.clone()) {
             rep.push(
                 Finding::new(
@@ -346,6 +346,10 @@ fn walk_dir(
         files.insert(rel, size);
     }
 }
+
+/// A zip entry as listed: index, name (or its lossy form when not UTF-8), declared size,
+/// whether it is a directory, whether it is a symlink.
+type RawEntry = (usize, Result<String, String>, u64, bool, bool);
 
 const S_IFMT: u32 = 0o170_000;
 const S_IFLNK: u32 = 0o120_000;
@@ -393,8 +397,7 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
         return invalid(rep, "too many entries".into());
     }
     // Names as stored, raw bytes first so non-UTF-8 names are caught.
-    let mut raw: Vec<(usize, Result<String, String>, u64, bool, bool)> =
-        Vec::with_capacity(zip.len());
+    let mut raw: Vec<RawEntry> = Vec::with_capacity(zip.len());
     for i in 0..zip.len() {
         let Ok(e) = zip.by_index_raw(i) else {
             return invalid(rep, format!("entry {i} is unreadable"));

@@ -225,9 +225,7 @@ impl Resolver<'_> {
         let killable = a.kind == AssetKind::Effect;
         !(killable && killed.is_killed(&a.id))
             && a.clients.as_ref().is_none_or(|r| r.contains(&cell.client))
-            && a.tiers
-                .as_ref()
-                .is_none_or(|t| t.iter().any(|t| *t == cell.tier))
+            && a.tiers.as_ref().is_none_or(|t| t.contains(&cell.tier))
             && self
                 .fleet
                 .capabilities
@@ -317,26 +315,25 @@ pub fn check_ranges(m: &Manifest, known_tiers: &[&str], rep: &mut Reporter) {
     for a in &m.assets {
         if let Some(r) = &a.clients {
             let min = r.min.as_ref().unwrap_or(&m.min_client);
-            if let Some(below) = &r.below {
-                if cmp_precedence(min, below).is_ge()
-                    || cmp_precedence(below, &m.min_client).is_le()
-                {
-                    rep.push(
+            if let Some(below) = &r.below
+                && (cmp_precedence(min, below).is_ge()
+                    || cmp_precedence(below, &m.min_client).is_le())
+            {
+                rep.push(
                         Finding::new(Code::CompatEmptyRange, format!("clients range [{min}, {below}) holds no client the bundle is delivered to (min_client {})", m.min_client))
                             .asset(a.id.clone())
                             .expected_actual(format!("below > max(min, {})", m.min_client), format!("below {below}")),
                     );
-                    continue;
-                }
+                continue;
             }
-            if let Some(rmin) = &r.min {
-                if cmp_precedence(rmin, &m.min_client).is_lt() {
-                    rep.push(
+            if let Some(rmin) = &r.min
+                && cmp_precedence(rmin, &m.min_client).is_lt()
+            {
+                rep.push(
                         Finding::new(Code::CompatBelowMin, format!("clients.min {rmin} is below the bundle's min_client {}; clients under it never receive the bundle", m.min_client))
                             .asset(a.id.clone())
                             .expected_actual(format!("≥ {}", m.min_client), rmin.to_string()),
                     );
-                }
             }
         }
         for t in a.tiers.iter().flatten() {

@@ -33,11 +33,11 @@ pub fn check_graph(m: &Manifest, rep: &mut Reporter) -> bool {
                 sound = false;
             }
         }
-        if let Some(Fallback::Asset(f)) = &a.fallback {
-            if !index.contains_key(f.as_str()) {
-                rep.push(Finding::new(Code::FallbackUnknown, format!("falls back to {f:?}, which is not an asset of this bundle (use builtin:<name> for an effect compiled into the app)")).asset(a.id.clone()));
-                sound = false;
-            }
+        if let Some(Fallback::Asset(f)) = &a.fallback
+            && !index.contains_key(f.as_str())
+        {
+            rep.push(Finding::new(Code::FallbackUnknown, format!("falls back to {f:?}, which is not an asset of this bundle (use builtin:<name> for an effect compiled into the app)")).asset(a.id.clone()));
+            sound = false;
         }
     }
     // Dependency cycles: depth-first search with colours; each cycle reported once, on its

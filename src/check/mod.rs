@@ -245,24 +245,24 @@ pub fn run_check(
         }),
         _ => None,
     };
-    if let Some(m) = &read.manifest {
-        if m.expires <= opts.now {
-            rep.push(
-                Finding::new(
-                    Code::ManifestExpired,
-                    format!(
-                        "expired at {}; the check's clock reads {}",
-                        format_utc(m.expires),
-                        format_utc(opts.now)
-                    ),
-                )
-                .path(MANIFEST_FILE)
-                .expected_actual(
-                    format!("expires > {}", format_utc(opts.now)),
+    if let Some(m) = &read.manifest
+        && m.expires <= opts.now
+    {
+        rep.push(
+            Finding::new(
+                Code::ManifestExpired,
+                format!(
+                    "expired at {}; the check's clock reads {}",
                     format_utc(m.expires),
+                    format_utc(opts.now)
                 ),
-            );
-        }
+            )
+            .path(MANIFEST_FILE)
+            .expected_actual(
+                format!("expires > {}", format_utc(opts.now)),
+                format_utc(m.expires),
+            ),
+        );
     }
 
     // Integrity.
@@ -355,7 +355,7 @@ pub fn run_check(
                 "no fleet file given (--fleet): the compatibility matrix was not built",
             )),
             Some(f) if graph_ok => {
-                matrix = Some(compat::check_fleet(m, f, &BUILTIN_TIERS, &killed, &mut rep))
+                matrix = Some(compat::check_fleet(m, f, &BUILTIN_TIERS, &killed, &mut rep));
             }
             Some(_) => rep.push(Finding::new(
                 Code::FleetSkipped,

@@ -28,7 +28,7 @@ pub fn is_known_region(region: &str) -> bool {
 }
 
 /// A user's rollout bucket, 0–9 999 (spec §7): the first 8 bytes, big-endian, of
-/// BLAKE3(`giftbundle-rollout/v1` NUL salt NUL bundle_id NUL user_id), modulo 10 000.
+/// BLAKE3(`giftbundle-rollout/v1` NUL salt NUL `bundle_id` NUL `user_id`), modulo 10 000.
 #[must_use]
 pub fn bucket(salt: &str, bundle_id: &str, user_id: &str) -> u64 {
     let mut h = blake3::Hasher::new();
@@ -88,14 +88,14 @@ pub fn check_rollout(r: &Rollout, rep: &mut Reporter) {
                 .expected_actual("0–10000", s.percent_bp.to_string()),
             );
         }
-        if let Some((p, pname)) = prev {
-            if s.percent_bp < p {
-                rep.push(
+        if let Some((p, pname)) = prev
+            && s.percent_bp < p
+        {
+            rep.push(
                     Finding::new(Code::RolloutOrder, format!("/rollout/stages/{i} ({}): percent_bp {} is below {p} of the stage before ({pname})", s.name, s.percent_bp))
                         .path(path)
                         .expected_actual(format!("≥ {p}"), s.percent_bp.to_string()),
                 );
-            }
         }
         if s.regions.is_empty() {
             rep.push(
@@ -117,23 +117,23 @@ pub fn check_rollout(r: &Rollout, rep: &mut Reporter) {
         }
         prev = Some((s.percent_bp, &s.name));
     }
-    if let Some(last) = r.stages.last() {
-        if last.percent_bp != FULL_BP || last.regions != ["*"] {
-            rep.push(
-                Finding::new(
-                    Code::RolloutRange,
-                    format!(
-                        "the last stage ({}) must be 10000 bp on [\"*\"], found {} bp on {:?}",
-                        last.name, last.percent_bp, last.regions
-                    ),
-                )
-                .path(path)
-                .expected_actual(
-                    "10000 bp on [\"*\"]",
-                    format!("{} bp on {:?}", last.percent_bp, last.regions),
+    if let Some(last) = r.stages.last()
+        && (last.percent_bp != FULL_BP || last.regions != ["*"])
+    {
+        rep.push(
+            Finding::new(
+                Code::RolloutRange,
+                format!(
+                    "the last stage ({}) must be 10000 bp on [\"*\"], found {} bp on {:?}",
+                    last.name, last.percent_bp, last.regions
                 ),
-            );
-        }
+            )
+            .path(path)
+            .expected_actual(
+                "10000 bp on [\"*\"]",
+                format!("{} bp on {:?}", last.percent_bp, last.regions),
+            ),
+        );
     }
     for g in GATE_NAMES {
         if !r.gates.contains_key(g) {
@@ -289,10 +289,10 @@ fn breaches(gates: &BTreeMap<String, f64>, metrics: &BTreeMap<String, f64>) -> V
             if let Some(v) = metrics.get(metric).filter(|v| *v < threshold) {
                 out.push(format!("{metric} {v:.6} is below {threshold}"));
             }
-        } else if let Some(metric) = gate.strip_suffix("_max") {
-            if let Some(v) = metrics.get(metric).filter(|v| *v > threshold) {
-                out.push(format!("{metric} {v:.6} is above {threshold}"));
-            }
+        } else if let Some(metric) = gate.strip_suffix("_max")
+            && let Some(v) = metrics.get(metric).filter(|v| *v > threshold)
+        {
+            out.push(format!("{metric} {v:.6} is above {threshold}"));
         }
     }
     out

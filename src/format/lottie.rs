@@ -158,10 +158,10 @@ fn fix_keyframes(kfs: &mut [Value]) {
                 m.insert(key.to_owned(), Value::Array(vec![x]));
             }
         }
-        if !m.contains_key("s") {
-            if let Some(p) = &prev {
-                m.insert("s".to_owned(), p.clone());
-            }
+        if !m.contains_key("s")
+            && let Some(p) = &prev
+        {
+            m.insert("s".to_owned(), p.clone());
         }
         prev = m.get("e").or_else(|| m.get("s")).cloned();
     }

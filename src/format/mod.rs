@@ -139,7 +139,7 @@ pub enum Magic {
     Png,
     /// PNG with an `acTL` chunk before the image data.
     Apng,
-    /// GIF87a / GIF89a.
+    /// `GIF87a` / `GIF89a`.
     Gif,
     /// RIFF WEBP.
     Webp,

@@ -31,6 +31,11 @@ pub struct SvgaMovie {
     pub info: AnimationInfo,
 }
 
+/// Whether an SVGA image key carries a marker suffix (`.vector`, `.matte`, per svga.proto).
+fn key_marker(key: &str, marker: &str) -> bool {
+    key.rsplit_once('.').is_some_and(|(_, m)| m == marker)
+}
+
 fn read_varint(b: &[u8], i: &mut usize) -> Result<u64, String> {
     let mut v: u64 = 0;
     for shift in (0..64).step_by(7) {
@@ -175,10 +180,10 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> 
                 s.frames.len()
             ));
         }
-        if s.frames.iter().any(|f| !f.shapes.is_empty()) || s.image_key.ends_with(".vector") {
+        if s.frames.iter().any(|f| !f.shapes.is_empty()) || key_marker(&s.image_key, "vector") {
             vectors += 1;
         }
-        if !s.matte_key.is_empty() || s.image_key.ends_with(".matte") {
+        if !s.matte_key.is_empty() || key_marker(&s.image_key, "matte") {
             mattes += 1;
         }
         if s.frames.iter().any(|f| !f.clip_path.is_empty()) {
@@ -186,8 +191,8 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> 
         }
         let has_bitmap = movie.images.contains_key(&s.image_key);
         let is_vector = s.frames.iter().any(|f| !f.shapes.is_empty())
-            || s.image_key.ends_with(".vector")
-            || s.image_key.ends_with(".matte");
+            || key_marker(&s.image_key, "vector")
+            || key_marker(&s.image_key, "matte");
         if !has_bitmap && !is_vector && !s.image_key.is_empty() && !slot_keys.contains(&s.image_key)
         {
             slot_keys.push(s.image_key.clone());

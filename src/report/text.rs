@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use crate::check::CheckReport;
 use crate::check::compat::Outcome;
-use crate::check::finding::{Finding, Severity};
+use crate::check::finding::Finding;
 
 fn location(f: &Finding) -> Option<String> {
     match (&f.path, &f.asset) {
@@ -205,10 +205,4 @@ pub fn check_text(r: &CheckReport, bundle_path: &str) -> String {
         if r.summary.infos == 1 { "" } else { "s" },
     );
     s
-}
-
-/// Severity names padded for tables.
-#[must_use]
-pub fn severity_label(s: Severity) -> &'static str {
-    s.as_str()
 }

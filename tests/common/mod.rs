@@ -199,6 +199,7 @@ impl Fixture {
     }
 
     /// Options with the demo keyring and fleet and the fixed clock.
+    #[expect(clippy::unused_self, reason = "reads as f.opts() beside f.check()")]
     pub fn opts(&self) -> CheckOptions {
         CheckOptions {
             keys: Some(keys()),
@@ -209,12 +210,12 @@ impl Fixture {
 
     /// Runs `check` with the demo keyring and fleet.
     pub fn check(&self) -> CheckReport {
-        self.check_with(self.opts())
+        self.check_with(&self.opts())
     }
 
     /// Runs `check` on the directory with these options.
-    pub fn check_with(&self, opts: CheckOptions) -> CheckReport {
-        run_check(self.dir(), &opts, &|_| {}).expect("check runs")
+    pub fn check_with(&self, opts: &CheckOptions) -> CheckReport {
+        run_check(self.dir(), opts, &|_| {}).expect("check runs")
     }
 
     /// Zips the bundle directory into `name` inside a new temporary folder.
