@@ -477,11 +477,8 @@ fn type_name(v: &Value) -> &'static str {
 impl Walker<'_> {
     fn schema(&mut self, ptr: &str, msg: impl Into<String>) {
         let msg = msg.into();
-        self.rep.push(
-            Finding::new(Code::SchemaInvalid, format!("{ptr}: {msg}"))
-                .path(MANIFEST_FILE)
-                .expected_actual(msg, ptr.to_owned()),
-        );
+        self.rep
+            .push(Finding::new(Code::SchemaInvalid, format!("{ptr}: {msg}")).path(MANIFEST_FILE));
     }
 
     fn object<'v>(
@@ -499,9 +496,11 @@ impl Walker<'_> {
             if !allowed.contains(&key.as_str()) {
                 let p = format!("{ptr}/{}", escape_token(key));
                 self.rep.push(
-                    Finding::new(Code::SchemaInvalid, format!("{p}: unknown field {key:?}"))
-                        .path(MANIFEST_FILE)
-                        .expected_actual(format!("one of {allowed:?}"), p),
+                    Finding::new(
+                        Code::SchemaInvalid,
+                        format!("{p}: unknown field {key:?} (known: {})", allowed.join(", ")),
+                    )
+                    .path(MANIFEST_FILE),
                 );
             }
         }
@@ -960,8 +959,7 @@ impl Walker<'_> {
             };
             let reason = paths::unsafe_reason(&path);
             if let Some(reason) = reason {
-                let mut f = Finding::new(Code::PathUnsafe, format!("{path:?}: {reason}"))
-                    .path(path.clone());
+                let mut f = Finding::new(Code::PathUnsafe, reason).path(path.clone());
                 if let Some(a) = asset {
                     f = f.asset(a);
                 }

@@ -293,22 +293,15 @@ fn walk_dir(
             .map(|s| s.replace(std::path::MAIN_SEPARATOR, "/"))
         else {
             rep.push(
-                Finding::new(
-                    Code::PathUnsafe,
-                    format!("{rel_os:?}: the file name is not UTF-8"),
-                )
-                .path(rel_os.to_string_lossy()),
+                Finding::new(Code::PathUnsafe, "the file name is not UTF-8")
+                    .path(rel_os.to_string_lossy()),
             );
             continue;
         };
         let Ok(ft) = entry.file_type() else { continue };
         if ft.is_symlink() {
             rep.push(
-                Finding::new(
-                    Code::PathUnsafe,
-                    format!("{rel:?} is a symbolic link; symlinks are refused"),
-                )
-                .path(rel),
+                Finding::new(Code::PathUnsafe, "a symbolic link; symlinks are refused").path(rel),
             );
             continue;
         }
@@ -317,13 +310,11 @@ fn walk_dir(
             continue;
         }
         if !ft.is_file() {
-            rep.push(
-                Finding::new(Code::PathUnsafe, format!("{rel:?} is not a regular file")).path(rel),
-            );
+            rep.push(Finding::new(Code::PathUnsafe, "not a regular file").path(rel));
             continue;
         }
         if let Some(reason) = paths::unsafe_reason(&rel) {
-            rep.push(Finding::new(Code::PathUnsafe, format!("{rel:?}: {reason}")).path(rel));
+            rep.push(Finding::new(Code::PathUnsafe, reason).path(rel));
             continue;
         }
         if files.len() >= limits.max_files {
@@ -338,7 +329,7 @@ fn walk_dir(
             rep.push(
                 Finding::new(
                     Code::PathCollision,
-                    format!("{rel:?} collides with {prev:?} (equal after NFC and case folding)"),
+                    format!("collides with {prev:?} (equal after NFC and case folding)"),
                 )
                 .path(rel.clone()),
             );
@@ -438,13 +429,7 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
         let name = match name {
             Ok(n) => n,
             Err(lossy) => {
-                rep.push(
-                    Finding::new(
-                        Code::PathUnsafe,
-                        format!("{lossy:?}: the entry name is not UTF-8"),
-                    )
-                    .path(lossy),
-                );
+                rep.push(Finding::new(Code::PathUnsafe, "the entry name is not UTF-8").path(lossy));
                 continue;
             }
         };
@@ -459,18 +444,12 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
             continue;
         };
         if let Some(reason) = paths::unsafe_reason(&rel) {
-            rep.push(
-                Finding::new(Code::PathUnsafe, format!("{name:?}: {reason}")).path(name.clone()),
-            );
+            rep.push(Finding::new(Code::PathUnsafe, reason).path(name.clone()));
             continue;
         }
         if is_link {
             rep.push(
-                Finding::new(
-                    Code::PathUnsafe,
-                    format!("{name:?} is a symbolic link; symlinks are refused"),
-                )
-                .path(rel),
+                Finding::new(Code::PathUnsafe, "a symbolic link; symlinks are refused").path(rel),
             );
             continue;
         }
@@ -495,7 +474,7 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
             rep.push(
                 Finding::new(
                     Code::PathCollision,
-                    format!("{rel:?} collides with {prev:?} (equal after NFC and case folding)"),
+                    format!("collides with {prev:?} (equal after NFC and case folding)"),
                 )
                 .path(rel.clone()),
             );

@@ -139,6 +139,9 @@ pub struct CheckReport {
     pub matrix: Option<Matrix>,
     /// The kill document applied, if any.
     pub kill: Option<KillSummary>,
+    /// Why assets were not decoded, when they were not (fail closed).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decode_skipped: Option<String>,
     /// The clock reading used.
     pub now: String,
     /// Bytes hashed (not part of the JSON contract; for progress and benchmarks).
@@ -366,9 +369,11 @@ pub fn run_check(
 
     // Decoding, fail closed.
     let mut assets = Vec::new();
+    let blocked = rep.has_error_in(&[Area::Manifest, Area::Archive, Area::Integrity, Area::Trust]);
+    let decode_skipped = blocked.then(|| {
+        "the bundle has errors in the manifest, archive, integrity or trust areas, so nothing of it is decoded (fail closed)".to_owned()
+    });
     if let Some(m) = &read.manifest {
-        let blocked =
-            rep.has_error_in(&[Area::Manifest, Area::Archive, Area::Integrity, Area::Trust]);
         let results: Vec<(Option<AnimationInfo>, Vec<Finding>)> = m
             .assets
             .par_iter()
@@ -402,6 +407,7 @@ pub fn run_check(
         assets,
         matrix,
         kill: kill_summary,
+        decode_skipped,
         now: format_utc(opts.now),
         hashed_bytes,
         manifest: read.manifest,

@@ -129,6 +129,9 @@ pub fn check_text(r: &CheckReport, bundle_path: &str) -> String {
         }
         let _ = writeln!(s);
     }
+    if let Some(why) = &r.decode_skipped {
+        let _ = writeln!(s, "assets not decoded: {why}\n");
+    }
     if let Some(m) = &r.matrix {
         let total: f64 = m.cells.iter().map(|c| c.share).sum();
         let _ = writeln!(
