@@ -9,4 +9,8 @@ pub mod check;
 pub mod cli;
 pub mod format;
 pub mod fsutil;
+pub mod model;
+pub mod playback;
+#[cfg(feature = "gpu")]
+pub mod render;
 pub mod report;

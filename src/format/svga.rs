@@ -115,13 +115,17 @@ fn decode_binary(bytes: &[u8]) -> Result<MovieEntity, String> {
     MovieEntity::decode(bytes).map_err(|e| format!("MovieEntity protobuf: {e}"))
 }
 
-/// Decodes an SVGA file and every bitmap it embeds.
+/// Reads the movie of an SVGA file (1.x or 2.x by magic bytes) without decoding its bitmaps.
+/// Returns the movie (1.x images already resolved to their PNG bytes), the major version and
+/// notes.
 ///
 /// # Errors
-/// A message for `decode-failed`: truncated or corrupt data, limits crossed, an image that
-/// does not decode.
-pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> {
-    let (mut movie, major, mut notes) = match sniff(bytes) {
+/// A message for `decode-failed`: corrupt or truncated containers, limits crossed.
+pub fn parse(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+) -> Result<(MovieEntity, u8, Vec<String>), String> {
+    match sniff(bytes) {
         Some(Magic::Zlib) => {
             let mut out = Vec::new();
             flate2::read::ZlibDecoder::new(bytes)
@@ -131,11 +135,20 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> 
             if out.len() as u64 > limits.max_inflated_bytes {
                 return Err(format!("inflates past {} bytes", limits.max_inflated_bytes));
             }
-            (decode_binary(&out)?, 2u8, Vec::new())
+            Ok((decode_binary(&out)?, 2u8, Vec::new()))
         }
-        Some(Magic::Zip) => decode_1x(bytes, limits)?,
-        _ => return Err("neither a zip (SVGA 1.x) nor a zlib stream (SVGA 2.x)".into()),
-    };
+        Some(Magic::Zip) => decode_1x(bytes, limits),
+        _ => Err("neither a zip (SVGA 1.x) nor a zlib stream (SVGA 2.x)".into()),
+    }
+}
+
+/// Decodes an SVGA file and every bitmap it embeds.
+///
+/// # Errors
+/// A message for `decode-failed`: truncated or corrupt data, limits crossed, an image that
+/// does not decode.
+pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> {
+    let (mut movie, major, mut notes) = parse(bytes, limits)?;
     let params = movie.params.unwrap_or_default();
     let fps = params.fps;
     limits.check_timing(f64::from(params.frames), f64::from(fps))?;

@@ -1,0 +1,81 @@
+//! Renders every SVGA file of `../shared/reference/svga/` at its golden frames and prints the
+//! PSNR over mid-grey per frame and file, with what the model leaves out (the table of
+//! `docs/fidelity.md`). Run: `cargo run --release --example fidelity`.
+
+use std::path::Path;
+
+use giftqa::format::DecodeLimits;
+use giftqa::model::{Affine, load::svga_animation};
+use giftqa::playback::fidelity::psnr_over_grey;
+use giftqa::render::{RenderContext, paint::render_frame, unpremultiply};
+
+fn main() -> anyhow::Result<()> {
+    let reference = Path::new("../shared/reference/svga");
+    let assets = Path::new("../shared/assets/svga");
+    let ctx = RenderContext::headless()?;
+    eprintln!("adapter: {} ({})", ctx.adapter.name, ctx.adapter.backend);
+    println!("| file | frames compared | PSNR min (dB) | PSNR mean (dB) | not drawn |");
+    println!("|---|---|---|---|---|");
+    for repo in ["SVGAPlayer-Android", "SVGAPlayer-Web"] {
+        let mut files: Vec<_> = std::fs::read_dir(reference.join(repo))?
+            .filter_map(Result::ok)
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        files.sort();
+        for stem in files {
+            let bytes = std::fs::read(assets.join(repo).join(format!("{stem}.svga")))?;
+            let anim =
+                svga_animation(&bytes, &DecodeLimits::default()).map_err(anyhow::Error::msg)?;
+            let mut goldens: Vec<_> = std::fs::read_dir(reference.join(repo).join(&stem))?
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .collect();
+            goldens.sort();
+            let mut scores = Vec::new();
+            for g in &goldens {
+                let idx: u32 = g
+                    .file_stem()
+                    .and_then(|s| s.to_str())
+                    .and_then(|s| s.strip_prefix("frame_"))
+                    .and_then(|s| s.parse().ok())
+                    .unwrap_or(0);
+                let golden = image::open(g)?.into_rgba8();
+                let mut ours = render_frame(
+                    &ctx,
+                    &anim,
+                    idx,
+                    [golden.width(), golden.height()],
+                    Affine::IDENTITY,
+                    8192,
+                )?;
+                unpremultiply(&mut ours);
+                scores.push(psnr_over_grey(&ours, &golden).unwrap_or(0.0));
+            }
+            let min = scores.iter().copied().fold(f64::INFINITY, f64::min);
+            let mean = scores.iter().map(|s| s.min(99.0)).sum::<f64>() / scores.len().max(1) as f64;
+            let u = anim.unsupported();
+            let mut gaps = Vec::new();
+            for (n, what) in [
+                (u.vector_sprites.len(), "vector"),
+                (u.matte_sprites.len(), "matte"),
+                (u.matted_sprites.len(), "matted"),
+                (u.clipped_sprites.len(), "clip-path"),
+                (u.slot_sprites.len(), "slot"),
+            ] {
+                if n > 0 {
+                    gaps.push(format!("{n} {what} sprite(s)"));
+                }
+            }
+            println!(
+                "| {repo}/{stem}.svga | {} | {min:.1} | {mean:.1} | {} |",
+                scores.len(),
+                if gaps.is_empty() {
+                    "—".to_owned()
+                } else {
+                    gaps.join(", ")
+                }
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,26 @@
+// Textured quads with premultiplied alpha. Vertices arrive in normalised device coordinates;
+// textures hold premultiplied RGBA8, so bilinear filtering does not darken edges, and the
+// per-quad opacity scales all four channels.
+
+struct VertexOut {
+    @builtin(position) position: vec4<f32>,
+    @location(0) uv: vec2<f32>,
+    @location(1) alpha: f32,
+};
+
+@vertex
+fn vs_main(@location(0) position: vec2<f32>, @location(1) uv: vec2<f32>, @location(2) alpha: f32) -> VertexOut {
+    var out: VertexOut;
+    out.position = vec4<f32>(position, 0.0, 1.0);
+    out.uv = uv;
+    out.alpha = alpha;
+    return out;
+}
+
+@group(0) @binding(0) var image: texture_2d<f32>;
+@group(0) @binding(1) var image_sampler: sampler;
+
+@fragment
+fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
+    return textureSample(image, image_sampler, in.uv) * in.alpha;
+}

@@ -1,0 +1,370 @@
+//! Building an [`Animation`] from a bundle asset, and decoding its images on demand.
+//!
+//! Loading reads headers only (image sizes, frame delays); pixels are decoded later, one image
+//! at a time, by [`FrameDecoder`], so a long sequence streams instead of being decoded whole
+//! up front (the out-of-memory crash players' users report most).
+
+use std::collections::HashMap;
+use std::io::Cursor;
+use std::sync::Arc;
+
+use image::codecs::gif::GifDecoder;
+use image::codecs::png::PngDecoder;
+use image::codecs::webp::WebPDecoder;
+use image::{AnimationDecoder, ImageReader, RgbaImage};
+
+use super::{Affine, Animation, Content, ImageAsset, ImageSource, Sprite, SpriteFrame, SpriteKind};
+use crate::bundle::manifest::{Asset, AssetFormat};
+use crate::bundle::source::BundleSource;
+use crate::format::{DecodeLimits, svga};
+
+fn dims(bytes: &[u8], limits: &DecodeLimits) -> Result<(u32, u32), String> {
+    let mut r = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    r.limits(limits.image_limits());
+    let (w, h) = r.into_dimensions().map_err(|e| e.to_string())?;
+    limits.check_frame("the image", f64::from(w), f64::from(h))?;
+    Ok((w, h))
+}
+
+fn frames_of(
+    format: AssetFormat,
+    file: &Arc<[u8]>,
+    limits: &DecodeLimits,
+) -> Result<image::Frames<'static>, String> {
+    let cursor = Cursor::new(Arc::clone(file));
+    let il = limits.image_limits();
+    match format {
+        AssetFormat::Apng => {
+            let mut d = PngDecoder::new(cursor).map_err(|e| e.to_string())?;
+            image::ImageDecoder::set_limits(&mut d, il).map_err(|e| e.to_string())?;
+            Ok(d.apng().map_err(|e| e.to_string())?.into_frames())
+        }
+        AssetFormat::Gif => {
+            let mut d = GifDecoder::new(cursor).map_err(|e| e.to_string())?;
+            image::ImageDecoder::set_limits(&mut d, il).map_err(|e| e.to_string())?;
+            Ok(d.into_frames())
+        }
+        _ => {
+            let mut d = WebPDecoder::new(cursor).map_err(|e| e.to_string())?;
+            image::ImageDecoder::set_limits(&mut d, il).map_err(|e| e.to_string())?;
+            Ok(d.into_frames())
+        }
+    }
+}
+
+/// Loads an asset of the bundle as an [`Animation`] (headers only; no pixels kept).
+///
+/// # Errors
+/// A message for `decode-failed`, naming the file and the reason.
+pub fn load_animation(
+    asset: &Asset,
+    src: &BundleSource,
+    limits: &DecodeLimits,
+) -> Result<Animation, String> {
+    let read = |path: &str| -> Result<Arc<[u8]>, String> {
+        src.read(path, limits.max_file_bytes)
+            .map(Arc::from)
+            .map_err(|e| format!("{path}: {e}"))
+    };
+    let first = asset.files.first().ok_or("no files")?;
+    match asset.format {
+        AssetFormat::PngSequence => {
+            let fps = asset.param_f64("fps").ok_or("params.fps is missing")?;
+            limits.check_timing(asset.files.len() as f64, fps)?;
+            let mut images = Vec::with_capacity(asset.files.len());
+            for f in &asset.files {
+                let bytes = read(&f.path)?;
+                let (w, h) = dims(&bytes, limits).map_err(|e| format!("{}: {e}", f.path))?;
+                images.push(ImageAsset {
+                    key: f.path.clone(),
+                    width_px: w,
+                    height_px: h,
+                    source: ImageSource::Encoded(bytes),
+                });
+            }
+            let (w, h) = (images[0].width_px, images[0].height_px);
+            let frames = (0..images.len())
+                .map(|i| (i, [0.0, 0.0, 1.0, 1.0]))
+                .collect();
+            Ok(Animation {
+                width_px: w,
+                height_px: h,
+                fps,
+                frame_count: images.len() as u32,
+                frame_start_ms: None,
+                images,
+                content: Content::Frames(frames),
+            })
+        }
+        AssetFormat::SpriteAtlas => {
+            let bytes = read(&first.path)?;
+            let (w, h) = dims(&bytes, limits)?;
+            let columns = asset
+                .param_u64("columns")
+                .ok_or("params.columns is missing")?
+                .max(1);
+            let rows = asset
+                .param_u64("rows")
+                .ok_or("params.rows is missing")?
+                .max(1);
+            let n = asset
+                .param_u64("frame_count")
+                .ok_or("params.frame_count is missing")?;
+            let fps = asset.param_f64("fps").ok_or("params.fps is missing")?;
+            limits.check_timing(n as f64, fps)?;
+            let (cw, ch) = (1.0 / columns as f32, 1.0 / rows as f32);
+            let frames = (0..n)
+                .map(|i| {
+                    (
+                        0,
+                        [
+                            (i % columns) as f32 * cw,
+                            (i / columns) as f32 * ch,
+                            (i % columns + 1) as f32 * cw,
+                            (i / columns + 1) as f32 * ch,
+                        ],
+                    )
+                })
+                .collect();
+            let images = vec![ImageAsset {
+                key: first.path.clone(),
+                width_px: w,
+                height_px: h,
+                source: ImageSource::Encoded(bytes),
+            }];
+            Ok(Animation {
+                width_px: (u64::from(w) / columns) as u32,
+                height_px: (u64::from(h) / rows) as u32,
+                fps,
+                frame_count: n as u32,
+                frame_start_ms: None,
+                images,
+                content: Content::Frames(frames),
+            })
+        }
+        AssetFormat::Apng | AssetFormat::Gif | AssetFormat::Webp => {
+            let file = read(&first.path)?;
+            let (w, h) = dims(&file, limits)?;
+            let mut starts = Vec::new();
+            let mut t = 0.0f64;
+            let still = asset.format == AssetFormat::Webp
+                && !WebPDecoder::new(Cursor::new(&file[..]))
+                    .map_err(|e| e.to_string())?
+                    .has_animation();
+            if still {
+                starts.push(0.0);
+            } else {
+                for frame in frames_of(asset.format, &file, limits)? {
+                    let frame = frame.map_err(|e| format!("frame {}: {e}", starts.len()))?;
+                    starts.push(t);
+                    let (num, den) = frame.delay().numer_denom_ms();
+                    let d = f64::from(num) / f64::from(den.max(1));
+                    t += if d <= 0.0 { 100.0 } else { d };
+                    if starts.len() as u64 > limits.max_frames || t > limits.max_duration_s * 1000.0
+                    {
+                        return Err(format!(
+                            "more than {} frames or {:.0} s",
+                            limits.max_frames, limits.max_duration_s
+                        ));
+                    }
+                }
+            }
+            if starts.is_empty() {
+                return Err("no frames".into());
+            }
+            let n = starts.len() as u32;
+            let images = (0..n)
+                .map(|index| ImageAsset {
+                    key: format!("frame_{index:04}"),
+                    width_px: w,
+                    height_px: h,
+                    source: if still {
+                        ImageSource::Encoded(Arc::clone(&file))
+                    } else {
+                        ImageSource::AnimatedFrame {
+                            file: Arc::clone(&file),
+                            format: asset.format,
+                            index,
+                        }
+                    },
+                })
+                .collect();
+            let total = t.max(1.0);
+            let frames = (0..n as usize).map(|i| (i, [0.0, 0.0, 1.0, 1.0])).collect();
+            Ok(Animation {
+                width_px: w,
+                height_px: h,
+                fps: f64::from(n) * 1000.0 / total,
+                frame_count: n,
+                frame_start_ms: (!still).then_some(starts),
+                images,
+                content: Content::Frames(frames),
+            })
+        }
+        AssetFormat::Svga => {
+            let bytes = read(&first.path)?;
+            svga_animation(&bytes, limits)
+        }
+        AssetFormat::Lottie | AssetFormat::Dotlottie | AssetFormat::Vap | AssetFormat::Audio => {
+            let info = crate::format::decode_asset(asset, src, limits)?;
+            Ok(Animation {
+                width_px: info.width_px,
+                height_px: info.height_px,
+                fps: info.fps.max(1.0),
+                frame_count: info.frame_count.max(1) as u32,
+                frame_start_ms: None,
+                images: Vec::new(),
+                content: Content::NotDrawn(format!(
+                    "{} is not drawn by the playback engine yet",
+                    asset.format
+                )),
+            })
+        }
+    }
+}
+
+/// Builds an [`Animation`] from SVGA bytes: bitmap sprites become quads; vector, matte and
+/// slot sprites are kept with their kind so reports can name them.
+///
+/// # Errors
+/// A message for `decode-failed`.
+pub fn svga_animation(bytes: &[u8], limits: &DecodeLimits) -> Result<Animation, String> {
+    let (movie, _major, _notes) = svga::parse(bytes, limits)?;
+    let params = movie.params.unwrap_or_default();
+    limits.check_timing(f64::from(params.frames), f64::from(params.fps))?;
+    limits.check_frame(
+        "the viewBox",
+        f64::from(params.view_box_width),
+        f64::from(params.view_box_height),
+    )?;
+    let mut images = Vec::new();
+    let mut index: HashMap<&str, usize> = HashMap::new();
+    let mut keys: Vec<&String> = movie.images.keys().collect();
+    keys.sort();
+    for key in keys {
+        let data = &movie.images[key];
+        if !matches!(
+            crate::format::sniff(data),
+            Some(crate::format::Magic::Png | crate::format::Magic::Apng)
+        ) {
+            continue;
+        }
+        let (w, h) = dims(data, limits).map_err(|e| format!("image {key:?}: {e}"))?;
+        index.insert(key, images.len());
+        images.push(ImageAsset {
+            key: key.clone(),
+            width_px: w,
+            height_px: h,
+            source: ImageSource::Encoded(Arc::from(&data[..])),
+        });
+    }
+    let marker = |k: &str, m: &str| k.rsplit_once('.').is_some_and(|(_, s)| s == m);
+    let sprites = movie
+        .sprites
+        .iter()
+        .map(|s| {
+            let has_shapes = s.frames.iter().any(|f| !f.shapes.is_empty());
+            let image = index.get(s.image_key.as_str()).copied();
+            let kind = if marker(&s.image_key, "matte") {
+                SpriteKind::Matte
+            } else if has_shapes || marker(&s.image_key, "vector") {
+                SpriteKind::Vector
+            } else if image.is_some() {
+                SpriteKind::Bitmap
+            } else {
+                SpriteKind::Slot
+            };
+            let frames = s
+                .frames
+                .iter()
+                .map(|f| {
+                    let l = f.layout.unwrap_or_default();
+                    let t = f.transform.map_or(Affine::IDENTITY, |t| {
+                        Affine([t.a, t.b, t.c, t.d, t.tx, t.ty])
+                    });
+                    SpriteFrame {
+                        alpha: f.alpha,
+                        layout: [l.x, l.y, l.width, l.height],
+                        transform: t,
+                        clip: !f.clip_path.is_empty(),
+                        shapes: !f.shapes.is_empty(),
+                    }
+                })
+                .collect();
+            Sprite {
+                image_key: s.image_key.clone(),
+                image,
+                kind,
+                matte_key: (!s.matte_key.is_empty()).then(|| s.matte_key.clone()),
+                frames,
+            }
+        })
+        .collect();
+    Ok(Animation {
+        width_px: params.view_box_width.round() as u32,
+        height_px: params.view_box_height.round() as u32,
+        fps: f64::from(params.fps),
+        frame_count: params.frames as u32,
+        frame_start_ms: None,
+        images,
+        content: Content::Sprites(sprites),
+    })
+}
+
+/// Decodes images to RGBA8, keeping one open stream per animated file so that frames asked
+/// for in order decode in order (APNG/GIF/WebP frames depend on the frames before them).
+#[derive(Default)]
+pub struct FrameDecoder {
+    streams: HashMap<usize, (u32, image::Frames<'static>)>,
+}
+
+impl FrameDecoder {
+    /// A decoder with no open streams.
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Decodes one image.
+    ///
+    /// # Errors
+    /// A message with the decoder's reason.
+    pub fn decode(&mut self, img: &ImageAsset, limits: &DecodeLimits) -> Result<RgbaImage, String> {
+        match &img.source {
+            ImageSource::Encoded(bytes) => {
+                let mut r = ImageReader::new(Cursor::new(&bytes[..]))
+                    .with_guessed_format()
+                    .map_err(|e| e.to_string())?;
+                r.limits(limits.image_limits());
+                Ok(r.decode()
+                    .map_err(|e| format!("{}: {e}", img.key))?
+                    .into_rgba8())
+            }
+            ImageSource::AnimatedFrame {
+                file,
+                format,
+                index,
+            } => {
+                let id = Arc::as_ptr(file).cast::<u8>() as usize;
+                let needs_restart = self.streams.get(&id).is_none_or(|(next, _)| *next > *index);
+                if needs_restart {
+                    self.streams
+                        .insert(id, (0, frames_of(*format, file, limits)?));
+                }
+                let (next, frames) = self.streams.get_mut(&id).ok_or("stream")?;
+                loop {
+                    let frame = frames
+                        .next()
+                        .ok_or_else(|| format!("frame {index} is past the end"))?
+                        .map_err(|e| format!("frame {next}: {e}"))?;
+                    *next += 1;
+                    if *next > *index {
+                        return Ok(frame.into_buffer());
+                    }
+                }
+            }
+        }
+    }
+}

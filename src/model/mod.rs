@@ -1,0 +1,488 @@
+//! The renderer-neutral animation model (GPU-free): an [`Animation`] (canvas size in px, frame
+//! rate, frame count, images, content) and [`frame_at`], which turns one frame into a
+//! [`DisplayList`] of plain data — image quads with a 2D affine transform and an alpha — for
+//! any renderer to draw. Paths, clips and mattes have room in [`Unsupported`] until they are
+//! drawn; the display list counts and names what it leaves out, it never hides it.
+//!
+//! Sources: SVGA `svga.proto` (sprite frames: alpha, layout, transform), the SVGA players'
+//! drawing order (sprites in list order, later ones on top), and the `image` crate's
+//! compositing of APNG/GIF/WebP frames (disposal and blending as the file says).
+
+pub mod load;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+/// A 2D affine transform `[a, b, c, d, tx, ty]` (SVGA and CSS order):
+/// `x' = a·x + c·y + tx`, `y' = b·x + d·y + ty`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Affine(pub [f32; 6]);
+
+impl Affine {
+    /// The identity.
+    pub const IDENTITY: Self = Self([1.0, 0.0, 0.0, 1.0, 0.0, 0.0]);
+
+    /// A translation.
+    #[must_use]
+    pub fn translate(x: f32, y: f32) -> Self {
+        Self([1.0, 0.0, 0.0, 1.0, x, y])
+    }
+
+    /// A scale.
+    #[must_use]
+    pub fn scale(sx: f32, sy: f32) -> Self {
+        Self([sx, 0.0, 0.0, sy, 0.0, 0.0])
+    }
+
+    /// `self ∘ other`: applies `other` first, then `self`.
+    #[must_use]
+    pub fn then_after(self, other: Self) -> Self {
+        let [a, b, c, d, tx, ty] = self.0;
+        let [e, f, g, h, ux, uy] = other.0;
+        Self([
+            a * e + c * f,
+            b * e + d * f,
+            a * g + c * h,
+            b * g + d * h,
+            a * ux + c * uy + tx,
+            b * ux + d * uy + ty,
+        ])
+    }
+
+    /// Maps a point.
+    #[must_use]
+    pub fn apply(self, x: f32, y: f32) -> (f32, f32) {
+        let [a, b, c, d, tx, ty] = self.0;
+        (a * x + c * y + tx, b * x + d * y + ty)
+    }
+
+    /// The absolute determinant: how much the transform scales areas.
+    #[must_use]
+    pub fn area_scale(self) -> f32 {
+        let [a, b, c, d, ..] = self.0;
+        (a * d - b * c).abs()
+    }
+}
+
+/// Where an image's pixels come from; decoded on demand by [`load::decode_image`].
+#[derive(Debug, Clone)]
+pub enum ImageSource {
+    /// A complete encoded still image (PNG or WebP bytes).
+    Encoded(Arc<[u8]>),
+    /// Frame `index` of an animated file (APNG, GIF, WebP), composited from its start.
+    AnimatedFrame {
+        /// The whole file.
+        file: Arc<[u8]>,
+        /// Its container.
+        format: crate::bundle::manifest::AssetFormat,
+        /// Zero-based frame index.
+        index: u32,
+    },
+}
+
+/// One image of an animation: a bitmap the renderer uploads as a texture.
+#[derive(Debug, Clone)]
+pub struct ImageAsset {
+    /// The key the content refers to (SVGA image key, `frame_0007`, file path…).
+    pub key: String,
+    /// Width in px.
+    pub width_px: u32,
+    /// Height in px.
+    pub height_px: u32,
+    /// Pixels, decoded on demand.
+    pub source: ImageSource,
+}
+
+impl ImageAsset {
+    /// Bytes of the decoded RGBA8 texture.
+    #[must_use]
+    pub fn texture_bytes(&self) -> u64 {
+        u64::from(self.width_px) * u64::from(self.height_px) * 4
+    }
+}
+
+/// One frame of an SVGA sprite.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct SpriteFrame {
+    /// Opacity, 0–1.
+    pub alpha: f32,
+    /// Layout rect `[x, y, width, height]` in sprite space.
+    pub layout: [f32; 4],
+    /// Sprite space → canvas.
+    pub transform: Affine,
+    /// Whether this frame has a clip path.
+    pub clip: bool,
+    /// Whether this frame has vector shapes.
+    pub shapes: bool,
+}
+
+/// What kind of drawing a sprite needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SpriteKind {
+    /// A bitmap from the file's images.
+    Bitmap,
+    /// A bitmap key with no image in the file: a dynamic slot (sender avatar…).
+    Slot,
+    /// Vector shapes.
+    Vector,
+    /// A matte layer (`.matte` key), drawn only into its matted sprites.
+    Matte,
+}
+
+/// An SVGA sprite: one layer, one [`SpriteFrame`] per movie frame.
+#[derive(Debug, Clone)]
+pub struct Sprite {
+    /// The image key.
+    pub image_key: String,
+    /// Index into [`Animation::images`] for bitmap sprites.
+    pub image: Option<usize>,
+    /// What it needs to be drawn.
+    pub kind: SpriteKind,
+    /// The key of the matte layer this sprite is masked by, if any.
+    pub matte_key: Option<String>,
+    /// Frames; missing frames are hidden.
+    pub frames: Vec<SpriteFrame>,
+}
+
+/// What the animation is made of.
+#[derive(Debug, Clone)]
+pub enum Content {
+    /// One full-canvas image per frame (sequences, atlases, APNG/GIF/WebP): frame `i` draws
+    /// image `frames[i].0` through the UV rect `frames[i].1` (`[u0, v0, u1, v1]`).
+    Frames(Vec<(usize, [f32; 4])>),
+    /// SVGA sprites, drawn in order.
+    Sprites(Vec<Sprite>),
+    /// A format the model cannot draw yet (Lottie, VAP): its canvas, timing and reason.
+    NotDrawn(String),
+}
+
+/// A decoded animation, ready to be turned into display lists frame by frame.
+#[derive(Debug, Clone)]
+pub struct Animation {
+    /// Canvas width, px.
+    pub width_px: u32,
+    /// Canvas height, px.
+    pub height_px: u32,
+    /// Nominal frames per second.
+    pub fps: f64,
+    /// Number of frames.
+    pub frame_count: u32,
+    /// Start time of each frame in ms, when the file gives variable delays (GIF/APNG/WebP).
+    pub frame_start_ms: Option<Vec<f64>>,
+    /// Bitmaps.
+    pub images: Vec<ImageAsset>,
+    /// The content.
+    pub content: Content,
+}
+
+impl Animation {
+    /// Duration of one play, ms.
+    #[must_use]
+    pub fn duration_ms(&self) -> f64 {
+        match &self.frame_start_ms {
+            Some(starts) => starts.last().copied().unwrap_or(0.0) + self.last_delay_ms(),
+            None => f64::from(self.frame_count) * 1000.0 / self.fps.max(1e-3),
+        }
+    }
+
+    fn last_delay_ms(&self) -> f64 {
+        match &self.frame_start_ms {
+            Some(s) if s.len() >= 2 => s[s.len() - 1] - s[s.len() - 2],
+            _ => 1000.0 / self.fps.max(1e-3),
+        }
+    }
+
+    /// The frame shown `t_ms` after the start of one play (clamped to the last frame).
+    #[must_use]
+    pub fn frame_at_time(&self, t_ms: f64) -> u32 {
+        let last = self.frame_count.saturating_sub(1);
+        match &self.frame_start_ms {
+            Some(starts) => {
+                (starts.partition_point(|s| *s <= t_ms).saturating_sub(1) as u32).min(last)
+            }
+            None => ((t_ms.max(0.0) * self.fps / 1000.0).floor() as u32).min(last),
+        }
+    }
+
+    /// Sum of all images' decoded bytes: what a player that decodes everything up front
+    /// holds (the SVGA players' out-of-memory case).
+    #[must_use]
+    pub fn all_images_bytes(&self) -> u64 {
+        self.images.iter().map(ImageAsset::texture_bytes).sum()
+    }
+
+    /// Sprites the model cannot draw yet, by reason (empty for other content).
+    #[must_use]
+    pub fn unsupported(&self) -> Unsupported {
+        let mut u = Unsupported::default();
+        match &self.content {
+            Content::Sprites(sprites) => {
+                for s in sprites {
+                    let name = s.image_key.clone();
+                    match s.kind {
+                        SpriteKind::Vector => u.vector_sprites.push(name),
+                        SpriteKind::Matte => u.matte_sprites.push(name),
+                        SpriteKind::Slot => u.slot_sprites.push(name),
+                        SpriteKind::Bitmap => {
+                            if s.matte_key.is_some() {
+                                u.matted_sprites.push(name);
+                            } else if s.frames.iter().any(|f| f.clip) {
+                                u.clipped_sprites.push(name);
+                            }
+                        }
+                    }
+                }
+            }
+            Content::NotDrawn(why) => u.not_drawn = Some(why.clone()),
+            Content::Frames(_) => {}
+        }
+        u
+    }
+}
+
+/// What [`frame_at`] leaves out, by name, for reports.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Unsupported {
+    /// Sprites with vector shapes.
+    pub vector_sprites: Vec<String>,
+    /// Matte layers.
+    pub matte_sprites: Vec<String>,
+    /// Sprites masked by a matte.
+    pub matted_sprites: Vec<String>,
+    /// Bitmap sprites with clip paths (drawn without the clip).
+    pub clipped_sprites: Vec<String>,
+    /// Dynamic-slot sprites with no image yet.
+    pub slot_sprites: Vec<String>,
+    /// Why the whole animation is not drawn, for formats without a model yet.
+    pub not_drawn: Option<String>,
+}
+
+impl Unsupported {
+    /// Whether everything is drawn.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// Whether the frames drawn are the whole picture (vectors, mattes and whole-file gaps
+    /// change pixels; empty slots and clips are reported but the rest is exact).
+    #[must_use]
+    pub fn drawn_whole(&self) -> bool {
+        self.vector_sprites.is_empty()
+            && self.matte_sprites.is_empty()
+            && self.matted_sprites.is_empty()
+            && self.clipped_sprites.is_empty()
+            && self.not_drawn.is_none()
+    }
+}
+
+/// One drawing command.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub enum DrawCmd {
+    /// Draw `image` stretched over the rect `[0, 0, size]` in local space, mapped to the
+    /// canvas by `transform`, sampling the UV rect `uv` (`[u0, v0, u1, v1]`), at `alpha`.
+    Image {
+        /// Index into [`Animation::images`].
+        image: usize,
+        /// Texture rect to sample.
+        uv: [f32; 4],
+        /// Quad size in local px.
+        size: [f32; 2],
+        /// Local → canvas.
+        transform: Affine,
+        /// Opacity, 0–1.
+        alpha: f32,
+    },
+}
+
+/// Plain data for one frame: what to draw on a canvas of `canvas_px`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DisplayList {
+    /// Canvas size, px.
+    pub canvas_px: [f32; 2],
+    /// Commands in painter's order.
+    pub cmds: Vec<DrawCmd>,
+}
+
+impl DisplayList {
+    /// Images the frame needs.
+    pub fn images(&self) -> impl Iterator<Item = usize> + '_ {
+        self.cmds.iter().map(|DrawCmd::Image { image, .. }| *image)
+    }
+
+    /// Screen fills this frame paints: the summed canvas area of all quads over the canvas
+    /// area (1.0 = every pixel painted once).
+    #[must_use]
+    pub fn overdraw(&self) -> f64 {
+        let canvas = f64::from(self.canvas_px[0]) * f64::from(self.canvas_px[1]);
+        if canvas <= 0.0 {
+            return 0.0;
+        }
+        self.cmds
+            .iter()
+            .map(
+                |DrawCmd::Image {
+                     size, transform, ..
+                 }| f64::from(size[0] * size[1] * transform.area_scale()),
+            )
+            .sum::<f64>()
+            / canvas
+    }
+}
+
+/// The display list of frame `frame_idx` (clamped to the last frame).
+///
+/// Sprite frames with alpha ≤ 0 are hidden. A bitmap sprite is a quad of its layout size
+/// (its image's size when the layout has none) at the sprite origin, mapped by the frame's
+/// transform, as SVGAPlayer-Android and SVGAPlayer-Web draw it. Vector, matte, matted and slot
+/// sprites are left out (see [`Animation::unsupported`]); bitmap sprites with clip paths are
+/// drawn without the clip.
+#[must_use]
+pub fn frame_at(anim: &Animation, frame_idx: u32) -> DisplayList {
+    let idx = frame_idx.min(anim.frame_count.saturating_sub(1)) as usize;
+    let canvas_px = [anim.width_px as f32, anim.height_px as f32];
+    let mut cmds = Vec::new();
+    match &anim.content {
+        Content::Frames(frames) => {
+            if let Some(&(image, uv)) = frames.get(idx) {
+                cmds.push(DrawCmd::Image {
+                    image,
+                    uv,
+                    size: canvas_px,
+                    transform: Affine::IDENTITY,
+                    alpha: 1.0,
+                });
+            }
+        }
+        Content::Sprites(sprites) => {
+            for s in sprites {
+                let (Some(image), SpriteKind::Bitmap, None) = (s.image, s.kind, &s.matte_key)
+                else {
+                    continue;
+                };
+                let Some(f) = s.frames.get(idx) else { continue };
+                if f.alpha <= 0.0 {
+                    continue;
+                }
+                let img = &anim.images[image];
+                let w = if f.layout[2] > 0.0 {
+                    f.layout[2]
+                } else {
+                    img.width_px as f32
+                };
+                let h = if f.layout[3] > 0.0 {
+                    f.layout[3]
+                } else {
+                    img.height_px as f32
+                };
+                cmds.push(DrawCmd::Image {
+                    image,
+                    uv: [0.0, 0.0, 1.0, 1.0],
+                    size: [w, h],
+                    transform: f.transform,
+                    alpha: f.alpha.min(1.0),
+                });
+            }
+        }
+        Content::NotDrawn(_) => {}
+    }
+    DisplayList { canvas_px, cmds }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn affine_composes_like_matrices() {
+        let t = Affine::translate(10.0, 5.0).then_after(Affine::scale(2.0, 3.0));
+        assert_eq!(t.apply(1.0, 1.0), (12.0, 8.0));
+        assert!((Affine([0.0, 1.0, -1.0, 0.0, 0.0, 0.0]).area_scale() - 1.0).abs() < 1e-6);
+    }
+
+    fn anim(starts: Option<Vec<f64>>) -> Animation {
+        let img = ImageAsset {
+            key: "a".into(),
+            width_px: 10,
+            height_px: 20,
+            source: ImageSource::Encoded(Arc::from(&[][..])),
+        };
+        Animation {
+            width_px: 100,
+            height_px: 100,
+            fps: 10.0,
+            frame_count: 3,
+            frame_start_ms: starts,
+            images: vec![img],
+            content: Content::Sprites(vec![Sprite {
+                image_key: "a".into(),
+                image: Some(0),
+                kind: SpriteKind::Bitmap,
+                matte_key: None,
+                frames: vec![
+                    SpriteFrame {
+                        alpha: 0.5,
+                        layout: [0.0, 0.0, 0.0, 0.0],
+                        transform: Affine::translate(5.0, 5.0),
+                        clip: false,
+                        shapes: false,
+                    },
+                    SpriteFrame {
+                        alpha: 0.0,
+                        layout: [0.0, 0.0, 10.0, 20.0],
+                        transform: Affine::IDENTITY,
+                        clip: false,
+                        shapes: false,
+                    },
+                ],
+            }]),
+        }
+    }
+
+    #[test]
+    fn sprites_become_quads_and_hidden_frames_vanish() {
+        let a = anim(None);
+        let d = frame_at(&a, 0);
+        assert_eq!(d.cmds.len(), 1);
+        let DrawCmd::Image {
+            size,
+            alpha,
+            transform,
+            ..
+        } = d.cmds[0];
+        assert_eq!(
+            (size, alpha, transform),
+            ([10.0, 20.0], 0.5, Affine::translate(5.0, 5.0))
+        );
+        assert!((d.overdraw() - 0.02).abs() < 1e-9);
+        assert!(frame_at(&a, 1).cmds.is_empty(), "alpha 0 hides the sprite");
+        assert!(frame_at(&a, 2).cmds.is_empty(), "no frame entry: hidden");
+    }
+
+    #[test]
+    fn timing_with_and_without_delays() {
+        let a = anim(None);
+        assert_eq!(
+            (
+                a.frame_at_time(0.0),
+                a.frame_at_time(150.0),
+                a.frame_at_time(10_000.0)
+            ),
+            (0, 1, 2)
+        );
+        assert!((a.duration_ms() - 300.0).abs() < 1e-9);
+        let b = anim(Some(vec![0.0, 40.0, 240.0]));
+        assert_eq!(
+            (
+                b.frame_at_time(39.0),
+                b.frame_at_time(40.0),
+                b.frame_at_time(239.0),
+                b.frame_at_time(500.0)
+            ),
+            (0, 1, 1, 2)
+        );
+        assert!((b.duration_ms() - 440.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,625 @@
+//! The wgpu renderer: one [`RenderContext`] owns the device, queue and the textured-quad
+//! pipeline, built headless for the CLI and tests (and later shared with the desktop app).
+//!
+//! Textures and targets are RGBA8 with premultiplied alpha, blended `One, OneMinusSrcAlpha` in
+//! gamma space, as a browser canvas composites. Readback pads rows to 256 bytes (wgpu's
+//! `COPY_BYTES_PER_ROW_ALIGNMENT`). GPU time comes from timestamp queries when the adapter
+//! has `TIMESTAMP_QUERY`, scaled by the queue's timestamp period; CPU wall time is always
+//! measured by the caller.
+
+pub mod paint;
+
+use image::RgbaImage;
+use wgpu::util::DeviceExt as _;
+
+/// The quad shader (`shaders/quad.wgsl`).
+pub const QUAD_WGSL: &str = include_str!("../../shaders/quad.wgsl");
+
+/// Errors of the renderer.
+#[derive(Debug, thiserror::Error)]
+pub enum RenderError {
+    /// No adapter could be found (exit code 2 for commands that need one).
+    #[error(
+        "no GPU adapter found (wgpu: {0}); install Mesa's lavapipe (mesa-vulkan-drivers) for a software one"
+    )]
+    NoAdapter(String),
+    /// The device could not be created.
+    #[error("the GPU device could not be created: {0}")]
+    Device(String),
+    /// An image is larger than the device allows.
+    #[error("{width} × {height} px is larger than the {max} px texture limit")]
+    TooLarge {
+        /// Width, px.
+        width: u32,
+        /// Height, px.
+        height: u32,
+        /// The limit, px.
+        max: u32,
+    },
+    /// Reading pixels back failed.
+    #[error("reading pixels back failed: {0}")]
+    Readback(String),
+}
+
+/// What the adapter is, for reports.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct AdapterSummary {
+    /// Adapter name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".
+    pub name: String,
+    /// Backend, e.g. "Vulkan".
+    pub backend: String,
+    /// Device type, e.g. "Cpu".
+    pub device_type: String,
+    /// Whether GPU timestamps are measured.
+    pub timestamps: bool,
+}
+
+/// A texture uploaded to the GPU, ready to draw.
+#[derive(Debug)]
+pub struct GpuTexture {
+    bind_group: wgpu::BindGroup,
+    /// Bytes it occupies (width × height × 4).
+    pub bytes: u64,
+}
+
+/// One quad to draw: corners in target px (top-left, top-right, bottom-right, bottom-left),
+/// the texture rect `[u0, v0, u1, v1]` and an opacity.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Quad {
+    /// Corners in target px.
+    pub corners: [[f32; 2]; 4],
+    /// Texture rect.
+    pub uv: [f32; 4],
+    /// Opacity, 0–1.
+    pub alpha: f32,
+}
+
+/// An offscreen render target with its readback buffer.
+#[derive(Debug)]
+pub struct Target {
+    texture: wgpu::Texture,
+    view: wgpu::TextureView,
+    readback: wgpu::Buffer,
+    /// Width, px.
+    pub width: u32,
+    /// Height, px.
+    pub height: u32,
+    padded_row: u32,
+}
+
+struct Timestamps {
+    set: wgpu::QuerySet,
+    resolve: wgpu::Buffer,
+    read: wgpu::Buffer,
+    period_ns: f32,
+}
+
+/// Milliseconds between two raw GPU timestamps, given the queue's period in ns per tick.
+/// Counters may wrap, so the difference is taken with `wrapping_sub`.
+#[must_use]
+pub fn timestamp_delta_ms(start: u64, end: u64, period_ns: f32) -> f64 {
+    end.wrapping_sub(start) as f64 * f64::from(period_ns) / 1e6
+}
+
+/// Bytes per row of a readback buffer for `width` RGBA8 px: padded to 256.
+#[must_use]
+pub fn padded_bytes_per_row(width: u32) -> u32 {
+    let unpadded = width * 4;
+    let align = wgpu::COPY_BYTES_PER_ROW_ALIGNMENT;
+    unpadded.div_ceil(align) * align
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Vertex {
+    position: [f32; 2],
+    uv: [f32; 2],
+    alpha: f32,
+}
+
+/// The device, queue and pipelines; one per process.
+pub struct RenderContext {
+    /// The wgpu device.
+    pub device: wgpu::Device,
+    /// Its queue.
+    pub queue: wgpu::Queue,
+    /// Adapter facts for reports.
+    pub adapter: AdapterSummary,
+    /// Largest 2D texture side, px.
+    pub max_texture_px: u32,
+    pipeline: wgpu::RenderPipeline,
+    layout: wgpu::BindGroupLayout,
+    sampler: wgpu::Sampler,
+    timestamps: Option<Timestamps>,
+}
+
+impl std::fmt::Debug for RenderContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RenderContext")
+            .field("adapter", &self.adapter)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The texture format of images and targets.
+pub const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
+
+impl RenderContext {
+    /// Creates a headless context on the first adapter wgpu finds (backend from `WGPU_BACKEND`
+    /// when set), with GPU timestamps when the adapter supports them.
+    ///
+    /// # Errors
+    /// [`RenderError::NoAdapter`] or [`RenderError::Device`].
+    pub fn headless() -> Result<Self, RenderError> {
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let adapter =
+            pollster::block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
+                .map_err(|e| RenderError::NoAdapter(e.to_string()))?;
+        let info = adapter.get_info();
+        let ts = adapter.features().contains(wgpu::Features::TIMESTAMP_QUERY);
+        let required_features = if ts {
+            wgpu::Features::TIMESTAMP_QUERY
+        } else {
+            wgpu::Features::empty()
+        };
+        let limits = adapter.limits();
+        let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+            label: Some("giftqa"),
+            required_features,
+            required_limits: wgpu::Limits {
+                max_texture_dimension_2d: limits.max_texture_dimension_2d,
+                ..wgpu::Limits::downlevel_defaults()
+            },
+            ..Default::default()
+        }))
+        .map_err(|e| RenderError::Device(e.to_string()))?;
+        let adapter_summary = AdapterSummary {
+            name: info.name.clone(),
+            backend: format!("{:?}", info.backend),
+            device_type: format!("{:?}", info.device_type),
+            timestamps: ts,
+        };
+        Ok(Self::from_device(
+            device,
+            queue,
+            adapter_summary,
+            limits.max_texture_dimension_2d,
+        ))
+    }
+
+    /// Builds the pipelines on an existing device (the desktop app passes eframe's).
+    #[must_use]
+    pub fn from_device(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        adapter: AdapterSummary,
+        max_texture_px: u32,
+    ) -> Self {
+        let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+            label: Some("quad"),
+            source: wgpu::ShaderSource::Wgsl(QUAD_WGSL.into()),
+        });
+        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("image"),
+            entries: &[
+                wgpu::BindGroupLayoutEntry {
+                    binding: 0,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: true },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    count: None,
+                },
+                wgpu::BindGroupLayoutEntry {
+                    binding: 1,
+                    visibility: wgpu::ShaderStages::FRAGMENT,
+                    ty: wgpu::BindingType::Sampler(wgpu::SamplerBindingType::Filtering),
+                    count: None,
+                },
+            ],
+        });
+        let pipeline_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("quad"),
+            bind_group_layouts: &[Some(&layout)],
+            immediate_size: 0,
+        });
+        let blend = wgpu::BlendComponent {
+            src_factor: wgpu::BlendFactor::One,
+            dst_factor: wgpu::BlendFactor::OneMinusSrcAlpha,
+            operation: wgpu::BlendOperation::Add,
+        };
+        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+            label: Some("quad"),
+            layout: Some(&pipeline_layout),
+            vertex: wgpu::VertexState {
+                module: &shader,
+                entry_point: Some("vs_main"),
+                compilation_options: wgpu::PipelineCompilationOptions::default(),
+                buffers: &[Some(wgpu::VertexBufferLayout {
+                    array_stride: std::mem::size_of::<Vertex>() as u64,
+                    step_mode: wgpu::VertexStepMode::Vertex,
+                    attributes: &wgpu::vertex_attr_array![0 => Float32x2, 1 => Float32x2, 2 => Float32],
+                })],
+            },
+            primitive: wgpu::PrimitiveState::default(),
+            depth_stencil: None,
+            multisample: wgpu::MultisampleState::default(),
+            fragment: Some(wgpu::FragmentState {
+                module: &shader,
+                entry_point: Some("fs_main"),
+                compilation_options: wgpu::PipelineCompilationOptions::default(),
+                targets: &[Some(wgpu::ColorTargetState { format: FORMAT, blend: Some(wgpu::BlendState { color: blend, alpha: blend }), write_mask: wgpu::ColorWrites::ALL })],
+            }),
+            multiview_mask: None,
+            cache: None,
+        });
+        let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
+            label: Some("bilinear"),
+            address_mode_u: wgpu::AddressMode::ClampToEdge,
+            address_mode_v: wgpu::AddressMode::ClampToEdge,
+            mag_filter: wgpu::FilterMode::Linear,
+            min_filter: wgpu::FilterMode::Linear,
+            ..Default::default()
+        });
+        let timestamps = adapter.timestamps.then(|| Timestamps {
+            set: device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("frame"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 2,
+            }),
+            resolve: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("ts-resolve"),
+                size: 16,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            }),
+            read: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("ts-read"),
+                size: 16,
+                usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+                mapped_at_creation: false,
+            }),
+            period_ns: queue.get_timestamp_period(),
+        });
+        Self {
+            device,
+            queue,
+            adapter,
+            max_texture_px,
+            pipeline,
+            layout,
+            sampler,
+            timestamps,
+        }
+    }
+
+    /// Uploads a premultiplied RGBA8 image as a texture.
+    ///
+    /// # Errors
+    /// [`RenderError::TooLarge`] when a side exceeds `max_px` or the device limit.
+    pub fn upload(&self, image: &RgbaImage, max_px: u32) -> Result<GpuTexture, RenderError> {
+        let (w, h) = image.dimensions();
+        let max = max_px.min(self.max_texture_px);
+        if w > max || h > max || w == 0 || h == 0 {
+            return Err(RenderError::TooLarge {
+                width: w,
+                height: h,
+                max,
+            });
+        }
+        let texture = self.device.create_texture_with_data(
+            &self.queue,
+            &wgpu::TextureDescriptor {
+                label: Some("image"),
+                size: wgpu::Extent3d {
+                    width: w,
+                    height: h,
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: FORMAT,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+                view_formats: &[],
+            },
+            wgpu::util::TextureDataOrder::LayerMajor,
+            image.as_raw(),
+        );
+        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("image"),
+            layout: &self.layout,
+            entries: &[
+                wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::TextureView(&view),
+                },
+                wgpu::BindGroupEntry {
+                    binding: 1,
+                    resource: wgpu::BindingResource::Sampler(&self.sampler),
+                },
+            ],
+        });
+        Ok(GpuTexture {
+            bind_group,
+            bytes: u64::from(w) * u64::from(h) * 4,
+        })
+    }
+
+    /// Creates an offscreen target of `width` × `height` px.
+    #[must_use]
+    pub fn target(&self, width: u32, height: u32) -> Target {
+        let texture = self.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("target"),
+            size: wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: FORMAT,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+            view_formats: &[],
+        });
+        let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+        let padded_row = padded_bytes_per_row(width);
+        let readback = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback"),
+            size: u64::from(padded_row) * u64::from(height),
+            usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+            mapped_at_creation: false,
+        });
+        Target {
+            texture,
+            view,
+            readback,
+            width,
+            height,
+            padded_row,
+        }
+    }
+
+    /// Clears `target` to `clear` (premultiplied RGBA, 0–1) and draws the quads in order,
+    /// then waits for the GPU. Returns the GPU time in ms when timestamps are measured.
+    ///
+    /// # Errors
+    /// [`RenderError::Readback`] when the timestamp buffer cannot be read.
+    pub fn draw(
+        &self,
+        target: &Target,
+        clear: [f64; 4],
+        quads: &[(&GpuTexture, Quad)],
+    ) -> Result<Option<f64>, RenderError> {
+        let (w, h) = (target.width as f32, target.height as f32);
+        let mut vertices = Vec::with_capacity(quads.len() * 6);
+        for (_, q) in quads {
+            let ndc = |p: [f32; 2]| [p[0] / w * 2.0 - 1.0, 1.0 - p[1] / h * 2.0];
+            let [u0, v0, u1, v1] = q.uv;
+            let c = q.corners;
+            let corner = |i: usize, uv: [f32; 2]| Vertex {
+                position: ndc(c[i]),
+                uv,
+                alpha: q.alpha,
+            };
+            vertices.extend_from_slice(&[
+                corner(0, [u0, v0]),
+                corner(1, [u1, v0]),
+                corner(2, [u1, v1]),
+                corner(0, [u0, v0]),
+                corner(2, [u1, v1]),
+                corner(3, [u0, v1]),
+            ]);
+        }
+        let buffer = (!vertices.is_empty()).then(|| {
+            self.device
+                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some("quads"),
+                    contents: bytemuck::cast_slice(&vertices),
+                    usage: wgpu::BufferUsages::VERTEX,
+                })
+        });
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("frame"),
+            });
+        {
+            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+                label: Some("frame"),
+                color_attachments: &[Some(wgpu::RenderPassColorAttachment {
+                    view: &target.view,
+                    depth_slice: None,
+                    resolve_target: None,
+                    ops: wgpu::Operations {
+                        load: wgpu::LoadOp::Clear(wgpu::Color {
+                            r: clear[0],
+                            g: clear[1],
+                            b: clear[2],
+                            a: clear[3],
+                        }),
+                        store: wgpu::StoreOp::Store,
+                    },
+                })],
+                depth_stencil_attachment: None,
+                timestamp_writes: self.timestamps.as_ref().map(|t| {
+                    wgpu::RenderPassTimestampWrites {
+                        query_set: &t.set,
+                        beginning_of_pass_write_index: Some(0),
+                        end_of_pass_write_index: Some(1),
+                    }
+                }),
+                occlusion_query_set: None,
+                multiview_mask: None,
+            });
+            if let Some(buffer) = &buffer {
+                pass.set_pipeline(&self.pipeline);
+                pass.set_vertex_buffer(0, buffer.slice(..));
+                for (i, (tex, _)) in quads.iter().enumerate() {
+                    pass.set_bind_group(0, &tex.bind_group, &[]);
+                    let first = (i * 6) as u32;
+                    pass.draw(first..first + 6, 0..1);
+                }
+            }
+        }
+        if let Some(t) = &self.timestamps {
+            encoder.resolve_query_set(&t.set, 0..2, &t.resolve, 0);
+            encoder.copy_buffer_to_buffer(&t.resolve, 0, &t.read, 0, 16);
+        }
+        self.queue.submit(Some(encoder.finish()));
+        let Some(t) = &self.timestamps else {
+            let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
+            return Ok(None);
+        };
+        let raw = self.map_read(&t.read, 16)?;
+        let start = u64::from_le_bytes(
+            raw[0..8]
+                .try_into()
+                .map_err(|_| RenderError::Readback("timestamps".into()))?,
+        );
+        let end = u64::from_le_bytes(
+            raw[8..16]
+                .try_into()
+                .map_err(|_| RenderError::Readback("timestamps".into()))?,
+        );
+        Ok(Some(timestamp_delta_ms(start, end, t.period_ns)))
+    }
+
+    fn map_read(&self, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<u8>, RenderError> {
+        let slice = buffer.slice(..);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| RenderError::Readback(e.to_string()))?;
+        rx.recv()
+            .map_err(|e| RenderError::Readback(e.to_string()))?
+            .map_err(|e| RenderError::Readback(e.to_string()))?;
+        let out = {
+            let view = slice
+                .get_mapped_range()
+                .map_err(|e| RenderError::Readback(e.to_string()))?;
+            view[..len.min(view.len())].to_vec()
+        };
+        buffer.unmap();
+        Ok(out)
+    }
+
+    /// Copies the target back to the CPU: premultiplied RGBA8, rows unpadded.
+    ///
+    /// # Errors
+    /// [`RenderError::Readback`] when mapping fails.
+    pub fn read_pixels(&self, target: &Target) -> Result<RgbaImage, RenderError> {
+        let mut encoder = self
+            .device
+            .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                label: Some("readback"),
+            });
+        encoder.copy_texture_to_buffer(
+            wgpu::TexelCopyTextureInfo {
+                texture: &target.texture,
+                mip_level: 0,
+                origin: wgpu::Origin3d::ZERO,
+                aspect: wgpu::TextureAspect::All,
+            },
+            wgpu::TexelCopyBufferInfo {
+                buffer: &target.readback,
+                layout: wgpu::TexelCopyBufferLayout {
+                    offset: 0,
+                    bytes_per_row: Some(target.padded_row),
+                    rows_per_image: Some(target.height),
+                },
+            },
+            wgpu::Extent3d {
+                width: target.width,
+                height: target.height,
+                depth_or_array_layers: 1,
+            },
+        );
+        self.queue.submit(Some(encoder.finish()));
+        let raw = self.map_read(
+            &target.readback,
+            (target.padded_row * target.height) as usize,
+        )?;
+        let row = (target.width * 4) as usize;
+        let mut pixels = Vec::with_capacity(row * target.height as usize);
+        for y in 0..target.height as usize {
+            let start = y * target.padded_row as usize;
+            pixels.extend_from_slice(&raw[start..start + row]);
+        }
+        RgbaImage::from_raw(target.width, target.height, pixels)
+            .ok_or_else(|| RenderError::Readback("size".into()))
+    }
+}
+
+/// Premultiplies straight-alpha RGBA8 in place (what the texture cache uploads).
+pub fn premultiply(image: &mut RgbaImage) {
+    for p in image.pixels_mut() {
+        let a = u16::from(p[3]);
+        for c in 0..3 {
+            p[c] = ((u16::from(p[c]) * a + 127) / 255) as u8;
+        }
+    }
+}
+
+/// Turns premultiplied RGBA8 back into straight alpha (for PNG output).
+pub fn unpremultiply(image: &mut RgbaImage) {
+    for p in image.pixels_mut() {
+        let a = u32::from(p[3]);
+        if a == 0 {
+            p.0 = [0, 0, 0, 0];
+        } else if a < 255 {
+            for c in 0..3 {
+                p[c] = ((u32::from(p[c]) * 255 + a / 2) / a).min(255) as u8;
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shader_validates_through_naga() {
+        let module = naga::front::wgsl::parse_str(QUAD_WGSL).expect("WGSL parses");
+        naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::empty(),
+        )
+        .validate(&module)
+        .expect("WGSL validates");
+    }
+
+    #[test]
+    fn rows_pad_to_256() {
+        assert_eq!(padded_bytes_per_row(64), 256);
+        assert_eq!(padded_bytes_per_row(65), 512);
+        assert_eq!(padded_bytes_per_row(500), 2048);
+    }
+
+    #[test]
+    fn timestamp_deltas_wrap() {
+        assert!((timestamp_delta_ms(1_000, 3_000_000, 1.0) - 2.999).abs() < 1e-9);
+        assert!((timestamp_delta_ms(u64::MAX - 9, 10, 2.0) - 40e-6).abs() < 1e-12);
+    }
+
+    #[test]
+    fn premultiply_round_trips_opaque_and_clears_transparent() {
+        let mut img =
+            RgbaImage::from_raw(3, 1, vec![200, 100, 50, 255, 200, 100, 50, 128, 9, 9, 9, 0])
+                .unwrap();
+        premultiply(&mut img);
+        assert_eq!(img.as_raw()[4..8], [100, 50, 25, 128]);
+        unpremultiply(&mut img);
+        assert_eq!(img.as_raw()[..4], [200, 100, 50, 255]);
+        assert_eq!(img.as_raw()[8..], [0, 0, 0, 0]);
+    }
+}

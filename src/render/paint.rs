@@ -1,0 +1,220 @@
+//! Painting animations with the [`RenderContext`]: textures uploaded on demand under a byte
+//! budget (least recently used evicted first), display lists placed on a target and drawn.
+
+use std::collections::{HashMap, HashSet};
+
+use image::RgbaImage;
+
+use super::{GpuTexture, Quad, RenderContext, RenderError, Target, premultiply};
+use crate::format::DecodeLimits;
+use crate::model::Animation;
+use crate::model::load::FrameDecoder;
+use crate::playback::PlacedQuad;
+use crate::playback::cache::BudgetLru;
+
+/// A texture key: (animation slot, image index).
+pub type TextureKey = (u32, usize);
+
+/// Why a frame could not be painted.
+#[derive(Debug, thiserror::Error)]
+pub enum PaintError {
+    /// An image failed to decode.
+    #[error("image {key:?} of {slot_label}: {message}")]
+    Decode {
+        /// Which animation.
+        slot_label: String,
+        /// The image key.
+        key: String,
+        /// Why.
+        message: String,
+    },
+    /// The renderer failed (a texture too large, readback).
+    #[error(transparent)]
+    Render(#[from] RenderError),
+}
+
+/// Textures of the animations on screen, under a budget.
+pub struct Painter<'c> {
+    ctx: &'c RenderContext,
+    textures: HashMap<TextureKey, GpuTexture>,
+    lru: BudgetLru<TextureKey>,
+    max_texture_px: u32,
+    /// Bytes uploaded by the last [`Painter::prepare`] call.
+    pub uploaded_bytes: u64,
+}
+
+impl<'c> Painter<'c> {
+    /// A painter with a texture budget in bytes and a largest texture side in px.
+    #[must_use]
+    pub fn new(ctx: &'c RenderContext, budget_bytes: u64, max_texture_px: u32) -> Self {
+        Self {
+            ctx,
+            textures: HashMap::new(),
+            lru: BudgetLru::new(budget_bytes),
+            max_texture_px,
+            uploaded_bytes: 0,
+        }
+    }
+
+    /// Whether a texture is resident (and marks it used).
+    pub fn has(&mut self, key: TextureKey) -> bool {
+        self.lru.touch(&key) && self.textures.contains_key(&key)
+    }
+
+    /// Uploads one decoded straight-alpha image, evicting older textures not in `pinned`.
+    ///
+    /// # Errors
+    /// [`RenderError::TooLarge`] when the image exceeds the largest texture.
+    pub fn upload(
+        &mut self,
+        key: TextureKey,
+        mut image: RgbaImage,
+        pinned: &HashSet<TextureKey>,
+    ) -> Result<(), RenderError> {
+        premultiply(&mut image);
+        let tex = self.ctx.upload(&image, self.max_texture_px)?;
+        self.uploaded_bytes += tex.bytes;
+        for gone in self.lru.insert(key, tex.bytes, pinned) {
+            self.textures.remove(&gone);
+        }
+        self.textures.insert(key, tex);
+        Ok(())
+    }
+
+    /// Makes sure every image the quads need is resident, decoding inline with `decoder`.
+    /// Resets [`Painter::uploaded_bytes`] first.
+    ///
+    /// # Errors
+    /// [`PaintError`] when an image fails to decode or upload.
+    pub fn prepare(
+        &mut self,
+        slot: u32,
+        label: &str,
+        anim: &Animation,
+        quads: &[PlacedQuad],
+        decoder: &mut FrameDecoder,
+        limits: &DecodeLimits,
+    ) -> Result<(), PaintError> {
+        self.uploaded_bytes = 0;
+        let pinned: HashSet<TextureKey> = quads.iter().map(|q| (slot, q.image)).collect();
+        for q in quads {
+            let key = (slot, q.image);
+            if self.has(key) {
+                continue;
+            }
+            let img = &anim.images[q.image];
+            let rgba = decoder
+                .decode(img, limits)
+                .map_err(|message| PaintError::Decode {
+                    slot_label: label.to_owned(),
+                    key: img.key.clone(),
+                    message,
+                })?;
+            self.upload(key, rgba, &pinned)?;
+        }
+        Ok(())
+    }
+
+    /// Draws quads of several animations in order on `target` (each slot's quads refer to its
+    /// own images). Quads whose texture is not resident are skipped and counted.
+    ///
+    /// # Errors
+    /// [`RenderError`] from the GPU.
+    pub fn draw(
+        &mut self,
+        target: &Target,
+        clear: [f64; 4],
+        layers: &[(u32, &[PlacedQuad])],
+    ) -> Result<(Option<f64>, usize), RenderError> {
+        let mut quads = Vec::new();
+        let mut missing = 0;
+        for (slot, placed) in layers {
+            for q in *placed {
+                match self.textures.get(&(*slot, q.image)) {
+                    Some(t) => quads.push((
+                        t,
+                        Quad {
+                            corners: q.corners,
+                            uv: q.uv,
+                            alpha: q.alpha,
+                        },
+                    )),
+                    None => missing += 1,
+                }
+            }
+        }
+        let gpu = self.ctx.draw(target, clear, &quads)?;
+        Ok((gpu, missing))
+    }
+
+    /// Drops every texture of a slot (an animation that finished).
+    pub fn release(&mut self, slot: u32) {
+        let keys: Vec<TextureKey> = self
+            .textures
+            .keys()
+            .filter(|k| k.0 == slot)
+            .copied()
+            .collect();
+        for k in keys {
+            self.textures.remove(&k);
+            self.lru.remove(&k);
+        }
+    }
+
+    /// Texture bytes resident now.
+    #[must_use]
+    pub fn resident_bytes(&self) -> u64 {
+        self.lru.resident_bytes()
+    }
+
+    /// Most texture bytes ever resident.
+    #[must_use]
+    pub fn peak_bytes(&self) -> u64 {
+        self.lru.peak_bytes()
+    }
+}
+
+/// Composites premultiplied RGBA over an opaque background colour, giving straight RGBA
+/// with alpha 255.
+#[must_use]
+pub fn over_background(premultiplied: &RgbaImage, bg: [u8; 3]) -> RgbaImage {
+    let mut out = premultiplied.clone();
+    for p in out.pixels_mut() {
+        let inv = 255 - u32::from(p[3]);
+        for c in 0..3 {
+            p[c] = (u32::from(p[c]) + (u32::from(bg[c]) * inv + 127) / 255).min(255) as u8;
+        }
+        p[3] = 255;
+    }
+    out
+}
+
+/// Renders one frame of an animation into a new target of `target_px`, through `fit`.
+/// Returns premultiplied RGBA.
+///
+/// # Errors
+/// [`PaintError`] when an image fails to decode or the GPU fails.
+pub fn render_frame(
+    ctx: &RenderContext,
+    anim: &Animation,
+    frame_idx: u32,
+    target_px: [u32; 2],
+    fit: crate::model::Affine,
+    max_texture_px: u32,
+) -> Result<RgbaImage, PaintError> {
+    let target = ctx.target(target_px[0], target_px[1]);
+    let mut painter = Painter::new(ctx, u64::MAX, max_texture_px);
+    let mut decoder = FrameDecoder::new();
+    let dl = crate::model::frame_at(anim, frame_idx);
+    let quads = crate::playback::place_quads(&dl, fit);
+    painter.prepare(
+        0,
+        "animation",
+        anim,
+        &quads,
+        &mut decoder,
+        &DecodeLimits::default(),
+    )?;
+    painter.draw(&target, [0.0; 4], &[(0, &quads)])?;
+    Ok(ctx.read_pixels(&target)?)
+}
