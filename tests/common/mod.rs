@@ -289,3 +289,17 @@ pub fn errors(r: &CheckReport) -> Vec<&'static str> {
         .map(|f| f.code.as_str())
         .collect()
 }
+
+/// A headless render context, or `None` (with a message) when this machine has no adapter.
+/// With `CI` set a missing adapter is a failure: GPU tests must run there.
+#[cfg(feature = "gpu")]
+pub fn gpu() -> Option<giftqa::render::RenderContext> {
+    match giftqa::render::RenderContext::headless() {
+        Ok(ctx) => Some(ctx),
+        Err(e) => {
+            assert!(std::env::var_os("CI").is_none(), "no GPU adapter, and CI is set: {e}");
+            eprintln!("skipping: no GPU adapter ({e})");
+            None
+        }
+    }
+}
