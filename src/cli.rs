@@ -93,6 +93,64 @@ pub enum Command {
         #[arg(long, value_name = "NAME.key")]
         key: PathBuf,
     },
+    /// Render frames of one asset to PNG files on the GPU: DIR/<asset>_<frame:04>.png, RGBA,
+    /// at the animation's own canvas size without --tier, in the tier's viewport with it.
+    ///
+    /// The bundle is verified first; a bundle with errors is not rendered (fail closed).
+    #[cfg(feature = "gpu")]
+    Render {
+        /// Bundle directory or .zip.
+        bundle: PathBuf,
+        /// Asset id.
+        #[arg(long)]
+        asset: String,
+        /// Device tier (low, mid, high, or one from --tiers): its viewport and texture limits.
+        #[arg(long)]
+        tier: Option<String>,
+        /// Tiers file replacing the built-in tiers.
+        #[arg(long, value_name = "FILE")]
+        tiers: Option<PathBuf>,
+        /// Frames: a comma-separated list of indices, or all.
+        #[arg(long, default_value = "0")]
+        frames: crate::render::commands::FrameSelection,
+        /// Output directory.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
+        /// Composite over a colour (#RRGGBB, grey, black, white) instead of transparency.
+        #[arg(long)]
+        background: Option<String>,
+        /// Keyring: verify signatures before rendering.
+        #[arg(long, value_name = "FILE")]
+        keys: Option<PathBuf>,
+    },
+    /// Play the bundle's effects on the GPU, offscreen, under device tiers and burst scenarios,
+    /// and measure decode latency, first-frame latency, frame times, texture memory, overdraw,
+    /// uploads and queueing. Prints a table; with --out writes report.json and report.html.
+    ///
+    /// Built-in scenarios: single, combo-x10, storm, spam-100, n-up-10, n-up-50.
+    #[cfg(feature = "gpu")]
+    Smoke {
+        /// Bundle directory or .zip.
+        bundle: PathBuf,
+        /// Tier: low, mid, high, all, or one from --tiers.
+        #[arg(long, default_value = "all")]
+        tier: String,
+        /// Tiers file replacing the built-in tiers.
+        #[arg(long, value_name = "FILE")]
+        tiers: Option<PathBuf>,
+        /// Scenario name or file; repeat for several (default: single).
+        #[arg(long = "scenario", value_name = "NAME|FILE")]
+        scenarios: Vec<String>,
+        /// Directory for report.json and report.html.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Report format on stdout.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// Keyring: verify signatures before playing.
+        #[arg(long, value_name = "FILE")]
+        keys: Option<PathBuf>,
+    },
     /// Staged rollout (spec §7): gate decisions and user buckets.
     Rollout {
         /// What to do.
@@ -278,9 +336,249 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Rollout { action } => run_rollout(action),
+        #[cfg(feature = "gpu")]
+        Command::Smoke {
+            bundle,
+            tier,
+            tiers,
+            scenarios,
+            out: out_dir,
+            format,
+            keys,
+        } => run_smoke_cmd(
+            bundle,
+            &tier,
+            tiers.as_deref(),
+            scenarios,
+            out_dir,
+            format,
+            keys,
+        ),
+        #[cfg(feature = "gpu")]
+        Command::Render {
+            bundle,
+            asset,
+            tier,
+            tiers,
+            frames,
+            out: out_dir,
+            background,
+            keys,
+        } => {
+            let tier = match tier {
+                Some(name) => Some(pick_tiers(tiers.as_deref(), Some(&name))?.remove(0)),
+                None => None,
+            };
+            let background = background
+                .map(|b| crate::render::commands::parse_background(&b))
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            let req = crate::render::commands::RenderRequest {
+                bundle,
+                asset,
+                tier,
+                frames,
+                out: out_dir,
+                background,
+                keys,
+            };
+            let bar = indicatif::ProgressBar::with_draw_target(
+                None,
+                indicatif::ProgressDrawTarget::stderr(),
+            );
+            let outcome = crate::render::commands::run_render(&req, &|done, total| {
+                bar.set_length(total);
+                bar.set_position(done);
+            })?;
+            bar.finish_and_clear();
+            let mut s = String::new();
+            for f in &outcome.findings {
+                let _ = writeln!(s, "{}", report::text::finding_line(f));
+            }
+            if let Some((w, h, n, fps)) = outcome.animation {
+                let _ = writeln!(s, "{}: {w}×{h} px, {n} frames at {fps:.1} fps", req.asset);
+            }
+            for line in outcome.unsupported.describe() {
+                let _ = writeln!(s, "not drawn yet: {line}");
+            }
+            let _ = writeln!(
+                s,
+                "wrote {} frame(s) to {}",
+                outcome.written.len(),
+                req.out.display()
+            );
+            out(&s);
+            Ok(exit_for(
+                outcome
+                    .findings
+                    .iter()
+                    .any(|f| f.severity == check::finding::Severity::Error),
+            ))
+        }
         Command::Bench {
             what: BenchWhat::Hash { dir, runs },
         } => bench_hash(&dir, runs),
+    }
+}
+
+#[cfg(feature = "gpu")]
+fn run_smoke_cmd(
+    bundle: PathBuf,
+    tier: &str,
+    tiers: Option<&Path>,
+    scenarios: Vec<String>,
+    out_dir: Option<PathBuf>,
+    format: Format,
+    keys: Option<PathBuf>,
+) -> Result<ExitCode> {
+    let tiers = pick_tiers(tiers, Some(tier))?;
+    let scenarios = if scenarios.is_empty() {
+        vec!["single".to_owned()]
+    } else {
+        scenarios
+    };
+    let req = crate::render::commands::SmokeRequest {
+        bundle,
+        tiers,
+        scenarios,
+        keys,
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(
+        Some(1000),
+        indicatif::ProgressDrawTarget::stderr(),
+    );
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{msg:>16} {wide_bar} {percent}%")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let outcome = crate::render::commands::run_smoke(&req, &|label, f| {
+        bar.set_message(label.to_owned());
+        bar.set_position((f * 1000.0) as u64);
+    })?;
+    bar.finish_and_clear();
+    let report = match outcome {
+        Ok(r) => r,
+        Err(blocking) => {
+            let mut s = String::from(
+                "the bundle does not verify; nothing of it is played (fail closed):\n",
+            );
+            for f in &blocking {
+                let _ = writeln!(s, "{}", report::text::finding_line(f));
+            }
+            out(&s);
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let mut json = serde_json::to_string_pretty(&report)?;
+    json.push('\n');
+    if let Some(dir) = &out_dir {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {dir:?}"))?;
+        write_atomic(&dir.join("report.json"), json.as_bytes(), None)
+            .with_context(|| format!("writing {:?}", dir.join("report.json")))?;
+        write_atomic(
+            &dir.join("report.html"),
+            report::html::smoke_html(&report).as_bytes(),
+            None,
+        )
+        .with_context(|| format!("writing {:?}", dir.join("report.html")))?;
+    }
+    match format {
+        Format::Json => out(&json),
+        Format::Text => {
+            let mut s = format!(
+                "giftqa smoke: adapter {} ({})\n\n",
+                report.adapter.name, report.adapter.backend
+            );
+            let _ = writeln!(
+                s,
+                "{:<6} {:<10} {:>6} {:>6} {:>16} {:>8} {:>11} {:>5} {:>14} {:>17} {:>8} {:>8}",
+                "tier",
+                "scenario",
+                "frames",
+                "fps",
+                "cpu p50/p95 ms",
+                "gpu p95",
+                "jank >1×/2×",
+                "late",
+                "start→1st p95",
+                "texture MiB/budg",
+                "overdraw",
+                "dropped"
+            );
+            for r in &report.runs {
+                let st = &r.stats;
+                let _ = writeln!(
+                    s,
+                    "{:<6} {:<10} {:>6} {:>6.1} {:>16} {:>8} {:>11} {:>5} {:>14} {:>17} {:>8.2} {:>8}",
+                    r.tier,
+                    r.scenario,
+                    st.frames,
+                    st.fps,
+                    format!("{:.1}/{:.1}", st.frame_cpu_ms.p50, st.frame_cpu_ms.p95),
+                    st.frame_gpu_ms
+                        .map_or_else(|| "-".to_owned(), |g| format!("{:.2}", g.p95)),
+                    format!("{}/{}", st.jank.over_budget, st.jank.over_twice_budget),
+                    st.late_frames,
+                    format!("{:.0}", st.start_to_first_frame_ms.p95),
+                    format!(
+                        "{:.1}/{:.0}",
+                        st.peak_texture_bytes as f64 / 1_048_576.0,
+                        st.texture_budget_bytes as f64 / 1_048_576.0
+                    ),
+                    st.peak_overdraw,
+                    st.dropped
+                );
+            }
+            if !report.findings.is_empty() {
+                s.push('\n');
+            }
+            for f in &report.findings {
+                let _ = writeln!(s, "{}", report::text::finding_line(f));
+            }
+            for (asset, u) in &report.not_drawn {
+                for line in u.describe() {
+                    let _ = writeln!(s, "not drawn yet: {asset}: {line}");
+                }
+            }
+            let _ = writeln!(
+                s,
+                "\nsummary: {} errors, {} warnings, {} infos",
+                report.summary.errors, report.summary.warnings, report.summary.infos
+            );
+            if let Some(dir) = &out_dir {
+                let _ = writeln!(
+                    s,
+                    "wrote {} and {}",
+                    dir.join("report.json").display(),
+                    dir.join("report.html").display()
+                );
+            }
+            out(&s);
+        }
+    }
+    Ok(exit_for(report.summary.errors > 0))
+}
+
+/// The tiers to use: a tiers file or the built-ins, filtered by name (`all` or none: every
+/// tier).
+fn pick_tiers(
+    file: Option<&Path>,
+    name: Option<&str>,
+) -> Result<Vec<crate::playback::tiers::Tier>> {
+    let tiers = match file {
+        Some(f) => crate::playback::tiers::load_tiers(f)?,
+        None => crate::playback::tiers::builtin_tiers(),
+    };
+    match name {
+        None | Some("all") => Ok(tiers),
+        Some(n) => {
+            let names: Vec<String> = tiers.iter().map(|t| t.name.clone()).collect();
+            let picked: Vec<_> = tiers.into_iter().filter(|t| t.name == n).collect();
+            if picked.is_empty() {
+                bail!("no tier {n:?}; known tiers: {}", names.join(", "));
+            }
+            Ok(picked)
+        }
     }
 }
 

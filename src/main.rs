@@ -1,4 +1,5 @@
-//! The `giftqa` binary: parse the command line, set up logging, run, map errors to exit code 2.
+//! The `giftqa` binary: parse the command line, set up logging (`GIFTQA_LOG`, default `warn`
+//! without wgpu's GL-probe noise), run, map errors to exit code 2.
 
 use std::process::ExitCode;
 
@@ -8,7 +9,7 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("GIFTQA_LOG")
-                .unwrap_or_else(|_| "warn".into()),
+                .unwrap_or_else(|_| "warn,wgpu_hal::gles=off".into()),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -3,14 +3,17 @@
 //! mid-grey, on the wgpu renderer (lavapipe in CI).
 
 #![cfg(feature = "gpu")]
-#![expect(clippy::unwrap_used, reason = "fixture helpers outside #[test] functions panic on a broken test setup")]
+#![expect(
+    clippy::unwrap_used,
+    reason = "fixture helpers outside #[test] functions panic on a broken test setup"
+)]
 
 mod common;
 
 use std::path::Path;
 
 use giftqa::format::DecodeLimits;
-use giftqa::model::{load::svga_animation, Affine};
+use giftqa::model::{Affine, load::svga_animation};
 use giftqa::playback::fidelity::psnr_over_grey;
 use giftqa::render::{paint::render_frame, unpremultiply};
 
@@ -19,7 +22,12 @@ fn goldens(dir: &Path) -> Vec<(u32, std::path::PathBuf)> {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter_map(|p| {
-            let idx = p.file_stem()?.to_str()?.strip_prefix("frame_")?.parse().ok()?;
+            let idx = p
+                .file_stem()?
+                .to_str()?
+                .strip_prefix("frame_")?
+                .parse()
+                .ok()?;
             Some((idx, p))
         })
         .collect();
@@ -37,7 +45,8 @@ fn bitmap_svga_matches_every_golden_frame() {
     for repo in ["SVGAPlayer-Android", "SVGAPlayer-Web"] {
         for entry in std::fs::read_dir(reference.join(repo)).unwrap() {
             let stem = entry.unwrap().file_name().to_string_lossy().into_owned();
-            let bytes = std::fs::read(shared.join("svga").join(repo).join(format!("{stem}.svga"))).unwrap();
+            let bytes =
+                std::fs::read(shared.join("svga").join(repo).join(format!("{stem}.svga"))).unwrap();
             let anim = svga_animation(&bytes, &DecodeLimits::default()).unwrap();
             let u = anim.unsupported();
             if !(u.drawn_whole() && u.slot_sprites.is_empty()) {
@@ -46,7 +55,15 @@ fn bitmap_svga_matches_every_golden_frame() {
             files.push(format!("{repo}/{stem}"));
             for (idx, path) in goldens(&reference.join(repo).join(&stem)) {
                 let golden = image::open(&path).unwrap().into_rgba8();
-                let mut ours = render_frame(&ctx, &anim, idx, [golden.width(), golden.height()], Affine::IDENTITY, 8192).unwrap();
+                let mut ours = render_frame(
+                    &ctx,
+                    &anim,
+                    idx,
+                    [golden.width(), golden.height()],
+                    Affine::IDENTITY,
+                    8192,
+                )
+                .unwrap();
                 unpremultiply(&mut ours);
                 let psnr = psnr_over_grey(&ours, &golden).unwrap();
                 assert!(psnr >= 30.0, "{repo}/{stem} frame {idx}: {psnr:.1} dB");
@@ -57,7 +74,13 @@ fn bitmap_svga_matches_every_golden_frame() {
     files.sort();
     assert_eq!(
         files,
-        ["SVGAPlayer-Android/heartbeat", "SVGAPlayer-Android/rose", "SVGAPlayer-Web/angel", "SVGAPlayer-Web/halloween", "SVGAPlayer-Web/heartbeat"],
+        [
+            "SVGAPlayer-Android/heartbeat",
+            "SVGAPlayer-Android/rose",
+            "SVGAPlayer-Web/angel",
+            "SVGAPlayer-Web/halloween",
+            "SVGAPlayer-Web/heartbeat"
+        ],
         "the bitmap-only files with golden frames"
     );
     assert_eq!(compared, 25);

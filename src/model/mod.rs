@@ -266,6 +266,40 @@ impl Unsupported {
         *self == Self::default()
     }
 
+    /// One human line per gap, e.g. `3 vector sprite(s) not drawn: a, b, c`.
+    #[must_use]
+    pub fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (names, what) in [
+            (&self.vector_sprites, "vector sprite(s) not drawn"),
+            (&self.matte_sprites, "matte layer(s) not drawn"),
+            (&self.matted_sprites, "matted sprite(s) not drawn"),
+            (
+                &self.clipped_sprites,
+                "sprite(s) drawn without their clip path",
+            ),
+            (&self.slot_sprites, "empty dynamic slot(s)"),
+        ] {
+            if !names.is_empty() {
+                let shown: Vec<&str> = names.iter().take(8).map(String::as_str).collect();
+                let more = if names.len() > 8 {
+                    format!(", … {} more", names.len() - 8)
+                } else {
+                    String::new()
+                };
+                out.push(format!(
+                    "{} {what}: {}{more}",
+                    names.len(),
+                    shown.join(", ")
+                ));
+            }
+        }
+        if let Some(why) = &self.not_drawn {
+            out.push(why.clone());
+        }
+        out
+    }
+
     /// Whether the frames drawn are the whole picture (vectors, mattes and whole-file gaps
     /// change pixels; empty slots and clips are reported but the rest is exact).
     #[must_use]

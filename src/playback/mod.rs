@@ -3,6 +3,8 @@
 
 pub mod cache;
 pub mod fidelity;
+pub mod scenario;
+pub mod stats;
 pub mod tiers;
 
 use crate::model::{Affine, DisplayList, DrawCmd};

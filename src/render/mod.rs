@@ -7,7 +7,9 @@
 //! has `TIMESTAMP_QUERY`, scaled by the queue's timestamp period; CPU wall time is always
 //! measured by the caller.
 
+pub mod commands;
 pub mod paint;
+pub mod smoke;
 
 use image::RgbaImage;
 use wgpu::util::DeviceExt as _;
@@ -145,8 +147,8 @@ impl std::fmt::Debug for RenderContext {
 pub const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
 impl RenderContext {
-    /// Creates a headless context on the first adapter wgpu finds (backend from `WGPU_BACKEND`
-    /// when set), with GPU timestamps when the adapter supports them.
+    /// Creates a headless context on the first adapter wgpu finds (Vulkan, Metal or DX12, or
+    /// the backend `WGPU_BACKEND` names), with GPU timestamps when the adapter supports them.
     ///
     /// # Errors
     /// [`RenderError::NoAdapter`] or [`RenderError::Device`].

@@ -297,7 +297,10 @@ pub fn gpu() -> Option<giftqa::render::RenderContext> {
     match giftqa::render::RenderContext::headless() {
         Ok(ctx) => Some(ctx),
         Err(e) => {
-            assert!(std::env::var_os("CI").is_none(), "no GPU adapter, and CI is set: {e}");
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "no GPU adapter, and CI is set: {e}"
+            );
             eprintln!("skipping: no GPU adapter ({e})");
             None
         }

@@ -1,0 +1,420 @@
+//! The GPU commands' engines: `giftqa render` (frames to PNG files).
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context as _, bail};
+
+use super::paint::{Painter, over_background};
+use super::{RenderContext, unpremultiply};
+use crate::bundle::manifest::Manifest;
+use crate::bundle::source::{BundleSource, ReadLimits};
+use crate::check::finding::{Area, Code, Finding, Reporter};
+use crate::check::{CheckOptions, run_check};
+use crate::format::DecodeLimits;
+use crate::fsutil::write_atomic;
+use crate::model::load::{FrameDecoder, load_animation};
+use crate::model::{Affine, Animation, Unsupported, frame_at};
+use crate::playback::place_quads;
+use crate::playback::tiers::{Tier, fit_contain};
+
+/// Which frames to render.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FrameSelection {
+    /// Every frame.
+    All,
+    /// These frame indices.
+    List(Vec<u32>),
+}
+
+impl std::str::FromStr for FrameSelection {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "all" {
+            return Ok(Self::All);
+        }
+        s.split(',')
+            .map(|p| {
+                p.trim()
+                    .parse::<u32>()
+                    .map_err(|_| format!("{p:?} is not a frame index (use 0,10,20 or all)"))
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(Self::List)
+    }
+}
+
+/// Parses a background: `#RRGGBB`, `grey`/`gray` (128), `black`, `white`.
+///
+/// # Errors
+/// A message naming the accepted forms.
+pub fn parse_background(s: &str) -> Result<[u8; 3], String> {
+    match s {
+        "grey" | "gray" => return Ok([128, 128, 128]),
+        "black" => return Ok([0, 0, 0]),
+        "white" => return Ok([255, 255, 255]),
+        _ => {}
+    }
+    let hex = s
+        .strip_prefix('#')
+        .filter(|h| h.len() == 6)
+        .ok_or_else(|| format!("{s:?} is not #RRGGBB, grey, black or white"))?;
+    let byte = |i: usize| {
+        u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| format!("{s:?} is not #RRGGBB"))
+    };
+    Ok([byte(0)?, byte(2)?, byte(4)?])
+}
+
+/// What `render` was asked for.
+#[derive(Debug, Clone)]
+pub struct RenderRequest {
+    /// Bundle directory or zip.
+    pub bundle: PathBuf,
+    /// Asset id.
+    pub asset: String,
+    /// Tier to render in (its viewport and texture limits); `None`: canvas size 1:1.
+    pub tier: Option<Tier>,
+    /// Frames.
+    pub frames: FrameSelection,
+    /// Output directory.
+    pub out: PathBuf,
+    /// Composite over this colour; `None`: transparent PNGs.
+    pub background: Option<[u8; 3]>,
+    /// Keyring, to check signatures before rendering.
+    pub keys: Option<PathBuf>,
+}
+
+/// What `render` did.
+#[derive(Debug, Default)]
+pub struct RenderOutcome {
+    /// Files written.
+    pub written: Vec<PathBuf>,
+    /// Findings that stopped or qualify the render (sorted).
+    pub findings: Vec<Finding>,
+    /// What the model left out of the frames.
+    pub unsupported: Unsupported,
+    /// The animation's canvas, frames and fps, when it loaded.
+    pub animation: Option<(u32, u32, u32, f64)>,
+}
+
+/// Verifies a bundle (fail closed) and returns its manifest and source, or the findings that
+/// block it.
+///
+/// # Errors
+/// When the bundle or keyring cannot be read at all.
+pub fn open_verified(
+    bundle: &Path,
+    keys: Option<PathBuf>,
+) -> anyhow::Result<Result<(Manifest, BundleSource), Vec<Finding>>> {
+    let opts = CheckOptions {
+        keys,
+        decode: false,
+        ..CheckOptions::new(crate::bundle::time::now_utc())
+    };
+    let report = run_check(bundle, &opts, &|_| {})?;
+    let blocking: Vec<Finding> = report
+        .findings
+        .iter()
+        .filter(|f| {
+            f.severity == crate::check::finding::Severity::Error
+                && matches!(
+                    f.code.area(),
+                    Area::Manifest | Area::Archive | Area::Integrity | Area::Trust
+                )
+        })
+        .cloned()
+        .collect();
+    if !blocking.is_empty() {
+        return Ok(Err(blocking));
+    }
+    let Some(manifest) = report.manifest else {
+        return Ok(Err(report.findings));
+    };
+    let mut rep = Reporter::new();
+    let src = BundleSource::open(bundle, ReadLimits::default(), &mut rep)?;
+    Ok(Ok((manifest, src)))
+}
+
+/// Images larger than the tier's largest texture: `frame-too-large` findings.
+#[must_use]
+pub fn oversized_images(
+    asset: &str,
+    anim: &Animation,
+    max_texture_px: u32,
+    tier: &str,
+) -> Vec<Finding> {
+    anim.images
+        .iter()
+        .filter(|i| i.width_px > max_texture_px || i.height_px > max_texture_px)
+        .map(|i| {
+            Finding::new(Code::FrameTooLarge, format!("image {:?} is {} × {} px, over the {max_texture_px} px texture limit of tier {tier}", i.key, i.width_px, i.height_px))
+                .asset(asset)
+                .expected_actual(format!("≤ {max_texture_px} px a side"), format!("{} × {} px", i.width_px, i.height_px))
+        })
+        .collect()
+}
+
+/// Renders frames of one asset to `DIR/<asset>_<frame:04>.png`.
+///
+/// # Errors
+/// When the bundle cannot be read, the asset or a frame index does not exist, no GPU
+/// adapter is found, or a file cannot be written (exit code 2).
+pub fn run_render(
+    req: &RenderRequest,
+    progress: &dyn Fn(u64, u64),
+) -> anyhow::Result<RenderOutcome> {
+    let (manifest, src) = match open_verified(&req.bundle, req.keys.clone())? {
+        Ok(v) => v,
+        Err(findings) => {
+            return Ok(RenderOutcome {
+                findings,
+                ..RenderOutcome::default()
+            });
+        }
+    };
+    let Some(asset) = manifest.asset(&req.asset) else {
+        let ids: Vec<&str> = manifest.assets.iter().map(|a| a.id.as_str()).collect();
+        bail!(
+            "{}: no asset {:?}; the bundle has {}",
+            req.bundle.display(),
+            req.asset,
+            ids.join(", ")
+        );
+    };
+    let limits = DecodeLimits::default();
+    let path = asset
+        .files
+        .first()
+        .map(|f| f.path.clone())
+        .unwrap_or_default();
+    let anim = match load_animation(asset, &src, &limits) {
+        Ok(a) => a,
+        Err(why) => {
+            let f = Finding::new(Code::DecodeFailed, why)
+                .asset(&asset.id)
+                .path(path);
+            return Ok(RenderOutcome {
+                findings: vec![f],
+                ..RenderOutcome::default()
+            });
+        }
+    };
+    let mut outcome = RenderOutcome {
+        unsupported: anim.unsupported(),
+        animation: Some((anim.width_px, anim.height_px, anim.frame_count, anim.fps)),
+        ..RenderOutcome::default()
+    };
+    let (target_px, fit, max_tex, budget, tier_name) = match &req.tier {
+        Some(t) => (
+            t.viewport_px,
+            fit_contain(
+                [anim.width_px as f32, anim.height_px as f32],
+                [t.viewport_px[0] as f32, t.viewport_px[1] as f32],
+            ),
+            t.max_texture_px,
+            t.texture_budget_bytes,
+            t.name.clone(),
+        ),
+        None => (
+            [anim.width_px.max(1), anim.height_px.max(1)],
+            Affine::IDENTITY,
+            16384,
+            u64::MAX,
+            "none".to_owned(),
+        ),
+    };
+    let ctx = RenderContext::headless()?;
+    let max_tex = max_tex.min(ctx.max_texture_px);
+    outcome.findings = oversized_images(&asset.id, &anim, max_tex, &tier_name);
+    if !outcome.findings.is_empty() {
+        return Ok(outcome);
+    }
+    let frames: Vec<u32> = match &req.frames {
+        FrameSelection::All => (0..anim.frame_count).collect(),
+        FrameSelection::List(l) => {
+            let set: BTreeSet<u32> = l.iter().copied().collect();
+            if let Some(bad) = set.iter().find(|f| **f >= anim.frame_count) {
+                bail!(
+                    "frame {bad} is past the last frame {} of {:?}",
+                    anim.frame_count.saturating_sub(1),
+                    req.asset
+                );
+            }
+            set.into_iter().collect()
+        }
+    };
+    std::fs::create_dir_all(&req.out).with_context(|| format!("creating {:?}", req.out))?;
+    let target = ctx.target(target_px[0], target_px[1]);
+    let mut painter = Painter::new(&ctx, budget, max_tex);
+    let mut decoder = FrameDecoder::new();
+    for (n, &f) in frames.iter().enumerate() {
+        let dl = frame_at(&anim, f);
+        let quads = place_quads(&dl, fit);
+        if let Err(e) = painter.prepare(0, &asset.id, &anim, &quads, &mut decoder, &limits) {
+            outcome
+                .findings
+                .push(Finding::new(Code::DecodeFailed, format!("frame {f}: {e}")).asset(&asset.id));
+            return Ok(outcome);
+        }
+        painter.draw(&target, [0.0; 4], &[(0, &quads)])?;
+        let mut pixels = ctx.read_pixels(&target)?;
+        let pixels = match req.background {
+            Some(bg) => over_background(&pixels, bg),
+            None => {
+                unpremultiply(&mut pixels);
+                pixels
+            }
+        };
+        let mut png = Vec::new();
+        pixels.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
+        let file = req.out.join(format!("{}_{f:04}.png", asset.id));
+        write_atomic(&file, &png, None).with_context(|| format!("writing {file:?}"))?;
+        outcome.written.push(file);
+        progress(n as u64 + 1, frames.len() as u64);
+    }
+    if painter.peak_bytes() > budget {
+        outcome.findings.push(
+            Finding::new(Code::MemoryOverBudget, format!("one frame needs {} bytes of textures, over tier {tier_name}'s {budget}-byte budget", painter.peak_bytes()))
+                .asset(&asset.id)
+                .expected_actual(format!("≤ {budget}"), painter.peak_bytes().to_string()),
+        );
+    }
+    crate::check::finding::sort_findings(&mut outcome.findings);
+    Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_selection_and_background_parse() {
+        assert_eq!("all".parse::<FrameSelection>(), Ok(FrameSelection::All));
+        assert_eq!(
+            "0, 10,20".parse::<FrameSelection>(),
+            Ok(FrameSelection::List(vec![0, 10, 20]))
+        );
+        assert!("0,x".parse::<FrameSelection>().is_err());
+        assert_eq!(parse_background("#ff8000"), Ok([255, 128, 0]));
+        assert_eq!(parse_background("grey"), Ok([128, 128, 128]));
+        assert!(parse_background("#ff80").is_err());
+    }
+}
+
+/// What `smoke` was asked for.
+#[derive(Debug, Clone)]
+pub struct SmokeRequest {
+    /// Bundle directory or zip.
+    pub bundle: PathBuf,
+    /// Tiers to run.
+    pub tiers: Vec<Tier>,
+    /// Scenario names (built-in) or files.
+    pub scenarios: Vec<String>,
+    /// Keyring, to check signatures before playing.
+    pub keys: Option<PathBuf>,
+}
+
+/// Runs every (tier, scenario) of a smoke test. Returns the findings that block playback
+/// instead when the bundle does not verify (fail closed).
+///
+/// # Errors
+/// When the bundle cannot be read, a scenario is unknown, or no GPU adapter is found.
+pub fn run_smoke(
+    req: &SmokeRequest,
+    progress: &dyn Fn(&str, f64),
+) -> anyhow::Result<Result<super::smoke::SmokeReport, Vec<Finding>>> {
+    use std::collections::{HashMap, HashSet};
+    use std::sync::Arc;
+
+    let (manifest, src) = match open_verified(&req.bundle, req.keys.clone())? {
+        Ok(v) => v,
+        Err(findings) => return Ok(Err(findings)),
+    };
+    let manifest_bytes = src.read(
+        crate::bundle::manifest::MANIFEST_FILE,
+        crate::bundle::manifest::MANIFEST_MAX_BYTES,
+    )?;
+    let header = crate::check::BundleHeader {
+        bundle_id: manifest.bundle_id.clone(),
+        version: manifest.version.to_string(),
+        manifest_blake3: crate::bundle::manifest::hex32(blake3::hash(&manifest_bytes).as_bytes()),
+    };
+    let effects: Vec<String> = manifest
+        .assets
+        .iter()
+        .filter(|a| a.kind == crate::bundle::manifest::AssetKind::Effect)
+        .map(|a| a.id.clone())
+        .collect();
+    let scenarios = req
+        .scenarios
+        .iter()
+        .map(|s| crate::playback::scenario::resolve(s, &effects))
+        .collect::<Result<Vec<_>, _>>()?;
+    let limits = DecodeLimits::default();
+    let mut findings = Vec::new();
+    let mut anims: HashMap<String, Arc<Animation>> = HashMap::new();
+    let mut not_drawn = Vec::new();
+    for a in manifest
+        .assets
+        .iter()
+        .filter(|a| a.kind == crate::bundle::manifest::AssetKind::Effect)
+    {
+        match load_animation(a, &src, &limits) {
+            Ok(anim) => {
+                let u = anim.unsupported();
+                if !u.is_empty() {
+                    not_drawn.push((a.id.clone(), u));
+                }
+                anims.insert(a.id.clone(), Arc::new(anim));
+            }
+            Err(why) => findings.push(
+                Finding::new(Code::DecodeFailed, why)
+                    .asset(&a.id)
+                    .path(a.files.first().map(|f| f.path.clone()).unwrap_or_default()),
+            ),
+        }
+    }
+    let ctx = RenderContext::headless()?;
+    let mut runs = Vec::new();
+    for tier in &req.tiers {
+        let mut blocked = HashSet::new();
+        for (id, anim) in &anims {
+            let too_large = oversized_images(
+                id,
+                anim,
+                tier.max_texture_px.min(ctx.max_texture_px),
+                &tier.name,
+            );
+            if !too_large.is_empty() {
+                blocked.insert(id.clone());
+                findings.extend(too_large);
+            }
+        }
+        for s in &scenarios {
+            let label = format!("{} / {}", tier.name, s.name);
+            let run = super::smoke::run_scenario(
+                &ctx,
+                &anims,
+                &effects,
+                &blocked,
+                tier,
+                s,
+                &mut findings,
+                &|f| progress(&label, f),
+            )?;
+            runs.push(run);
+        }
+    }
+    let (findings, summary) = super::smoke::finish_findings(findings);
+    Ok(Ok(super::smoke::SmokeReport {
+        tool: crate::report::json::TOOL,
+        bundle: Some(header),
+        summary,
+        findings,
+        adapter: ctx.adapter.clone(),
+        tiers: req.tiers.clone(),
+        runs,
+        not_drawn,
+    }))
+}
