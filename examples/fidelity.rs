@@ -2,6 +2,11 @@
 //! PSNR over mid-grey per frame and file, with what the model leaves out (the table of
 //! `docs/fidelity.md`). Run: `cargo run --release --example fidelity`.
 
+#![expect(
+    clippy::print_stdout,
+    reason = "the example prints its table on stdout"
+)]
+
 use std::path::Path;
 
 use giftqa::format::DecodeLimits;

@@ -350,7 +350,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             &tier,
             tiers.as_deref(),
             scenarios,
-            out_dir,
+            out_dir.as_deref(),
             format,
             keys,
         ),
@@ -427,7 +427,7 @@ fn run_smoke_cmd(
     tier: &str,
     tiers: Option<&Path>,
     scenarios: Vec<String>,
-    out_dir: Option<PathBuf>,
+    out_dir: Option<&Path>,
     format: Format,
     keys: Option<PathBuf>,
 ) -> Result<ExitCode> {

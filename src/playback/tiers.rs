@@ -129,7 +129,8 @@ pub fn load_tiers(path: &Path) -> Result<Vec<Tier>, TiersError> {
             || t.texture_budget_bytes == 0
             || t.target_fps == 0
             || t.decode_threads == 0
-            || !(t.cpu_slowdown >= 1.0)
+            || t.cpu_slowdown.is_nan()
+            || t.cpu_slowdown < 1.0
         {
             return Err(err(format!(
                 "tier {:?}: sizes, budgets, fps and threads must be positive and cpu_slowdown ≥ 1",

@@ -259,12 +259,11 @@ pub fn run_render(
         }
         painter.draw(&target, [0.0; 4], &[(0, &quads)])?;
         let mut pixels = ctx.read_pixels(&target)?;
-        let pixels = match req.background {
-            Some(bg) => over_background(&pixels, bg),
-            None => {
-                unpremultiply(&mut pixels);
-                pixels
-            }
+        let pixels = if let Some(bg) = req.background {
+            over_background(&pixels, bg)
+        } else {
+            unpremultiply(&mut pixels);
+            pixels
         };
         let mut png = Vec::new();
         pixels.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)?;
@@ -324,7 +323,6 @@ pub fn run_smoke(
     req: &SmokeRequest,
     progress: &dyn Fn(&str, f64),
 ) -> anyhow::Result<Result<super::smoke::SmokeReport, Vec<Finding>>> {
-    use std::collections::{HashMap, HashSet};
     use std::sync::Arc;
 
     let (manifest, src) = match open_verified(&req.bundle, req.keys.clone())? {
@@ -353,7 +351,10 @@ pub fn run_smoke(
         .collect::<Result<Vec<_>, _>>()?;
     let limits = DecodeLimits::default();
     let mut findings = Vec::new();
-    let mut anims: HashMap<String, Arc<Animation>> = HashMap::new();
+    let mut playlist = super::smoke::Playlist {
+        effects: effects.clone(),
+        ..Default::default()
+    };
     let mut not_drawn = Vec::new();
     for a in manifest
         .assets
@@ -366,7 +367,7 @@ pub fn run_smoke(
                 if !u.is_empty() {
                     not_drawn.push((a.id.clone(), u));
                 }
-                anims.insert(a.id.clone(), Arc::new(anim));
+                playlist.anims.insert(a.id.clone(), Arc::new(anim));
             }
             Err(why) => findings.push(
                 Finding::new(Code::DecodeFailed, why)
@@ -378,8 +379,8 @@ pub fn run_smoke(
     let ctx = RenderContext::headless()?;
     let mut runs = Vec::new();
     for tier in &req.tiers {
-        let mut blocked = HashSet::new();
-        for (id, anim) in &anims {
+        playlist.blocked.clear();
+        for (id, anim) in &playlist.anims {
             let too_large = oversized_images(
                 id,
                 anim,
@@ -387,22 +388,15 @@ pub fn run_smoke(
                 &tier.name,
             );
             if !too_large.is_empty() {
-                blocked.insert(id.clone());
+                playlist.blocked.insert(id.clone());
                 findings.extend(too_large);
             }
         }
         for s in &scenarios {
             let label = format!("{} / {}", tier.name, s.name);
-            let run = super::smoke::run_scenario(
-                &ctx,
-                &anims,
-                &effects,
-                &blocked,
-                tier,
-                s,
-                &mut findings,
-                &|f| progress(&label, f),
-            )?;
+            let run = super::smoke::run_scenario(&ctx, &playlist, tier, s, &mut findings, &|f| {
+                progress(&label, f)
+            })?;
             runs.push(run);
         }
     }

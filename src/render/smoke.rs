@@ -234,24 +234,30 @@ fn quad_area(q: &PlacedQuad) -> f64 {
     s.abs() / 2.0
 }
 
+/// The effects a smoke test plays: their animations by id, in manifest order.
+#[derive(Debug, Default)]
+pub struct Playlist {
+    /// Effect id → loaded animation.
+    pub anims: HashMap<String, Arc<Animation>>,
+    /// Effect ids in manifest order (what `*` means).
+    pub effects: Vec<String>,
+    /// Effects that must not play on the current tier (their frames exceed its textures).
+    pub blocked: HashSet<String>,
+}
+
 /// Plays one scenario on one tier.
 ///
 /// # Errors
 /// [`super::RenderError`] from the GPU.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one run's inputs; grouped by the caller"
-)]
 pub fn run_scenario(
     ctx: &RenderContext,
-    anims: &HashMap<String, Arc<Animation>>,
-    effects: &[String],
-    blocked: &HashSet<String>,
+    playlist: &Playlist,
     tier: &Tier,
     scenario: &Scenario,
     findings: &mut Vec<Finding>,
     progress: &dyn Fn(f64),
 ) -> Result<Run, super::RenderError> {
+    let (anims, effects, blocked) = (&playlist.anims, &playlist.effects, &playlist.blocked);
     let viewport = [tier.viewport_px[0] as f32, tier.viewport_px[1] as f32];
     let viewport_area = f64::from(viewport[0]) * f64::from(viewport[1]);
     let budget_ms = tier.frame_budget_ms();

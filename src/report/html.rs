@@ -35,7 +35,7 @@ pub fn frame_time_svg(cpu_ms: &[f64], gpu_ms: &[f64], budget_ms: f64) -> String 
     let mut s = String::new();
     let _ = write!(
         s,
-        r##"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="frame times">"##
+        r#"<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" viewBox="0 0 {w} {h}" role="img" aria-label="frame times">"#
     );
     let _ = write!(
         s,
@@ -47,7 +47,7 @@ pub fn frame_time_svg(cpu_ms: &[f64], gpu_ms: &[f64], budget_ms: f64) -> String 
     ] {
         let _ = write!(
             s,
-            r##"<line x1="{pad}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{colour}" stroke-dasharray="4 3"/><text x="{:.1}" y="{:.1}" font-size="10" fill="{colour}">{label} {v:.1} ms</text>"##,
+            r#"<line x1="{pad}" x2="{:.1}" y1="{:.1}" y2="{:.1}" stroke="{colour}" stroke-dasharray="4 3"/><text x="{:.1}" y="{:.1}" font-size="10" fill="{colour}">{label} {v:.1} ms</text>"#,
             w - pad,
             y(v),
             y(v),
@@ -197,8 +197,8 @@ pub fn smoke_html(r: &crate::render::smoke::SmokeReport) -> String {
             "peak texture bytes / budget",
             format!(
                 "{:.1} MiB / {:.0} MiB",
-                st.peak_texture_bytes as f64 / 1048576.0,
-                st.texture_budget_bytes as f64 / 1048576.0
+                st.peak_texture_bytes as f64 / 1_048_576.0,
+                st.texture_budget_bytes as f64 / 1_048_576.0
             ),
         );
         kv(
