@@ -395,7 +395,7 @@ pub fn run_smoke(
         for s in &scenarios {
             let label = format!("{} / {}", tier.name, s.name);
             let run = super::smoke::run_scenario(&ctx, &playlist, tier, s, &mut findings, &|f| {
-                progress(&label, f)
+                progress(&label, f);
             })?;
             runs.push(run);
         }
