@@ -559,6 +559,7 @@ fn run_smoke_cmd(
     Ok(exit_for(report.summary.errors > 0))
 }
 
+#[cfg(feature = "gpu")]
 /// The tiers to use: a tiers file or the built-ins, filtered by name (`all` or none: every
 /// tier).
 fn pick_tiers(
