@@ -150,6 +150,10 @@ pub enum Command {
         /// Keyring: verify signatures before playing.
         #[arg(long, value_name = "FILE")]
         keys: Option<PathBuf>,
+        /// Draw frames back to back instead of at the tier's frame rate, to measure the host's
+        /// maximum frame rate (benchmarks; first-frame and late-frame figures then differ).
+        #[arg(long)]
+        unpaced: bool,
     },
     /// Staged rollout (spec §7): gate decisions and user buckets.
     Rollout {
@@ -201,6 +205,18 @@ pub enum BenchWhat {
     Hash {
         /// Directory.
         dir: PathBuf,
+        /// Runs; the best is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: u32,
+    },
+    /// Decode throughput per format (megapixels per second): the playback engine's decode
+    /// workers against a plain single-thread `image` decode of the same files.
+    Decode {
+        /// Bundle directory or .zip.
+        bundle: PathBuf,
+        /// Decode workers.
+        #[arg(long, default_value_t = 2)]
+        threads: usize,
         /// Runs; the best is reported.
         #[arg(long, default_value_t = 3)]
         runs: u32,
@@ -345,15 +361,21 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             out: out_dir,
             format,
             keys,
-        } => run_smoke_cmd(
-            bundle,
-            &tier,
-            tiers.as_deref(),
-            scenarios,
-            out_dir.as_deref(),
-            format,
-            keys,
-        ),
+            unpaced,
+        } => {
+            let req = crate::render::commands::SmokeRequest {
+                bundle,
+                tiers: pick_tiers(tiers.as_deref(), Some(&tier))?,
+                scenarios: if scenarios.is_empty() {
+                    vec!["single".to_owned()]
+                } else {
+                    scenarios
+                },
+                keys,
+                unpaced,
+            };
+            run_smoke_cmd(&req, out_dir.as_deref(), format)
+        }
         #[cfg(feature = "gpu")]
         Command::Render {
             bundle,
@@ -418,31 +440,50 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Bench {
             what: BenchWhat::Hash { dir, runs },
         } => bench_hash(&dir, runs),
+        Command::Bench {
+            what:
+                BenchWhat::Decode {
+                    bundle,
+                    threads,
+                    runs,
+                },
+        } => {
+            let m = load_manifest(&bundle)?;
+            let mut rep = check::finding::Reporter::new();
+            let src = BundleSource::open(&bundle, ReadLimits::default(), &mut rep)?;
+            let rows = crate::playback::bench::decode_throughput(&m, &src, threads, runs)
+                .map_err(anyhow::Error::msg)?;
+            let mut s = format!(
+                "{:<13} {:>6} {:>9} {:>22} {:>22}\n",
+                "format",
+                "assets",
+                "MP",
+                "image 1 thread MP/s",
+                format!("engine {threads} thr MP/s")
+            );
+            for r in rows {
+                let _ = writeln!(
+                    s,
+                    "{:<13} {:>6} {:>9.2} {:>22.1} {:>22.1}",
+                    r.format.as_str(),
+                    r.assets,
+                    r.megapixels,
+                    r.baseline_mp_per_s,
+                    r.engine_mp_per_s
+                );
+            }
+            out(&s);
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
 #[cfg(feature = "gpu")]
 fn run_smoke_cmd(
-    bundle: PathBuf,
-    tier: &str,
-    tiers: Option<&Path>,
-    scenarios: Vec<String>,
+    req: &crate::render::commands::SmokeRequest,
     out_dir: Option<&Path>,
     format: Format,
-    keys: Option<PathBuf>,
 ) -> Result<ExitCode> {
-    let tiers = pick_tiers(tiers, Some(tier))?;
-    let scenarios = if scenarios.is_empty() {
-        vec!["single".to_owned()]
-    } else {
-        scenarios
-    };
-    let req = crate::render::commands::SmokeRequest {
-        bundle,
-        tiers,
-        scenarios,
-        keys,
-    };
     let bar = indicatif::ProgressBar::with_draw_target(
         Some(1000),
         indicatif::ProgressDrawTarget::stderr(),
@@ -451,7 +492,7 @@ fn run_smoke_cmd(
         indicatif::ProgressStyle::with_template("{msg:>16} {wide_bar} {percent}%")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
-    let outcome = crate::render::commands::run_smoke(&req, &|label, f| {
+    let outcome = crate::render::commands::run_smoke(req, &|label, f| {
         bar.set_message(label.to_owned());
         bar.set_position((f * 1000.0) as u64);
     })?;

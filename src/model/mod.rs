@@ -9,6 +9,7 @@
 //! compositing of APNG/GIF/WebP frames (disposal and blending as the file says).
 
 pub mod load;
+pub mod pixels;
 
 use std::sync::Arc;
 

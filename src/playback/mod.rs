@@ -1,6 +1,7 @@
 //! Playback, GPU-free: device tiers, burst scenarios and the scheduler, the texture-budget
 //! accounting, and frame statistics. The wgpu side lives in `render`.
 
+pub mod bench;
 pub mod cache;
 pub mod fidelity;
 pub mod scenario;

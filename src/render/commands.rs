@@ -312,6 +312,8 @@ pub struct SmokeRequest {
     pub scenarios: Vec<String>,
     /// Keyring, to check signatures before playing.
     pub keys: Option<PathBuf>,
+    /// Draw frames back to back (benchmarks).
+    pub unpaced: bool,
 }
 
 /// Runs every (tier, scenario) of a smoke test. Returns the findings that block playback
@@ -353,6 +355,7 @@ pub fn run_smoke(
     let mut findings = Vec::new();
     let mut playlist = super::smoke::Playlist {
         effects: effects.clone(),
+        unpaced: req.unpaced,
         ..Default::default()
     };
     let mut not_drawn = Vec::new();

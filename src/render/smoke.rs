@@ -243,6 +243,9 @@ pub struct Playlist {
     pub effects: Vec<String>,
     /// Effects that must not play on the current tier (their frames exceed its textures).
     pub blocked: HashSet<String>,
+    /// Draw frames back to back instead of at the tier's frame rate (benchmarks: the host's
+    /// maximum frame rate).
+    pub unpaced: bool,
 }
 
 /// Plays one scenario on one tier.
@@ -481,7 +484,7 @@ pub fn run_scenario(
         progress(now / cap_ms.max(1.0));
         // Pace at the tier's frame rate.
         let spent = frame_start.elapsed().as_secs_f64() * 1000.0;
-        if spent < budget_ms {
+        if spent < budget_ms && !playlist.unpaced {
             std::thread::sleep(Duration::from_secs_f64((budget_ms - spent) / 1000.0));
         }
     }

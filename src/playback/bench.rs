@@ -1,0 +1,157 @@
+//! Decode throughput (`giftqa bench decode`): the playback engine's decode path — one
+//! [`FrameDecoder`] per worker, animations spread over workers, premultiplied for upload —
+//! against a plain single-thread `image` decode of the same files, in megapixels per second.
+
+use std::collections::BTreeMap;
+use std::io::Cursor;
+use std::time::Instant;
+
+use image::{AnimationDecoder, ImageReader};
+use serde::Serialize;
+
+use crate::bundle::manifest::{AssetFormat, Manifest};
+use crate::bundle::source::BundleSource;
+use crate::format::DecodeLimits;
+use crate::model::load::{FrameDecoder, load_animation};
+use crate::model::pixels::premultiply;
+use crate::model::{Animation, ImageSource};
+
+/// Throughput of one format.
+#[derive(Debug, Clone, Serialize)]
+pub struct FormatThroughput {
+    /// The format.
+    pub format: AssetFormat,
+    /// Assets of that format.
+    pub assets: usize,
+    /// Megapixels decoded in one pass.
+    pub megapixels: f64,
+    /// Single-thread plain `image` decode, MP/s.
+    pub baseline_mp_per_s: f64,
+    /// The engine's decode path with `threads` workers, MP/s.
+    pub engine_mp_per_s: f64,
+    /// Workers used.
+    pub threads: usize,
+}
+
+fn baseline(anim: &Animation) -> Result<f64, String> {
+    // Decode each distinct file once, every frame, with the image crate alone.
+    let mut mp = 0.0;
+    let mut seen = std::collections::HashSet::new();
+    for img in &anim.images {
+        match &img.source {
+            ImageSource::Encoded(bytes) => {
+                let d = ImageReader::new(Cursor::new(&bytes[..]))
+                    .with_guessed_format()
+                    .map_err(|e| e.to_string())?
+                    .decode()
+                    .map_err(|e| e.to_string())?;
+                mp += f64::from(d.width()) * f64::from(d.height()) / 1e6;
+            }
+            ImageSource::AnimatedFrame { file, format, .. } => {
+                if !seen.insert(std::sync::Arc::as_ptr(file).cast::<u8>() as usize) {
+                    continue;
+                }
+                let c = Cursor::new(&file[..]);
+                let frames: Vec<image::Frame> = match format {
+                    AssetFormat::Apng => image::codecs::png::PngDecoder::new(c)
+                        .map_err(|e| e.to_string())?
+                        .apng()
+                        .map_err(|e| e.to_string())?
+                        .into_frames()
+                        .collect_frames(),
+                    AssetFormat::Gif => image::codecs::gif::GifDecoder::new(c)
+                        .map_err(|e| e.to_string())?
+                        .into_frames()
+                        .collect_frames(),
+                    _ => image::codecs::webp::WebPDecoder::new(c)
+                        .map_err(|e| e.to_string())?
+                        .into_frames()
+                        .collect_frames(),
+                }
+                .map_err(|e| e.to_string())?;
+                mp += frames
+                    .iter()
+                    .map(|f| f64::from(f.buffer().width()) * f64::from(f.buffer().height()) / 1e6)
+                    .sum::<f64>();
+            }
+        }
+    }
+    Ok(mp)
+}
+
+fn engine(anims: &[&Animation], threads: usize) -> Result<(), String> {
+    let limits = DecodeLimits::default();
+    let chunks: Vec<Vec<&Animation>> = (0..threads)
+        .map(|t| {
+            anims
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % threads == t)
+                .map(|(_, a)| *a)
+                .collect()
+        })
+        .collect();
+    std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .iter()
+            .map(|chunk| {
+                s.spawn(move || -> Result<(), String> {
+                    let mut d = FrameDecoder::new();
+                    for a in chunk {
+                        for img in &a.images {
+                            let mut rgba = d.decode(img, &limits)?;
+                            premultiply(&mut rgba);
+                        }
+                    }
+                    Ok(())
+                })
+            })
+            .collect();
+        handles.into_iter().try_for_each(|h| {
+            h.join()
+                .map_err(|_| "a decode worker panicked".to_owned())?
+        })
+    })
+}
+
+/// Measures decode throughput per format over a bundle's assets, best of `runs`.
+///
+/// # Errors
+/// A message when an asset fails to load or decode.
+pub fn decode_throughput(
+    m: &Manifest,
+    src: &BundleSource,
+    threads: usize,
+    runs: u32,
+) -> Result<Vec<FormatThroughput>, String> {
+    let limits = DecodeLimits::default();
+    let mut by_format: BTreeMap<AssetFormat, Vec<Animation>> = BTreeMap::new();
+    for a in &m.assets {
+        let anim = load_animation(a, src, &limits).map_err(|e| format!("{}: {e}", a.id))?;
+        if !anim.images.is_empty() {
+            by_format.entry(a.format).or_default().push(anim);
+        }
+    }
+    let mut out = Vec::new();
+    for (format, anims) in by_format {
+        let (mut best_base, mut best_engine, mut mp) = (f64::INFINITY, f64::INFINITY, 0.0);
+        for _ in 0..runs.max(1) {
+            let t = Instant::now();
+            mp = anims.iter().map(baseline).sum::<Result<f64, String>>()?;
+            best_base = best_base.min(t.elapsed().as_secs_f64());
+            let refs: Vec<&Animation> = anims.iter().collect();
+            let t = Instant::now();
+            engine(&refs, threads.max(1))?;
+            best_engine = best_engine.min(t.elapsed().as_secs_f64());
+        }
+        out.push(FormatThroughput {
+            format,
+            assets: anims.len(),
+            megapixels: mp,
+            baseline_mp_per_s: mp / best_base,
+            engine_mp_per_s: mp / best_engine,
+            threads: threads.max(1),
+        });
+    }
+    Ok(out)
+}
