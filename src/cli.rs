@@ -155,6 +155,44 @@ pub enum Command {
         #[arg(long)]
         unpaced: bool,
     },
+    /// Sign the bundle off (spec §8): runs the full check, refuses while an error stands or a
+    /// warning has no waiver, then writes signoff.json and signoff.sig (in the bundle
+    /// directory, or beside a zip) and appends the history, each atomically.
+    Approve {
+        /// Bundle directory or .zip.
+        bundle: PathBuf,
+        /// Approver secret key; repeat when the approver threshold is above 1.
+        #[arg(long = "key", value_name = "NAME.key", required = true)]
+        key: Vec<PathBuf>,
+        /// The keyring.
+        #[arg(long, value_name = "FILE")]
+        keys: PathBuf,
+        /// Release history to check against and append to (created when missing).
+        #[arg(long, value_name = "FILE")]
+        history: PathBuf,
+        /// A waiver for a warning: CODE:ASSET:REASON (ASSET empty for bundle-wide findings).
+        #[arg(long = "waive", value_name = "CODE:ASSET:REASON")]
+        waive: Vec<crate::bundle::signoff::Waiver>,
+        /// Fleet file, for the compatibility matrix.
+        #[arg(long, value_name = "FILE")]
+        fleet: Option<PathBuf>,
+        /// The approval time, YYYY-MM-DDTHH:MM:SSZ (default: now).
+        #[arg(long, value_name = "YYYY-MM-DDTHH:MM:SSZ")]
+        now: Option<String>,
+    },
+    /// Verify a sign-off against the bundle as it is now: signoff-stale when anything changed,
+    /// signoff-unauthorized when it is not signed by approvers to the threshold.
+    VerifySignoff {
+        /// Bundle directory or .zip.
+        bundle: PathBuf,
+        /// The keyring.
+        #[arg(long, value_name = "FILE")]
+        keys: PathBuf,
+        /// Directory holding signoff.json and signoff.sig (default: the bundle directory, or
+        /// the zip's directory).
+        #[arg(long, value_name = "DIR")]
+        signoff: Option<PathBuf>,
+    },
     /// Staged rollout (spec §7): gate decisions and user buckets.
     Rollout {
         /// What to do.
@@ -352,6 +390,101 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Rollout { action } => run_rollout(action),
+        Command::Approve {
+            bundle,
+            key,
+            keys,
+            history,
+            waive,
+            fleet,
+            now,
+        } => {
+            let now = match now {
+                Some(n) => parse_utc(&n)
+                    .with_context(|| format!("--now {n:?} is not YYYY-MM-DDTHH:MM:SSZ"))?,
+                None => now_utc(),
+            };
+            let req = check::signoff::ApproveRequest {
+                bundle,
+                keys: key,
+                keyring: keys,
+                history,
+                fleet,
+                waivers: waive,
+                now,
+            };
+            let outcome = check::signoff::approve(&req)?;
+            let mut s = String::new();
+            if outcome.signoff.is_none() {
+                let _ = writeln!(s, "sign-off refused:");
+                for f in &outcome.findings {
+                    let _ = writeln!(s, "{}", report::text::finding_line(f));
+                }
+                let _ = writeln!(s, "\nthe check found:");
+                for f in outcome
+                    .report
+                    .findings
+                    .iter()
+                    .filter(|f| f.severity != check::finding::Severity::Info)
+                {
+                    let _ = writeln!(s, "{}", report::text::finding_line(f));
+                }
+                out(&s);
+                return Ok(ExitCode::from(1));
+            }
+            if let Some(d) = &outcome.signoff {
+                let warnings = if d.warnings == 0 {
+                    "no warnings".to_owned()
+                } else {
+                    format!("{} warning(s), each waived", d.warnings)
+                };
+                let _ = writeln!(
+                    s,
+                    "signed off {} {} at {}: {warnings}",
+                    d.bundle_id, d.version, d.approved_at
+                );
+                for w in &d.waivers {
+                    let _ = writeln!(s, "  waived {} {}: {}", w.code, w.asset, w.reason);
+                }
+            }
+            for p in &outcome.written {
+                let _ = writeln!(s, "wrote {}", p.display());
+            }
+            out(&s);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::VerifySignoff {
+            bundle,
+            keys,
+            signoff,
+        } => {
+            let (findings, doc) =
+                check::signoff::verify_signoff(&bundle, &keys, signoff.as_deref(), now_utc())?;
+            let mut s = String::new();
+            for f in &findings {
+                let _ = writeln!(s, "{}", report::text::finding_line(f));
+            }
+            let errors = findings
+                .iter()
+                .any(|f| f.severity == check::finding::Severity::Error);
+            match (&doc, errors) {
+                (Some(d), false) => {
+                    let _ = writeln!(
+                        s,
+                        "sign-off valid: {} {} approved at {} by {} approver(s)",
+                        d.bundle_id,
+                        d.version,
+                        d.approved_at,
+                        d.approver_keyids.len()
+                    );
+                }
+                _ => {
+                    let _ = writeln!(s, "sign-off NOT valid");
+                }
+            }
+            out(&s);
+            Ok(exit_for(errors))
+        }
         #[cfg(feature = "gpu")]
         Command::Smoke {
             bundle,

@@ -8,5 +8,6 @@ pub mod manifest;
 pub mod pack;
 pub mod paths;
 pub mod signature;
+pub mod signoff;
 pub mod source;
 pub mod time;

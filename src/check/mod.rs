@@ -9,6 +9,7 @@ pub mod compat;
 pub mod finding;
 pub mod graph;
 pub mod rollout;
+pub mod signoff;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
