@@ -7,8 +7,9 @@ cd "$(dirname "$0")/.."
 export XDG_RUNTIME_DIR="${XDG_RUNTIME_DIR:-$(mktemp -d)}"; chmod 700 "$XDG_RUNTIME_DIR"
 cargo build --release --quiet
 bin=target/release/giftqa
-echo "== decode throughput (demo bundle; engine with 2 workers vs image, 1 thread)"
-$bin bench decode assets/demo-bundle --threads 2 --runs 3
+echo "== decode throughput (demo bundle): engine (decode + premultiply) with 1 and 2 workers vs image, 1 thread"
+$bin bench decode assets/demo-bundle --threads 1 --runs 5
+$bin bench decode assets/demo-bundle --threads 2 --runs 5 | tail -n +2
 echo
 echo "== smoke frame rate per tier, storm, unpaced"
 $bin smoke assets/demo-bundle --tier all --scenario storm --unpaced --format json > /tmp/giftqa-bench-smoke.json
@@ -19,7 +20,7 @@ print("adapter:", r["adapter"]["name"], r["adapter"]["backend"])
 for run in r["runs"]:
     s = run["stats"]
     g = s["frame_gpu_ms"] or {}
-    print(f'{run["tier"]:5} {run["scenario"]:8} {s["frames"]:5} frames {s["fps"]:6.1} fps  cpu p50 {s["frame_cpu_ms"]["p50"]:.1} ms p95 {s["frame_cpu_ms"]["p95"]:.1} ms  gpu p50 {g.get("p50", 0):.2} ms')
+    print(f'{run["tier"]:5} {run["scenario"]:8} {s["frames"]:5} frames {s["fps"]:6.1f} fps  cpu p50 {s["frame_cpu_ms"]["p50"]:.1f} ms p95 {s["frame_cpu_ms"]["p95"]:.1f} ms  gpu p50 {g.get("p50", 0):.2f} ms')
 PY
 echo
 echo "== peak process memory, smoke spam-100 (budget + 150 MiB)"
