@@ -780,6 +780,15 @@ fn load_manifest(bundle: &Path) -> Result<manifest::Manifest> {
     }
 }
 
+fn rollout_of<'m>(
+    m: &'m crate::bundle::manifest::Manifest,
+    bundle: &Path,
+) -> Result<&'m crate::bundle::manifest::Rollout> {
+    m.rollout
+        .as_ref()
+        .with_context(|| format!("{}: the manifest has no rollout", bundle.display()))
+}
+
 fn run_rollout(action: RolloutAction) -> Result<ExitCode> {
     match action {
         RolloutAction::Gate {
@@ -788,10 +797,7 @@ fn run_rollout(action: RolloutAction) -> Result<ExitCode> {
             format,
         } => {
             let m = load_manifest(&bundle)?;
-            let r = m
-                .rollout
-                .as_ref()
-                .with_context(|| format!("{}: the manifest has no rollout", bundle.display()))?;
+            let r = rollout_of(&m, &bundle)?;
             let rows = rollout::load_telemetry(&telemetry)?;
             let gates = rollout::judge(r, &rows);
             let rollback = gates
@@ -848,10 +854,7 @@ fn run_rollout(action: RolloutAction) -> Result<ExitCode> {
             region,
         } => {
             let m = load_manifest(&bundle)?;
-            let r = m
-                .rollout
-                .as_ref()
-                .with_context(|| format!("{}: the manifest has no rollout", bundle.display()))?;
+            let r = rollout_of(&m, &bundle)?;
             let b = rollout::bucket(&r.salt, &m.bundle_id, &user);
             let stage = r
                 .stages

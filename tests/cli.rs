@@ -1,29 +1,11 @@
 //! The binary: exit codes (spec §10), `--format json` shape (§11), determinism, `pack`,
 //! `keygen`, `sign`, and `rollout gate` on the demo bundle.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "fixture helpers outside #[test] functions panic on a broken test setup"
-)]
-
 mod common;
 
-use std::process::Command;
+use common::giftqa;
 
 use common::Fixture;
-
-fn giftqa(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_giftqa"))
-        .args(args)
-        .current_dir(common::root())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
 
 #[test]
 fn demo_bundle_passes_with_exit_0() {

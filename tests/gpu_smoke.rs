@@ -9,24 +9,12 @@
 
 mod common;
 
+use common::giftqa;
+
 use std::path::Path;
-use std::process::Command;
 
 use common::Fixture;
 use serde_json::{Value, json};
-
-fn giftqa(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_giftqa"))
-        .args(args)
-        .current_dir(common::root())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
 
 fn write_json(dir: &Path, name: &str, v: &Value) -> String {
     let p = dir.join(name);

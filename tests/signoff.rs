@@ -2,30 +2,12 @@
 //! stale after one changed byte, refused with an error or an unwaived warning, unauthorized
 //! for a key without the approver role; the history is appended, never lost.
 
-#![expect(
-    clippy::unwrap_used,
-    reason = "fixture helpers outside #[test] functions panic on a broken test setup"
-)]
-
 mod common;
 
-use std::process::Command;
+use common::giftqa;
 
 use common::Fixture;
 use serde_json::{Value, json};
-
-fn giftqa(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_giftqa"))
-        .args(args)
-        .current_dir(common::root())
-        .output()
-        .unwrap();
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8(out.stdout).unwrap(),
-        String::from_utf8(out.stderr).unwrap(),
-    )
-}
 
 fn approve(dir: &str, key: &str, history: &str, extra: &[&str]) -> (i32, String) {
     let mut args = vec![

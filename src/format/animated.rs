@@ -15,17 +15,26 @@ fn rgba_bytes(w: u32, h: u32) -> u64 {
     u64::from(w) * u64::from(h) * 4
 }
 
-/// Decodes one still image fully (PNG or WebP), returning its size in px.
+/// Reads a still image's size from its header, checked against the limits.
 ///
 /// # Errors
-/// A message with the decoder's reason.
-pub fn decode_still(bytes: &[u8], limits: &DecodeLimits) -> Result<(u32, u32), String> {
+/// A message when the header is unreadable or the size is over the limits.
+pub fn image_size(bytes: &[u8], limits: &DecodeLimits) -> Result<(u32, u32), String> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| e.to_string())?;
     reader.limits(limits.image_limits());
     let (w, h) = reader.into_dimensions().map_err(|e| e.to_string())?;
     limits.check_frame("the image", f64::from(w), f64::from(h))?;
+    Ok((w, h))
+}
+
+/// Decodes one still image fully (PNG or WebP), returning its size in px.
+///
+/// # Errors
+/// A message with the decoder's reason.
+pub fn decode_still(bytes: &[u8], limits: &DecodeLimits) -> Result<(u32, u32), String> {
+    image_size(bytes, limits)?;
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| e.to_string())?;

@@ -18,15 +18,7 @@ use crate::bundle::manifest::{Asset, AssetFormat};
 use crate::bundle::source::BundleSource;
 use crate::format::{DecodeLimits, svga};
 
-fn dims(bytes: &[u8], limits: &DecodeLimits) -> Result<(u32, u32), String> {
-    let mut r = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| e.to_string())?;
-    r.limits(limits.image_limits());
-    let (w, h) = r.into_dimensions().map_err(|e| e.to_string())?;
-    limits.check_frame("the image", f64::from(w), f64::from(h))?;
-    Ok((w, h))
-}
+use crate::format::animated::image_size as dims;
 
 fn frames_of(
     format: AssetFormat,

@@ -140,20 +140,22 @@ pub fn decode_throughput(
         // under a millisecond, where thread start-up would dominate.
         let t = Instant::now();
         let mp = anims.iter().map(baseline).sum::<Result<f64, String>>()?;
-        let reps = (0.25 / t.elapsed().as_secs_f64().max(1e-6)).ceil().clamp(1.0, 10_000.0) as u32;
+        let repeats = (0.25 / t.elapsed().as_secs_f64().max(1e-6))
+            .ceil()
+            .clamp(1.0, 10_000.0) as u32;
         let refs: Vec<&Animation> = anims.iter().collect();
         let (mut best_base, mut best_engine) = (f64::INFINITY, f64::INFINITY);
         for _ in 0..runs.max(1) {
             let t = Instant::now();
-            for _ in 0..reps {
+            for _ in 0..repeats {
                 anims.iter().map(baseline).sum::<Result<f64, String>>()?;
             }
             best_base = best_base.min(t.elapsed().as_secs_f64());
             let t = Instant::now();
-            engine(&refs, threads.max(1), reps)?;
+            engine(&refs, threads.max(1), repeats)?;
             best_engine = best_engine.min(t.elapsed().as_secs_f64());
         }
-        let total = mp * f64::from(reps);
+        let total = mp * f64::from(repeats);
         out.push(FormatThroughput {
             format,
             assets: anims.len(),

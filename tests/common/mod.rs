@@ -306,3 +306,17 @@ pub fn gpu() -> Option<giftqa::render::RenderContext> {
         }
     }
 }
+
+/// Runs the `giftqa` binary in the project root: (exit code, stdout, stderr).
+pub fn giftqa(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_giftqa"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run giftqa");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).expect("UTF-8 stdout"),
+        String::from_utf8(out.stderr).expect("UTF-8 stderr"),
+    )
+}
