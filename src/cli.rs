@@ -21,11 +21,11 @@ use crate::report;
 
 /// Preview gift effects and sign off the asset bundles that carry them.
 #[derive(Debug, Parser)]
-#[command(name = "giftqa", version, about, long_about = None, arg_required_else_help = true)]
+#[command(name = "giftqa", version, about, long_about = None)]
 pub struct Cli {
-    /// The command.
+    /// The command; none opens the desktop app on the demo bundle.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 /// Output format of reports.
@@ -193,6 +193,22 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         signoff: Option<PathBuf>,
     },
+    /// The desktop app: preview effects under tiers, run bursts, read the compatibility
+    /// matrix and findings, and sign the bundle off. Opens the demo bundle without BUNDLE.
+    #[cfg(feature = "gui")]
+    View {
+        /// Bundle directory or .zip.
+        bundle: Option<PathBuf>,
+        /// Keyring.
+        #[arg(long, value_name = "FILE")]
+        keys: Option<PathBuf>,
+        /// Fleet file.
+        #[arg(long, value_name = "FILE")]
+        fleet: Option<PathBuf>,
+        /// Release history.
+        #[arg(long, value_name = "FILE")]
+        history: Option<PathBuf>,
+    },
     /// Staged rollout (spec §7): gate decisions and user buckets.
     Rollout {
         /// What to do.
@@ -283,7 +299,32 @@ fn exit_for(errors: bool) -> ExitCode {
 /// # Errors
 /// Anything that stops the command from running (exit code 2).
 pub fn run(cli: Cli) -> Result<ExitCode> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        #[cfg(feature = "gui")]
+        {
+            crate::app::run(None)?;
+            return Ok(ExitCode::SUCCESS);
+        }
+        #[cfg(not(feature = "gui"))]
+        bail!("no command given; see giftqa --help");
+    };
+    match command {
+        #[cfg(feature = "gui")]
+        Command::View {
+            bundle,
+            keys,
+            fleet,
+            history,
+        } => {
+            let opts = bundle.map(|b| crate::app::load::ViewOptions {
+                bundle: b,
+                keys,
+                fleet,
+                history,
+            });
+            crate::app::run(opts)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Check {
             bundle,
             keys,

@@ -4,6 +4,8 @@
 //! [`report`]. Everything here is GPU-free. The contract is `bundle-format.md` (the spec
 //! sections are cited on each item).
 
+#[cfg(feature = "gui")]
+pub mod app;
 pub mod bundle;
 pub mod check;
 pub mod cli;

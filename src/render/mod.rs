@@ -89,6 +89,7 @@ pub struct Target {
     padded_row: u32,
 }
 
+#[derive(Clone)]
 struct Timestamps {
     set: wgpu::QuerySet,
     resolve: wgpu::Buffer,
@@ -119,7 +120,8 @@ struct Vertex {
     alpha: f32,
 }
 
-/// The device, queue and pipelines; one per process.
+/// The device, queue and pipelines; one per process. Cloning shares the same GPU objects.
+#[derive(Clone)]
 pub struct RenderContext {
     /// The wgpu device.
     pub device: wgpu::Device,

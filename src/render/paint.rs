@@ -34,8 +34,8 @@ pub enum PaintError {
 }
 
 /// Textures of the animations on screen, under a budget.
-pub struct Painter<'c> {
-    ctx: &'c RenderContext,
+pub struct Painter {
+    ctx: RenderContext,
     textures: HashMap<TextureKey, GpuTexture>,
     lru: BudgetLru<TextureKey>,
     max_texture_px: u32,
@@ -43,12 +43,12 @@ pub struct Painter<'c> {
     pub uploaded_bytes: u64,
 }
 
-impl<'c> Painter<'c> {
+impl Painter {
     /// A painter with a texture budget in bytes and a largest texture side in px.
     #[must_use]
-    pub fn new(ctx: &'c RenderContext, budget_bytes: u64, max_texture_px: u32) -> Self {
+    pub fn new(ctx: &RenderContext, budget_bytes: u64, max_texture_px: u32) -> Self {
         Self {
-            ctx,
+            ctx: ctx.clone(),
             textures: HashMap::new(),
             lru: BudgetLru::new(budget_bytes),
             max_texture_px,

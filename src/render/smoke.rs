@@ -34,29 +34,41 @@ pub const MAX_RUN_MS: u64 = 180_000;
 /// How far ahead frames are decoded, ms of playback.
 pub const LOOKAHEAD_MS: f64 = 400.0;
 
-struct Job {
-    slot: u32,
-    image: usize,
-    anim: Arc<Animation>,
+/// A decode request: image `image` of the animation in `slot`.
+pub struct Job {
+    /// The animation's slot.
+    pub slot: u32,
+    /// Image index.
+    pub image: usize,
+    /// The animation.
+    pub anim: Arc<Animation>,
 }
 
-struct Decoded {
-    slot: u32,
-    image: usize,
-    result: Result<RgbaImage, String>,
-    decode_ms: f64,
+/// A decoded image (straight alpha) and how long it took, slowdown included.
+pub struct Decoded {
+    /// The animation's slot.
+    pub slot: u32,
+    /// Image index.
+    pub image: usize,
+    /// Pixels, or why not.
+    pub result: Result<RgbaImage, String>,
+    /// Decode time, ms.
+    pub decode_ms: f64,
 }
 
 /// The tier's decode workers: one queue per worker so that the frames of one animation stay
 /// on one worker and decode in order.
-struct DecodePool {
+pub struct DecodePool {
     queues: Vec<Sender<Job>>,
-    results: Receiver<Decoded>,
+    /// Decoded images, as they finish.
+    pub results: Receiver<Decoded>,
     handles: Vec<JoinHandle<()>>,
 }
 
 impl DecodePool {
-    fn new(threads: u32, slowdown: f64) -> Self {
+    /// Starts `threads` workers whose decode work is stretched by `slowdown`.
+    #[must_use]
+    pub fn new(threads: u32, slowdown: f64) -> Self {
         let (tx_out, results) = mpsc::channel();
         let mut queues = Vec::new();
         let mut handles = Vec::new();
@@ -96,12 +108,14 @@ impl DecodePool {
         }
     }
 
-    fn submit(&self, job: Job) {
+    /// Queues a decode on the animation's worker.
+    pub fn submit(&self, job: Job) {
         let q = &self.queues[job.slot as usize % self.queues.len()];
         let _ = q.send(job);
     }
 
-    fn shutdown(self) {
+    /// Stops the workers once their queues are done.
+    pub fn shutdown(self) {
         drop(self.queues);
         for h in self.handles {
             let _ = h.join();
@@ -223,8 +237,9 @@ struct Instance {
     failed: bool,
 }
 
-/// Shoelace area of a quad, px².
-fn quad_area(q: &PlacedQuad) -> f64 {
+/// Shoelace area of a placed quad, px².
+#[must_use]
+pub fn quad_area(q: &PlacedQuad) -> f64 {
     let c = q.corners;
     let mut s = 0.0f64;
     for i in 0..4 {

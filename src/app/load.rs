@@ -1,0 +1,167 @@
+//! Opening a bundle off the UI thread: check (hash, signatures, matrix), then load the
+//! effects' animations, reporting progress through an atomic the UI reads.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{self, Receiver};
+
+use crate::bundle::manifest::{AssetKind, Manifest};
+use crate::bundle::source::{BundleSource, ReadLimits};
+use crate::check::compat::Fleet;
+use crate::check::finding::{Area, Reporter, Severity};
+use crate::check::{CheckOptions, CheckReport, Progress, run_check};
+use crate::format::DecodeLimits;
+use crate::model::Animation;
+use crate::model::load::load_animation;
+
+/// What the app opens: a bundle and the side files the team keeps beside it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ViewOptions {
+    /// Bundle directory or zip.
+    pub bundle: PathBuf,
+    /// Keyring.
+    pub keys: Option<PathBuf>,
+    /// Fleet file.
+    pub fleet: Option<PathBuf>,
+    /// Release history.
+    pub history: Option<PathBuf>,
+}
+
+impl ViewOptions {
+    /// The embedded demo bundle with its keyring and fleet, found beside the working directory
+    /// or the crate.
+    #[must_use]
+    pub fn demo() -> Self {
+        let base = [
+            PathBuf::from("."),
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")),
+        ]
+        .into_iter()
+        .find(|b| b.join("assets/demo-bundle/manifest.json").exists())
+        .unwrap_or_else(|| PathBuf::from("."));
+        Self {
+            bundle: base.join("assets/demo-bundle"),
+            keys: Some(base.join("assets/demo-keys.json")),
+            fleet: Some(base.join("assets/demo-fleet.json")),
+            history: None,
+        }
+    }
+}
+
+/// A bundle opened by the app.
+#[derive(Debug)]
+pub struct Loaded {
+    /// What was opened.
+    pub opts: ViewOptions,
+    /// The full check report.
+    pub report: CheckReport,
+    /// The fleet, when given.
+    pub fleet: Option<Fleet>,
+    /// Effects' animations (empty when the bundle is read-only).
+    pub anims: BTreeMap<String, Arc<Animation>>,
+    /// Why nothing of the bundle plays, when it does not verify (fail closed).
+    pub read_only: Option<String>,
+}
+
+impl Loaded {
+    /// The typed manifest, when it was clean.
+    #[must_use]
+    pub fn manifest(&self) -> Option<&Manifest> {
+        self.report.manifest.as_ref()
+    }
+}
+
+/// A load in progress.
+pub struct Loading {
+    /// Per-mille of hashing done (0–1000).
+    pub progress: Arc<AtomicU64>,
+    /// The result, once ready.
+    pub result: Receiver<Result<Loaded, String>>,
+}
+
+/// Starts loading on a background thread.
+#[must_use]
+pub fn start(opts: ViewOptions) -> Loading {
+    let progress = Arc::new(AtomicU64::new(0));
+    let (tx, rx) = mpsc::channel();
+    let p = Arc::clone(&progress);
+    std::thread::spawn(move || {
+        let _ = tx.send(load(opts, &p));
+    });
+    Loading {
+        progress,
+        result: rx,
+    }
+}
+
+/// Loads a bundle (blocking): check, then animations.
+///
+/// # Errors
+/// A message when the bundle or a side file cannot be read at all.
+pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, String> {
+    let check_opts = CheckOptions {
+        keys: opts.keys.clone(),
+        fleet: opts.fleet.clone(),
+        history: opts.history.clone(),
+        ..CheckOptions::new(crate::bundle::time::now_utc())
+    };
+    let total = AtomicU64::new(1);
+    let done = AtomicU64::new(0);
+    let report = run_check(&opts.bundle, &check_opts, &|p| match p {
+        Progress::HashStart(t) => total.store(t.max(1), Ordering::Relaxed),
+        Progress::Hashed(n) => {
+            let d = done.fetch_add(n, Ordering::Relaxed) + n;
+            progress.store(
+                d * 900 / total.load(Ordering::Relaxed).max(1),
+                Ordering::Relaxed,
+            );
+        }
+        Progress::HashDone => progress.store(900, Ordering::Relaxed),
+    })
+    .map_err(|e| e.to_string())?;
+    let fleet = opts
+        .fleet
+        .as_deref()
+        .map(Fleet::load)
+        .transpose()
+        .map_err(|e| e.to_string())?;
+    let blocking = report
+        .findings
+        .iter()
+        .filter(|f| {
+            f.severity == Severity::Error
+                && matches!(
+                    f.code.area(),
+                    Area::Manifest | Area::Archive | Area::Integrity | Area::Trust
+                )
+        })
+        .count();
+    let mut anims = BTreeMap::new();
+    let read_only = if blocking > 0 {
+        Some(format!(
+            "{blocking} error(s) in the manifest, archive, integrity or trust areas: nothing of this bundle is played (fail closed)"
+        ))
+    } else if let Some(m) = &report.manifest {
+        let mut rep = Reporter::new();
+        let src = BundleSource::open(&opts.bundle, ReadLimits::default(), &mut rep)
+            .map_err(|e| e.to_string())?;
+        for a in m.assets.iter().filter(|a| a.kind == AssetKind::Effect) {
+            if let Ok(anim) = load_animation(a, &src, &DecodeLimits::default()) {
+                anims.insert(a.id.clone(), Arc::new(anim));
+            }
+        }
+        None
+    } else {
+        Some("the manifest could not be read".to_owned())
+    };
+    progress.store(1000, Ordering::Relaxed);
+    Ok(Loaded {
+        opts,
+        report,
+        fleet,
+        anims,
+        read_only,
+    })
+}

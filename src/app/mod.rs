@@ -1,0 +1,1183 @@
+//! The desktop app (`giftqa view`), egui only: opening bundles off the UI thread, the asset
+//! browser, the preview under a tier, the performance panel, bursts, the compatibility matrix
+//! with kill switches, findings, and sign-off. Panels are `*_ui` functions; state changes go
+//! through [`Command`]s applied in one place ([`GiftqaApp::apply`]).
+
+pub mod load;
+pub mod preview;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::sync::mpsc::{self, Receiver};
+use std::time::Instant;
+
+use eframe::egui;
+use egui::{Color32, RichText};
+
+use crate::bundle::signoff::Waiver;
+use crate::check::compat::{Outcome, build_matrix};
+use crate::check::finding::{Area, Finding, Severity};
+use crate::playback::tiers::{Tier, builtin_tiers};
+use crate::render::RenderContext;
+use crate::render::smoke::SmokeReport;
+use load::{Loaded, Loading, ViewOptions};
+use preview::Preview;
+
+/// Colours of the app (one place).
+pub mod theme {
+    use eframe::egui::Color32;
+
+    /// Primary effect plays.
+    pub const PRIMARY: Color32 = Color32::from_rgb(46, 125, 50);
+    /// A fallback plays.
+    pub const FALLBACK: Color32 = Color32::from_rgb(245, 160, 0);
+    /// Nothing plays.
+    pub const HOLE: Color32 = Color32::from_rgb(198, 40, 40);
+    /// Not delivered.
+    pub const NOT_DELIVERED: Color32 = Color32::from_rgb(120, 120, 120);
+    /// Error text.
+    pub const ERROR: Color32 = Color32::from_rgb(211, 47, 47);
+    /// Warning text.
+    pub const WARNING: Color32 = Color32::from_rgb(230, 140, 0);
+    /// Info text.
+    pub const INFO: Color32 = Color32::from_rgb(120, 144, 156);
+    /// The tier's frame budget line.
+    pub const BUDGET: Color32 = Color32::from_rgb(229, 57, 53);
+}
+
+/// The main tabs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    /// Preview and performance.
+    Preview,
+    /// Burst scenarios.
+    Bursts,
+    /// Compatibility matrix.
+    Matrix,
+    /// Findings.
+    Findings,
+    /// Sign-off.
+    Signoff,
+}
+
+/// Preview background.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Background {
+    /// Dark grey.
+    Dark,
+    /// Light grey.
+    Light,
+    /// Checkerboard.
+    Checker,
+}
+
+/// State changes, applied in one place.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Open a bundle.
+    Open(ViewOptions),
+    /// Select an asset for the preview.
+    Select(String),
+    /// Switch the tier.
+    Tier(usize),
+    /// Kill or revive an effect.
+    Kill(String, bool),
+    /// Run a burst scenario.
+    RunBurst(String),
+    /// Sign the bundle off.
+    SignOff,
+}
+
+enum Burst {
+    Idle,
+    Running(Receiver<Result<SmokeReport, String>>, String),
+    Done(Box<SmokeReport>),
+    Failed(String),
+}
+
+enum SignoffState {
+    Idle,
+    Running(Receiver<Result<crate::check::signoff::ApproveOutcome, String>>),
+    Done(String, bool),
+}
+
+/// The app's state.
+pub struct GiftqaApp {
+    loading: Option<Loading>,
+    loaded: Option<Loaded>,
+    load_error: Option<String>,
+    recent: Vec<PathBuf>,
+    /// The open tab.
+    pub tab: Tab,
+    selected: Option<String>,
+    tiers: Vec<Tier>,
+    tier: usize,
+    render: Option<RenderContext>,
+    render_error: Option<String>,
+    preview: Option<Preview>,
+    texture: Option<egui::TextureHandle>,
+    background: Background,
+    kills: BTreeSet<String>,
+    severity_filter: Option<Severity>,
+    area_filter: Option<Area>,
+    asset_filter: String,
+    scenario: String,
+    burst: Burst,
+    signoff_key: String,
+    signoff_history: String,
+    reasons: BTreeMap<(String, String), String>,
+    signoff: SignoffState,
+    status: String,
+    queue: Vec<Command>,
+    ui_frame_ms: std::collections::VecDeque<f64>,
+    last_ui: Option<Instant>,
+}
+
+impl GiftqaApp {
+    /// An app that opens `opts` in the background; `render` is the renderer to share (the
+    /// window's wgpu device), created headless on first use when `None`.
+    #[must_use]
+    pub fn new(opts: ViewOptions, render: Option<RenderContext>) -> Self {
+        let demo = ViewOptions::demo();
+        let demo_key = demo
+            .bundle
+            .parent()
+            .map(|p| p.join("demo-keys/approver.key").display().to_string())
+            .unwrap_or_default();
+        let mut app = Self {
+            loading: None,
+            loaded: None,
+            load_error: None,
+            recent: Vec::new(),
+            tab: Tab::Preview,
+            selected: None,
+            tiers: builtin_tiers(),
+            tier: 1,
+            render,
+            render_error: None,
+            preview: None,
+            texture: None,
+            background: Background::Checker,
+            kills: BTreeSet::new(),
+            severity_filter: None,
+            area_filter: None,
+            asset_filter: String::new(),
+            scenario: "storm".to_owned(),
+            burst: Burst::Idle,
+            signoff_key: demo_key,
+            signoff_history: "giftqa-history.json".to_owned(),
+            reasons: BTreeMap::new(),
+            signoff: SignoffState::Idle,
+            status: String::new(),
+            queue: Vec::new(),
+            ui_frame_ms: std::collections::VecDeque::with_capacity(240),
+            last_ui: None,
+        };
+        app.apply(Command::Open(opts));
+        app
+    }
+
+    /// Sets the approver key and history file the sign-off tab uses.
+    pub fn set_signoff_paths(&mut self, key: &std::path::Path, history: &std::path::Path) {
+        self.signoff_key = key.display().to_string();
+        self.signoff_history = history.display().to_string();
+    }
+
+    /// Queues a command for the end of this UI pass.
+    pub fn command(&mut self, c: Command) {
+        self.queue.push(c);
+    }
+
+    /// The loaded bundle, once ready.
+    #[must_use]
+    pub fn loaded(&self) -> Option<&Loaded> {
+        self.loaded.as_ref()
+    }
+
+    /// The preview, when an effect plays.
+    #[must_use]
+    pub fn preview(&self) -> Option<&Preview> {
+        self.preview.as_ref()
+    }
+
+    /// UI frame times so far, ms.
+    #[must_use]
+    pub fn ui_frame_ms(&self) -> Vec<f64> {
+        self.ui_frame_ms.iter().copied().collect()
+    }
+
+    /// Whether a load is still running.
+    #[must_use]
+    pub fn is_loading(&self) -> bool {
+        self.loading.is_some()
+    }
+
+    fn renderer(&mut self) -> Option<RenderContext> {
+        if self.render.is_none() && self.render_error.is_none() {
+            match RenderContext::headless() {
+                Ok(r) => self.render = Some(r),
+                Err(e) => self.render_error = Some(e.to_string()),
+            }
+        }
+        self.render.clone()
+    }
+
+    /// Applies one command.
+    pub fn apply(&mut self, c: Command) {
+        match c {
+            Command::Open(opts) => {
+                self.recent.retain(|p| *p != opts.bundle);
+                self.recent.insert(0, opts.bundle.clone());
+                self.recent.truncate(8);
+                self.loaded = None;
+                self.preview = None;
+                self.selected = None;
+                self.kills.clear();
+                self.burst = Burst::Idle;
+                self.signoff = SignoffState::Idle;
+                self.load_error = None;
+                self.status = format!("opening {}", opts.bundle.display());
+                self.loading = Some(load::start(opts));
+            }
+            Command::Select(id) => {
+                self.selected = Some(id);
+                self.restart_preview();
+            }
+            Command::Tier(i) => {
+                self.tier = i.min(self.tiers.len().saturating_sub(1));
+                self.restart_preview();
+            }
+            Command::Kill(id, on) => {
+                if on {
+                    self.kills.insert(id);
+                } else {
+                    self.kills.remove(&id);
+                }
+                self.restart_preview();
+            }
+            Command::RunBurst(name) => self.start_burst(name),
+            Command::SignOff => self.start_signoff(),
+        }
+    }
+
+    /// What users of the selected tier see for an effect, with kills applied: the effect
+    /// itself, a fallback asset, a builtin, or nothing.
+    fn resolve_for_tier(&self, id: &str) -> Option<String> {
+        let loaded = self.loaded.as_ref()?;
+        if !self.kills.contains(id) {
+            return Some(id.to_owned());
+        }
+        let (m, fleet) = (loaded.manifest()?, loaded.fleet.as_ref()?);
+        let matrix = build_matrix(m, fleet, &self.kills);
+        let row = matrix.rows.iter().find(|r| r.asset == id)?;
+        let tier = &self.tiers[self.tier].name;
+        // The newest client on this tier stands for it.
+        let (_, outcome) = matrix
+            .cells
+            .iter()
+            .zip(&row.outcomes)
+            .rfind(|(c, _)| &c.tier == tier)?;
+        match outcome {
+            Outcome::Fallback(f) => Some(f.clone()),
+            _ => None,
+        }
+    }
+
+    fn restart_preview(&mut self) {
+        self.preview = None;
+        self.texture = None;
+        let Some(id) = self.selected.clone() else {
+            return;
+        };
+        let Some(shown) = self.resolve_for_tier(&id) else {
+            self.status = format!(
+                "{id} is killed and nothing plays in its place on tier {}",
+                self.tiers[self.tier].name
+            );
+            return;
+        };
+        let Some(anim) = self
+            .loaded
+            .as_ref()
+            .and_then(|l| l.anims.get(&shown))
+            .cloned()
+        else {
+            self.status = if shown.starts_with("builtin:") {
+                format!("{id} is killed: users see {shown}, compiled into the app")
+            } else {
+                format!("{shown} cannot be played")
+            };
+            return;
+        };
+        let Some(render) = self.renderer() else {
+            return;
+        };
+        let tier = self.tiers[self.tier].clone();
+        self.status = if shown == id {
+            format!("playing {id} on tier {}", tier.name)
+        } else {
+            format!(
+                "{id} is killed: users on tier {} see its fallback {shown}",
+                tier.name
+            )
+        };
+        self.preview = Some(Preview::new(&render, &shown, anim, &tier));
+    }
+
+    fn start_burst(&mut self, name: String) {
+        let Some(loaded) = &self.loaded else { return };
+        if loaded.read_only.is_some() {
+            return;
+        }
+        let req = crate::render::commands::SmokeRequest {
+            bundle: loaded.opts.bundle.clone(),
+            tiers: vec![self.tiers[self.tier].clone()],
+            scenarios: vec![name.clone()],
+            keys: loaded.opts.keys.clone(),
+            unpaced: false,
+        };
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let r = match crate::render::commands::run_smoke(&req, &|_, _| {}) {
+                Ok(Ok(report)) => Ok(report),
+                Ok(Err(findings)) => Err(format!(
+                    "the bundle does not verify ({} errors)",
+                    findings.len()
+                )),
+                Err(e) => Err(e.to_string()),
+            };
+            let _ = tx.send(r);
+        });
+        self.burst = Burst::Running(rx, name);
+    }
+
+    fn start_signoff(&mut self) {
+        let Some(loaded) = &self.loaded else { return };
+        let waivers: Vec<Waiver> = self
+            .reasons
+            .iter()
+            .filter(|(_, r)| !r.trim().is_empty())
+            .map(|((code, asset), reason)| Waiver {
+                code: code.clone(),
+                asset: asset.clone(),
+                reason: reason.trim().to_owned(),
+            })
+            .collect();
+        let Some(keys) = loaded.opts.keys.clone() else {
+            self.signoff = SignoffState::Done(
+                "sign-off needs a keyring (open the bundle with --keys)".into(),
+                false,
+            );
+            return;
+        };
+        let req = crate::check::signoff::ApproveRequest {
+            bundle: loaded.opts.bundle.clone(),
+            keys: vec![PathBuf::from(&self.signoff_key)],
+            keyring: keys,
+            history: PathBuf::from(&self.signoff_history),
+            fleet: loaded.opts.fleet.clone(),
+            waivers,
+            now: crate::bundle::time::now_utc(),
+        };
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(crate::check::signoff::approve(&req).map_err(|e| e.to_string()));
+        });
+        self.signoff = SignoffState::Running(rx);
+    }
+
+    fn poll(&mut self) {
+        if let Some(l) = &self.loading
+            && let Ok(r) = l.result.try_recv()
+        {
+            self.loading = None;
+            match r {
+                Ok(loaded) => {
+                    self.status = match &loaded.read_only {
+                        Some(why) => format!("read-only: {why}"),
+                        None => format!(
+                            "{} assets, {} errors, {} warnings",
+                            loaded.report.assets.len(),
+                            loaded.report.summary.errors,
+                            loaded.report.summary.warnings
+                        ),
+                    };
+                    let first = loaded.anims.keys().next().cloned();
+                    self.loaded = Some(loaded);
+                    if let Some(id) = first {
+                        self.apply(Command::Select(id));
+                    }
+                }
+                Err(e) => {
+                    self.status = format!("could not open: {e}");
+                    self.load_error = Some(e);
+                }
+            }
+        }
+        if let Burst::Running(rx, _) = &self.burst
+            && let Ok(r) = rx.try_recv()
+        {
+            self.burst = match r {
+                Ok(report) => Burst::Done(Box::new(report)),
+                Err(e) => Burst::Failed(e),
+            };
+        }
+        if let SignoffState::Running(rx) = &self.signoff
+            && let Ok(r) = rx.try_recv()
+        {
+            self.signoff = match r {
+                Ok(o) if o.signoff.is_some() => SignoffState::Done(
+                    format!(
+                        "Signed off: wrote {}",
+                        o.written
+                            .iter()
+                            .map(|p| p.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    true,
+                ),
+                Ok(o) => SignoffState::Done(
+                    format!(
+                        "Sign-off refused: {}",
+                        o.findings
+                            .iter()
+                            .map(|f| format!("{} {}", f.code, f.message))
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    ),
+                    false,
+                ),
+                Err(e) => SignoffState::Done(format!("Sign-off failed: {e}"), false),
+            };
+        }
+    }
+
+    /// Draws the whole app into `ui` (the window's root, or a test harness's).
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let now = Instant::now();
+        if let Some(last) = self.last_ui {
+            if self.ui_frame_ms.len() == 240 {
+                self.ui_frame_ms.pop_front();
+            }
+            self.ui_frame_ms
+                .push_back(now.duration_since(last).as_secs_f64() * 1000.0);
+        }
+        self.last_ui = Some(now);
+        self.poll();
+        if let Some(p) = &mut self.preview
+            && p.tick()
+            && let Some((size, px)) = &p.pixels
+        {
+            let image = egui::ColorImage::from_rgba_premultiplied(*size, px);
+            match &mut self.texture {
+                Some(t) => t.set(image, egui::TextureOptions::LINEAR),
+                None => {
+                    self.texture = Some(ui.ctx().load_texture(
+                        "preview",
+                        image,
+                        egui::TextureOptions::LINEAR,
+                    ));
+                }
+            }
+        }
+        let busy = self.loading.is_some()
+            || self.preview.as_ref().is_some_and(Preview::busy)
+            || matches!(self.burst, Burst::Running(..))
+            || matches!(self.signoff, SignoffState::Running(_));
+        if busy {
+            ui.ctx().request_repaint();
+        }
+        egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
+        egui::Panel::bottom("status").show(ui, |ui| {
+            ui.label(RichText::new(&self.status).small());
+        });
+        egui::Panel::left("assets")
+            .default_size(330.0)
+            .show(ui, |ui| self.assets_ui(ui));
+        egui::CentralPanel::default().show(ui, |ui| match self.tab {
+            Tab::Preview => self.preview_ui(ui),
+            Tab::Bursts => self.bursts_ui(ui),
+            Tab::Matrix => self.matrix_ui(ui),
+            Tab::Findings => self.findings_ui(ui),
+            Tab::Signoff => self.signoff_ui(ui),
+        });
+        for c in std::mem::take(&mut self.queue) {
+            self.apply(c);
+        }
+    }
+
+    fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.heading("giftqa");
+            if ui.button("Open folder…").clicked()
+                && let Some(dir) = rfd::FileDialog::new().pick_folder()
+            {
+                self.command(Command::Open(ViewOptions {
+                    bundle: dir,
+                    ..self
+                        .loaded
+                        .as_ref()
+                        .map(|l| l.opts.clone())
+                        .unwrap_or_default()
+                }));
+            }
+            if ui.button("Open zip…").clicked()
+                && let Some(f) = rfd::FileDialog::new()
+                    .add_filter("bundle", &["zip"])
+                    .pick_file()
+            {
+                self.command(Command::Open(ViewOptions {
+                    bundle: f,
+                    ..self
+                        .loaded
+                        .as_ref()
+                        .map(|l| l.opts.clone())
+                        .unwrap_or_default()
+                }));
+            }
+            ui.menu_button("Recent", |ui| {
+                for p in self.recent.clone() {
+                    if ui.button(p.display().to_string()).clicked() {
+                        let base = self
+                            .loaded
+                            .as_ref()
+                            .map(|l| l.opts.clone())
+                            .unwrap_or_default();
+                        self.command(Command::Open(ViewOptions { bundle: p, ..base }));
+                    }
+                }
+            });
+            if ui.button("Demo bundle").clicked() {
+                self.command(Command::Open(ViewOptions::demo()));
+            }
+            ui.separator();
+            for (tab, name) in [
+                (Tab::Preview, "Preview"),
+                (Tab::Bursts, "Bursts"),
+                (Tab::Matrix, "Matrix"),
+                (Tab::Findings, "Findings"),
+                (Tab::Signoff, "Sign-off"),
+            ] {
+                ui.selectable_value(&mut self.tab, tab, name);
+            }
+            ui.separator();
+            let mut tier = self.tier;
+            egui::ComboBox::from_label("Tier")
+                .selected_text(self.tiers[self.tier].name.clone())
+                .show_ui(ui, |ui| {
+                    for (i, t) in self.tiers.iter().enumerate() {
+                        ui.selectable_value(&mut tier, i, t.name.clone());
+                    }
+                });
+            if tier != self.tier {
+                self.command(Command::Tier(tier));
+            }
+        });
+        // Drag and drop a bundle.
+        let dropped: Vec<PathBuf> = ui.ctx().input(|i| {
+            i.raw
+                .dropped_files
+                .iter()
+                .map(|f| f.path().to_path_buf())
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect()
+        });
+        if let Some(p) = dropped.into_iter().next() {
+            let base = self
+                .loaded
+                .as_ref()
+                .map(|l| l.opts.clone())
+                .unwrap_or_default();
+            self.command(Command::Open(ViewOptions { bundle: p, ..base }));
+        }
+    }
+
+    fn assets_ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(l) = &self.loading {
+            let p = l.progress.load(Ordering::Relaxed) as f32 / 1000.0;
+            ui.label("Opening the bundle…");
+            ui.add(egui::ProgressBar::new(p).show_percentage());
+            return;
+        }
+        if let Some(e) = &self.load_error {
+            ui.colored_label(theme::ERROR, e);
+            return;
+        }
+        let Some(loaded) = &self.loaded else { return };
+        let r = &loaded.report;
+        if let Some(b) = &r.bundle {
+            ui.label(RichText::new(format!("{} {}", b.bundle_id, b.version)).strong());
+        }
+        ui.label(format!(
+            "{} errors · {} warnings · {} infos",
+            r.summary.errors, r.summary.warnings, r.summary.infos
+        ));
+        if let Some(why) = &loaded.read_only {
+            ui.colored_label(theme::ERROR, format!("Read-only: {why}"));
+        }
+        ui.separator();
+        let mut select = None;
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            for a in &r.assets {
+                let badges: Vec<&Finding> = r
+                    .findings
+                    .iter()
+                    .filter(|f| {
+                        f.asset.as_deref() == Some(a.id.as_str()) && f.severity != Severity::Info
+                    })
+                    .collect();
+                let selected = self.selected.as_deref() == Some(a.id.as_str());
+                ui.horizontal(|ui| {
+                    if ui.selectable_label(selected, &a.id).clicked() {
+                        select = Some(a.id.clone());
+                    }
+                    for f in badges.iter().take(3) {
+                        let colour = if f.severity == Severity::Error {
+                            theme::ERROR
+                        } else {
+                            theme::WARNING
+                        };
+                        ui.colored_label(colour, "●")
+                            .on_hover_text(format!("{}: {}", f.code, f.message));
+                    }
+                });
+                let info = a.info.as_ref().map_or_else(
+                    || "not decoded".to_owned(),
+                    |i| {
+                        format!(
+                            "{}×{} px · {} frames · {:.0} fps · {:.1} MiB decoded",
+                            i.width_px,
+                            i.height_px,
+                            i.frame_count,
+                            i.fps,
+                            i.decoded_bytes as f64 / 1_048_576.0
+                        )
+                    },
+                );
+                ui.label(
+                    RichText::new(format!(
+                        "{} · {:.1} KiB · {info}",
+                        a.format.as_str(),
+                        a.size_bytes as f64 / 1024.0
+                    ))
+                    .small()
+                    .weak(),
+                );
+            }
+        });
+        if let Some(id) = select {
+            self.command(Command::Select(id));
+        }
+    }
+
+    fn preview_ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(e) = &self.render_error {
+            ui.colored_label(theme::ERROR, e);
+            return;
+        }
+        let slots: Vec<String> = self
+            .selected
+            .as_ref()
+            .and_then(|id| {
+                self.loaded.as_ref()?.manifest()?.asset(id).map(|a| {
+                    a.slots
+                        .iter()
+                        .map(|s| format!("{} ({:?})", s.key, s.slot_type))
+                        .collect()
+                })
+            })
+            .unwrap_or_default();
+        let Some(p) = &mut self.preview else {
+            ui.label("Select an effect to preview it.");
+            return;
+        };
+        ui.horizontal(|ui| {
+            if ui
+                .button(if p.playing { "Pause" } else { "Play" })
+                .clicked()
+            {
+                p.playing = !p.playing;
+            }
+            if ui.button("Step").clicked() {
+                p.step();
+            }
+            ui.checkbox(&mut p.looping, "Loop");
+            ui.add(egui::Slider::new(&mut p.speed, 0.25..=2.0).text("speed"));
+            ui.separator();
+            ui.selectable_value(&mut self.background, Background::Dark, "Dark");
+            ui.selectable_value(&mut self.background, Background::Light, "Light");
+            ui.selectable_value(&mut self.background, Background::Checker, "Checker");
+        });
+        let last = p.anim.frame_count.saturating_sub(1);
+        let mut frame = p.frame();
+        ui.horizontal(|ui| {
+            if ui
+                .add(egui::Slider::new(&mut frame, 0..=last).text("frame"))
+                .changed()
+            {
+                p.playing = false;
+                p.seek_frame(frame);
+            }
+            ui.label(format!(
+                "Frame {} / {} · {:.0} ms / {:.0} ms",
+                p.frame(),
+                last,
+                p.t_ms,
+                p.anim.duration_ms()
+            ));
+        });
+        ui.label(format!(
+            "{} on tier {} ({}×{})",
+            p.asset, p.tier.name, p.tier.viewport_px[0], p.tier.viewport_px[1]
+        ));
+        for gap in p.anim.unsupported().describe() {
+            ui.colored_label(theme::WARNING, format!("not drawn yet: {gap}"));
+        }
+        if !slots.is_empty() {
+            ui.label(format!("Dynamic slots: {}", slots.join(", ")));
+        }
+        ui.columns(2, |cols| {
+            let avail = cols[0].available_size();
+            let vp = [p.tier.viewport_px[0] as f32, p.tier.viewport_px[1] as f32];
+            let scale = (avail.x / vp[0]).min((avail.y - 10.0).max(100.0) / vp[1]);
+            let size = egui::vec2(vp[0] * scale, vp[1] * scale);
+            let (rect, _) = cols[0].allocate_exact_size(size, egui::Sense::hover());
+            paint_background(cols[0].painter(), rect, self.background);
+            if let Some(t) = &self.texture {
+                cols[0].painter().image(
+                    t.id(),
+                    rect,
+                    egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                    Color32::WHITE,
+                );
+            }
+            performance_ui(&mut cols[1], p);
+        });
+    }
+
+    fn bursts_ui(&mut self, ui: &mut egui::Ui) {
+        let read_only = self.loaded.as_ref().is_none_or(|l| l.read_only.is_some());
+        ui.horizontal(|ui| {
+            egui::ComboBox::from_label("Scenario")
+                .selected_text(self.scenario.clone())
+                .show_ui(ui, |ui| {
+                    for s in crate::playback::scenario::BUILTIN_NAMES {
+                        ui.selectable_value(&mut self.scenario, s.to_owned(), s);
+                    }
+                });
+            let running = matches!(self.burst, Burst::Running(..));
+            if ui
+                .add_enabled(!read_only && !running, egui::Button::new("Run burst"))
+                .clicked()
+            {
+                self.command(Command::RunBurst(self.scenario.clone()));
+            }
+        });
+        match &self.burst {
+            Burst::Idle => {
+                ui.label("Pick a scenario and run it under the selected tier.");
+            }
+            Burst::Running(_, name) => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(format!(
+                        "Running {name} on tier {}…",
+                        self.tiers[self.tier].name
+                    ));
+                });
+            }
+            Burst::Failed(e) => {
+                ui.colored_label(theme::ERROR, e);
+            }
+            Burst::Done(report) => {
+                for run in &report.runs {
+                    let s = &run.stats;
+                    ui.label(
+                        RichText::new(format!("Burst {} on tier {}", run.scenario, run.tier))
+                            .strong(),
+                    );
+                    ui.label(format!(
+                        "{} frames at {:.1} fps · CPU p50 {:.1} ms p95 {:.1} ms · jank {} · late {} · first frame p95 {:.0} ms · queue delay p95 {:.0} ms · textures {:.1} MiB · sends {} completed {} dropped {}",
+                        s.frames,
+                        s.fps,
+                        s.frame_cpu_ms.p50,
+                        s.frame_cpu_ms.p95,
+                        s.jank.over_budget,
+                        s.late_frames,
+                        s.first_frame_ms.p95,
+                        s.queue_delay_ms.p95,
+                        s.peak_texture_bytes as f64 / 1_048_576.0,
+                        s.sends,
+                        s.completed,
+                        s.dropped
+                    ));
+                    let points: Vec<[f64; 2]> = run
+                        .frame_cpu_series_ms
+                        .iter()
+                        .enumerate()
+                        .map(|(i, v)| [i as f64, *v])
+                        .collect();
+                    egui_plot::Plot::new(format!("burst-{}-{}", run.tier, run.scenario))
+                        .height(160.0)
+                        .show(ui, |plot| {
+                            plot.line(egui_plot::Line::new("CPU frame time (ms)", points));
+                            plot.hline(
+                                egui_plot::HLine::new("frame budget", s.frame_budget_ms)
+                                    .color(theme::BUDGET),
+                            );
+                        });
+                }
+                for f in &report.findings {
+                    ui.label(crate::report::text::finding_line(f));
+                }
+                if ui.button("Save report…").clicked()
+                    && let Some(dir) = rfd::FileDialog::new().pick_folder()
+                {
+                    self.status = save_report(report, &dir);
+                }
+            }
+        }
+    }
+
+    fn matrix_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(loaded) = &self.loaded else { return };
+        let (Some(m), Some(fleet)) = (loaded.manifest(), loaded.fleet.as_ref()) else {
+            ui.label("The matrix needs a readable manifest and a fleet file (--fleet).");
+            return;
+        };
+        let matrix = build_matrix(m, fleet, &self.kills);
+        let mut kills = Vec::new();
+        egui::ScrollArea::both().show(ui, |ui| {
+            egui::Grid::new("matrix").striped(true).show(ui, |ui| {
+                ui.label("effect");
+                ui.label("kill switch");
+                for c in &matrix.cells {
+                    ui.label(RichText::new(format!("{}\n{}", c.client, c.tier)).small());
+                }
+                ui.end_row();
+                for row in &matrix.rows {
+                    ui.label(&row.asset);
+                    let mut killed = self.kills.contains(&row.asset);
+                    if ui.checkbox(&mut killed, format!("kill {}", row.asset)).changed() {
+                        kills.push((row.asset.clone(), killed));
+                    }
+                    for (c, o) in matrix.cells.iter().zip(&row.outcomes) {
+                        let (text, colour, what) = match o {
+                            Outcome::Primary => ("P", theme::PRIMARY, "primary".to_owned()),
+                            Outcome::Fallback(f) => ("F", theme::FALLBACK, format!("fallback {f}")),
+                            Outcome::Hole => ("H", theme::HOLE, "hole".to_owned()),
+                            Outcome::NotDelivered => ("–", theme::NOT_DELIVERED, "not delivered".to_owned()),
+                        };
+                        let label = format!("{} {}/{}: {what}", row.asset, c.client, c.tier);
+                        let resp = ui.label(RichText::new(text).color(Color32::WHITE).background_color(colour).monospace());
+                        resp.widget_info(|| egui::WidgetInfo::labeled(egui::Role::Label, true, &label));
+                        resp.on_hover_text(format!("{label} · {:.2}% of users", c.share * 100.0));
+                    }
+                    ui.end_row();
+                }
+            });
+            ui.separator();
+            ui.label("P primary · F fallback · H hole (nothing plays) · – not delivered. Hover a cell for its share of users.");
+        });
+        for (id, on) in kills {
+            self.command(Command::Kill(id, on));
+        }
+    }
+
+    fn findings_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(loaded) = &self.loaded else { return };
+        ui.horizontal(|ui| {
+            ui.label("Severity:");
+            ui.selectable_value(&mut self.severity_filter, None, "all");
+            ui.selectable_value(&mut self.severity_filter, Some(Severity::Error), "errors");
+            ui.selectable_value(
+                &mut self.severity_filter,
+                Some(Severity::Warning),
+                "warnings",
+            );
+            ui.selectable_value(&mut self.severity_filter, Some(Severity::Info), "infos");
+            ui.separator();
+            egui::ComboBox::from_label("Area")
+                .selected_text(
+                    self.area_filter
+                        .map_or("all".to_owned(), |a| format!("{a:?}")),
+                )
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.area_filter, None, "all");
+                    for a in [
+                        Area::Manifest,
+                        Area::Archive,
+                        Area::Integrity,
+                        Area::Trust,
+                        Area::History,
+                        Area::Graph,
+                        Area::Compatibility,
+                        Area::Playback,
+                        Area::Rollout,
+                    ] {
+                        ui.selectable_value(&mut self.area_filter, Some(a), format!("{a:?}"));
+                    }
+                });
+            ui.label("Asset:");
+            ui.text_edit_singleline(&mut self.asset_filter);
+        });
+        let mut select = None;
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            for f in &loaded.report.findings {
+                if self.severity_filter.is_some_and(|s| s != f.severity)
+                    || self.area_filter.is_some_and(|a| a != f.code.area())
+                {
+                    continue;
+                }
+                if !self.asset_filter.is_empty()
+                    && !f
+                        .asset
+                        .as_deref()
+                        .unwrap_or("")
+                        .contains(&self.asset_filter)
+                {
+                    continue;
+                }
+                let colour = match f.severity {
+                    Severity::Error => theme::ERROR,
+                    Severity::Warning => theme::WARNING,
+                    Severity::Info => theme::INFO,
+                };
+                if ui
+                    .add(
+                        egui::Label::new(
+                            RichText::new(crate::report::text::finding_line(f)).color(colour),
+                        )
+                        .sense(egui::Sense::click()),
+                    )
+                    .clicked()
+                    && let Some(a) = &f.asset
+                {
+                    select = Some(a.clone());
+                }
+            }
+        });
+        if let Some(a) = select {
+            self.tab = Tab::Preview;
+            self.command(Command::Select(a));
+        }
+    }
+
+    fn signoff_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(loaded) = &self.loaded else { return };
+        let r = &loaded.report;
+        ui.label(format!(
+            "{} errors, {} warnings.",
+            r.summary.errors, r.summary.warnings
+        ));
+        if r.summary.errors > 0 {
+            ui.colored_label(theme::ERROR, "Sign-off is refused while an error stands.");
+        }
+        let warnings: Vec<(String, String, String)> = r
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .map(|f| {
+                (
+                    f.code.as_str().to_owned(),
+                    f.asset.clone().unwrap_or_default(),
+                    f.message.clone(),
+                )
+            })
+            .collect();
+        if !warnings.is_empty() {
+            ui.label("Each warning needs a waiver with a reason:");
+        }
+        for (code, asset, message) in warnings {
+            ui.label(format!("{code} {asset}: {message}"));
+            let reason = self
+                .reasons
+                .entry((code.clone(), asset.clone()))
+                .or_default();
+            ui.add(
+                egui::TextEdit::singleline(reason).hint_text(format!("reason for waiving {code}")),
+            );
+        }
+        ui.horizontal(|ui| {
+            ui.label("Approver key:");
+            ui.text_edit_singleline(&mut self.signoff_key);
+        });
+        ui.horizontal(|ui| {
+            ui.label("History file:");
+            ui.text_edit_singleline(&mut self.signoff_history);
+        });
+        let running = matches!(self.signoff, SignoffState::Running(_));
+        if ui
+            .add_enabled(!running, egui::Button::new("Sign off"))
+            .clicked()
+        {
+            self.command(Command::SignOff);
+        }
+        match &self.signoff {
+            SignoffState::Idle => {}
+            SignoffState::Running(_) => {
+                ui.spinner();
+            }
+            SignoffState::Done(msg, ok) => {
+                ui.colored_label(if *ok { theme::PRIMARY } else { theme::ERROR }, msg);
+            }
+        }
+    }
+}
+
+fn save_report(report: &SmokeReport, dir: &std::path::Path) -> String {
+    let json = serde_json::to_string_pretty(report).unwrap_or_default() + "\n";
+    let html = crate::report::html::smoke_html(report);
+    let a = crate::fsutil::write_atomic(&dir.join("report.json"), json.as_bytes(), None);
+    let b = crate::fsutil::write_atomic(&dir.join("report.html"), html.as_bytes(), None);
+    match (a, b) {
+        (Ok(()), Ok(())) => format!("saved report.json and report.html in {}", dir.display()),
+        (Err(e), _) | (_, Err(e)) => format!("could not save the report: {e}"),
+    }
+}
+
+fn paint_background(p: &egui::Painter, rect: egui::Rect, bg: Background) {
+    match bg {
+        Background::Dark => {
+            p.rect_filled(rect, 0.0, Color32::from_gray(32));
+        }
+        Background::Light => {
+            p.rect_filled(rect, 0.0, Color32::from_gray(230));
+        }
+        Background::Checker => {
+            let cell = 16.0;
+            p.rect_filled(rect, 0.0, Color32::from_gray(200));
+            let (nx, ny) = (
+                (rect.width() / cell).ceil() as i32,
+                (rect.height() / cell).ceil() as i32,
+            );
+            for y in 0..ny {
+                for x in (y % 2..nx).step_by(2) {
+                    let min = rect.min + egui::vec2(x as f32 * cell, y as f32 * cell);
+                    p.rect_filled(
+                        egui::Rect::from_min_size(min, egui::vec2(cell, cell)).intersect(rect),
+                        0.0,
+                        Color32::from_gray(160),
+                    );
+                }
+            }
+        }
+    }
+}
+
+fn performance_ui(ui: &mut egui::Ui, p: &Preview) {
+    ui.label(RichText::new("Performance").strong());
+    let stats = |f: fn(&preview::FrameTimes) -> f64| {
+        let v: Vec<f64> = p.history.iter().map(f).collect();
+        let cur = v.last().copied().unwrap_or(0.0);
+        let avg = if v.is_empty() {
+            0.0
+        } else {
+            v.iter().sum::<f64>() / v.len() as f64
+        };
+        let max = v.iter().copied().fold(0.0, f64::max);
+        format!("{cur:.2} / {avg:.2} / {max:.2} ms")
+    };
+    egui::Grid::new("perf").show(ui, |ui| {
+        ui.label("current / avg / max");
+        ui.end_row();
+        ui.label("Decode");
+        ui.label(stats(|t| t.decode_ms));
+        ui.end_row();
+        ui.label("Render");
+        ui.label(stats(|t| t.render_ms));
+        ui.end_row();
+        ui.label("Present");
+        ui.label(stats(|t| t.present_ms));
+        ui.end_row();
+        ui.label("First frame");
+        ui.label(p.first_frame_ms.map_or("—".to_owned(), |ms| {
+            format!("{ms:.0} ms (budget {:.0} ms)", p.tier.first_frame_budget_ms)
+        }));
+        ui.end_row();
+        ui.label("Textures");
+        ui.label(format!(
+            "{:.1} MiB of {:.0} MiB",
+            p.texture_bytes() as f64 / 1_048_576.0,
+            p.tier.texture_budget_bytes as f64 / 1_048_576.0
+        ));
+        ui.end_row();
+        ui.label("Overdraw");
+        ui.label(format!("{:.2} screen fills", p.overdraw));
+        ui.end_row();
+    });
+    let total: Vec<[f64; 2]> = p
+        .history
+        .iter()
+        .enumerate()
+        .map(|(i, t)| [i as f64, t.decode_ms + t.render_ms + t.present_ms])
+        .collect();
+    egui_plot::Plot::new("preview-frame-times")
+        .height(180.0)
+        .allow_scroll(false)
+        .show(ui, |plot| {
+            plot.line(egui_plot::Line::new(
+                "decode + render + present (ms)",
+                total,
+            ));
+            plot.hline(
+                egui_plot::HLine::new("tier frame budget", p.tier.frame_budget_ms())
+                    .color(theme::BUDGET),
+            );
+        });
+    if let Some(e) = &p.error {
+        ui.colored_label(theme::ERROR, e);
+    }
+}
+
+impl eframe::App for GiftqaApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        GiftqaApp::ui(self, ui);
+    }
+}
+
+/// Opens the desktop app on `opts` (the demo bundle when `None`).
+///
+/// # Errors
+/// When no window can be opened (no display).
+pub fn run(opts: Option<ViewOptions>) -> anyhow::Result<()> {
+    let opts = opts.unwrap_or_else(ViewOptions::demo);
+    let native = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_title("giftqa")
+            .with_inner_size([1400.0, 900.0])
+            .with_drag_and_drop(true),
+        renderer: eframe::Renderer::Wgpu,
+        ..Default::default()
+    };
+    eframe::run_native(
+        "giftqa",
+        native,
+        Box::new(move |cc| {
+            // Share the window's wgpu device with the preview renderer.
+            let render = cc.wgpu_render_state.as_ref().map(|rs| {
+                let info = rs.adapter.get_info();
+                let adapter = crate::render::AdapterSummary {
+                    name: info.name,
+                    backend: format!("{:?}", info.backend),
+                    device_type: format!("{:?}", info.device_type),
+                    timestamps: false,
+                };
+                RenderContext::from_device(
+                    rs.device.clone(),
+                    rs.queue.clone(),
+                    adapter,
+                    rs.device.limits().max_texture_dimension_2d,
+                )
+            });
+            Ok(Box::new(GiftqaApp::new(opts, render)))
+        }),
+    )
+    .map_err(|e| anyhow::anyhow!("could not open a window: {e}"))
+}
+
+/// Keeps `Arc` in use for the loaded animations' type (re-exported for tests).
+pub type SharedAnimation = Arc<crate::model::Animation>;
