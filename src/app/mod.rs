@@ -404,7 +404,12 @@ impl GiftqaApp {
                             loaded.report.summary.warnings
                         ),
                     };
-                    let first = loaded.anims.keys().next().cloned();
+                    let first = loaded
+                        .report
+                        .assets
+                        .iter()
+                        .map(|a| a.id.clone())
+                        .find(|id| loaded.anims.contains_key(id));
                     self.loaded = Some(loaded);
                     if let Some(id) = first {
                         self.apply(Command::Select(id));
