@@ -1,6 +1,6 @@
 //! UI responsiveness while a large bundle loads (docs/performance.md): builds a bundle of
 //! 512 files of 1 MiB (audio resources, so every byte is hashed), opens it in the app under
-//! egui_kittest on the wgpu renderer, and times every UI frame until loading is done.
+//! `egui_kittest` on the wgpu renderer, and times every UI frame until loading is done.
 //! Run: `cargo run --release --example ui_responsiveness`.
 
 #![expect(clippy::print_stdout, reason = "the example prints its figures")]
@@ -44,7 +44,7 @@ fn main() -> anyhow::Result<()> {
         .build_ui_state(|ui, app: &mut GiftqaApp| app.ui(ui), app);
     let start = Instant::now();
     let mut frames = Vec::new();
-    while h.state().is_loading() && start.elapsed() < Duration::from_secs(120) {
+    while h.state().is_loading() && start.elapsed() < Duration::from_mins(2) {
         let t = Instant::now();
         h.step();
         frames.push(t.elapsed().as_secs_f64() * 1000.0);
