@@ -10,7 +10,7 @@ use std::sync::mpsc::{self, Receiver};
 use crate::bundle::manifest::{AssetKind, Manifest};
 use crate::bundle::source::{BundleSource, ReadLimits};
 use crate::check::compat::Fleet;
-use crate::check::finding::{Area, Reporter, Severity};
+use crate::check::finding::Reporter;
 use crate::check::{CheckOptions, CheckReport, Progress, run_check};
 use crate::format::DecodeLimits;
 use crate::model::Animation;
@@ -127,17 +127,7 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, String> {
         .map(Fleet::load)
         .transpose()
         .map_err(|e| e.to_string())?;
-    let blocking = report
-        .findings
-        .iter()
-        .filter(|f| {
-            f.severity == Severity::Error
-                && matches!(
-                    f.code.area(),
-                    Area::Manifest | Area::Archive | Area::Integrity | Area::Trust
-                )
-        })
-        .count();
+    let blocking = report.blocking_findings().count();
     let mut anims = BTreeMap::new();
     let read_only = if blocking > 0 {
         Some(format!(

@@ -159,6 +159,18 @@ impl CheckReport {
     pub fn has_errors(&self) -> bool {
         self.summary.errors > 0
     }
+
+    /// The errors that keep the bundle from being decoded or played (spec §10: manifest,
+    /// archive, integrity and trust areas; the tool fails closed on them).
+    pub fn blocking_findings(&self) -> impl Iterator<Item = &Finding> {
+        self.findings.iter().filter(|f| {
+            f.severity == finding::Severity::Error
+                && matches!(
+                    f.code.area(),
+                    Area::Manifest | Area::Archive | Area::Integrity | Area::Trust
+                )
+        })
+    }
 }
 
 /// Progress of a running check, for a progress bar.

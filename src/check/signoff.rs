@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
 
-use super::finding::{Area, Code, Finding, Reporter, Severity, sort_findings};
+use super::finding::{Code, Finding, Reporter, sort_findings};
 use super::{CheckError, CheckOptions, CheckReport, run_check};
 use crate::bundle::history::History;
 use crate::bundle::manifest::MANIFEST_FILE;
@@ -216,17 +216,7 @@ pub fn verify_signoff(
     };
     let report = run_check(bundle, &opts, &|_| {})?;
     let mut rep = Reporter::new();
-    let broken: Vec<&Finding> = report
-        .findings
-        .iter()
-        .filter(|f| {
-            f.severity == Severity::Error
-                && matches!(
-                    f.code.area(),
-                    Area::Manifest | Area::Archive | Area::Integrity | Area::Trust
-                )
-        })
-        .collect();
+    let broken: Vec<&Finding> = report.blocking_findings().collect();
     for f in &broken {
         let mut g = Finding::new(
             Code::SignoffStale,

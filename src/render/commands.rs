@@ -9,7 +9,7 @@ use super::paint::{Painter, over_background};
 use super::{RenderContext, unpremultiply};
 use crate::bundle::manifest::Manifest;
 use crate::bundle::source::{BundleSource, ReadLimits};
-use crate::check::finding::{Area, Code, Finding, Reporter};
+use crate::check::finding::{Code, Finding, Reporter};
 use crate::check::{CheckOptions, run_check};
 use crate::format::DecodeLimits;
 use crate::fsutil::write_atomic;
@@ -113,18 +113,7 @@ pub fn open_verified(
         ..CheckOptions::new(crate::bundle::time::now_utc())
     };
     let report = run_check(bundle, &opts, &|_| {})?;
-    let blocking: Vec<Finding> = report
-        .findings
-        .iter()
-        .filter(|f| {
-            f.severity == crate::check::finding::Severity::Error
-                && matches!(
-                    f.code.area(),
-                    Area::Manifest | Area::Archive | Area::Integrity | Area::Trust
-                )
-        })
-        .cloned()
-        .collect();
+    let blocking: Vec<Finding> = report.blocking_findings().cloned().collect();
     if !blocking.is_empty() {
         return Ok(Err(blocking));
     }
