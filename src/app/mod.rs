@@ -179,6 +179,16 @@ impl GiftqaApp {
         app
     }
 
+    /// Options for opening another bundle with the keyring, fleet and history now in use.
+    fn with_current_sides(&self, bundle: PathBuf) -> ViewOptions {
+        let sides = self
+            .loaded
+            .as_ref()
+            .map(|l| l.opts.clone())
+            .unwrap_or_default();
+        ViewOptions { bundle, ..sides }
+    }
+
     /// Sets the approver key and history file the sign-off tab uses.
     pub fn set_signoff_paths(&mut self, key: &std::path::Path, history: &std::path::Path) {
         self.signoff_key = key.display().to_string();
@@ -520,38 +530,19 @@ impl GiftqaApp {
             if ui.button("Open folder…").clicked()
                 && let Some(dir) = rfd::FileDialog::new().pick_folder()
             {
-                self.command(Command::Open(ViewOptions {
-                    bundle: dir,
-                    ..self
-                        .loaded
-                        .as_ref()
-                        .map(|l| l.opts.clone())
-                        .unwrap_or_default()
-                }));
+                self.command(Command::Open(self.with_current_sides(dir)));
             }
             if ui.button("Open zip…").clicked()
                 && let Some(f) = rfd::FileDialog::new()
                     .add_filter("bundle", &["zip"])
                     .pick_file()
             {
-                self.command(Command::Open(ViewOptions {
-                    bundle: f,
-                    ..self
-                        .loaded
-                        .as_ref()
-                        .map(|l| l.opts.clone())
-                        .unwrap_or_default()
-                }));
+                self.command(Command::Open(self.with_current_sides(f)));
             }
             ui.menu_button("Recent", |ui| {
                 for p in self.recent.clone() {
                     if ui.button(p.display().to_string()).clicked() {
-                        let base = self
-                            .loaded
-                            .as_ref()
-                            .map(|l| l.opts.clone())
-                            .unwrap_or_default();
-                        self.command(Command::Open(ViewOptions { bundle: p, ..base }));
+                        self.command(Command::Open(self.with_current_sides(p)));
                     }
                 }
             });
@@ -591,12 +582,7 @@ impl GiftqaApp {
                 .collect()
         });
         if let Some(p) = dropped.into_iter().next() {
-            let base = self
-                .loaded
-                .as_ref()
-                .map(|l| l.opts.clone())
-                .unwrap_or_default();
-            self.command(Command::Open(ViewOptions { bundle: p, ..base }));
+            self.command(Command::Open(self.with_current_sides(p)));
         }
     }
 

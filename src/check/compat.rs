@@ -191,6 +191,23 @@ pub struct MatrixRow {
     pub shares: ShareSummary,
 }
 
+impl MatrixRow {
+    /// The fallbacks (asset ids or `builtin:<name>`) this effect resolves to in some cell.
+    #[must_use]
+    pub fn fallbacks(&self) -> BTreeSet<&str> {
+        self.outcomes
+            .iter()
+            .filter_map(|o| {
+                if let Outcome::Fallback(v) = o {
+                    Some(v.as_str())
+                } else {
+                    None
+                }
+            })
+            .collect()
+    }
+}
+
 /// The compatibility matrix: effects × cells.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Matrix {
@@ -420,17 +437,7 @@ pub fn check_fleet(
         let fallbacks = pick(&|o| matches!(o, Outcome::Fallback(_)));
         if !fallbacks.is_empty() {
             let share: f64 = fallbacks.iter().map(|c| c.share).sum();
-            let via: BTreeSet<&str> = row
-                .outcomes
-                .iter()
-                .filter_map(|o| {
-                    if let Outcome::Fallback(v) = o {
-                        Some(v.as_str())
-                    } else {
-                        None
-                    }
-                })
-                .collect();
+            let via = row.fallbacks();
             rep.push(
                 Finding::new(Code::FallbackUsed, format!("falls back to {} in {} cell(s), {:.2}% of users (predicted fallback activation)", via.into_iter().collect::<Vec<_>>().join(", "), fallbacks.len(), share * 100.0))
                     .asset(row.asset.clone())

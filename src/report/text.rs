@@ -5,7 +5,6 @@
 use std::fmt::Write as _;
 
 use crate::check::CheckReport;
-use crate::check::compat::Outcome;
 use crate::check::finding::Finding;
 
 fn location(f: &Finding) -> Option<String> {
@@ -155,17 +154,7 @@ pub fn check_text(r: &CheckReport, bundle_path: &str) -> String {
                 pct(row.shares.hole),
                 pct(row.shares.not_delivered)
             );
-            let fallbacks: std::collections::BTreeSet<&str> = row
-                .outcomes
-                .iter()
-                .filter_map(|o| {
-                    if let Outcome::Fallback(v) = o {
-                        Some(v.as_str())
-                    } else {
-                        None
-                    }
-                })
-                .collect();
+            let fallbacks = row.fallbacks();
             if !fallbacks.is_empty() {
                 let _ = writeln!(
                     s,
