@@ -547,6 +547,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 },
                 keys,
                 unpaced,
+                context: None,
+                live: None,
             };
             run_smoke_cmd(&req, out_dir.as_deref(), format)
         }

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 use common::Fixture;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable as _;
+use giftqa::app::GiftqaApp;
 use giftqa::app::load::ViewOptions;
-use giftqa::app::{Command, GiftqaApp};
 
 fn harness(opts: ViewOptions) -> Harness<'static, GiftqaApp> {
     let app = GiftqaApp::new(opts, common::gpu());
@@ -34,6 +34,24 @@ fn step_until(h: &mut Harness<'static, GiftqaApp>, what: &str, done: impl Fn(&Gi
         std::thread::sleep(Duration::from_millis(10));
     }
     h.step();
+}
+
+/// Steps the UI until a label containing `text` shows, calling `each` after every step.
+fn wait_for_label(
+    h: &mut Harness<'static, GiftqaApp>,
+    text: &str,
+    mut each: impl FnMut(&Harness<'static, GiftqaApp>),
+) {
+    let start = Instant::now();
+    while h.query_by_label_contains(text).is_none() {
+        assert!(
+            start.elapsed() < Duration::from_mins(2),
+            "timed out waiting for {text:?}"
+        );
+        h.step();
+        each(h);
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
 
 fn demo_copy() -> (Fixture, ViewOptions) {
@@ -69,12 +87,34 @@ fn preview_matrix_kill_switch_and_signoff() {
     let after = h.state().preview().unwrap().frame();
     assert_eq!(after, before + 1, "Step shows the next frame");
     assert!(!h.state().preview().unwrap().playing);
-    // Switch tier: the preview re-runs under the low tier.
-    h.state_mut().command(Command::Tier(0));
+    // Switch tier by its label: the preview re-runs under the low tier.
+    h.get_by_label("Tier").click();
+    h.step();
+    h.step(); // the popup opens on the next pass
+    h.get_by_label("low").click();
     h.step();
     step_until(&mut h, "the low-tier preview", |a| {
         a.preview().is_some_and(|p| p.tier.name == "low")
     });
+    h.get_by_label_contains("on tier low (");
+    // A burst on the low tier, watched live, ends in the report `smoke` writes.
+    h.get_by_label("Bursts").click();
+    h.step();
+    h.get_by_label("Scenario").click();
+    h.step();
+    h.step();
+    h.get_by_label("single").click();
+    h.step();
+    h.get_by_label("Run burst").click();
+    let mut saw_queue = false;
+    wait_for_label(&mut h, "Burst single on tier low", |h| {
+        saw_queue |= h.query_by_label_contains("Queue: ").is_some();
+    });
+    assert!(saw_queue, "the queue is shown while the burst runs");
+    assert!(
+        h.query_by_label_contains("frames at").is_some(),
+        "the burst's figures are shown"
+    );
     // The matrix: heartbeat plays on mid and high, falls back on low.
     h.get_by_label("Matrix").click();
     h.step();
@@ -122,11 +162,55 @@ fn a_bundle_with_an_error_opens_read_only_and_signoff_is_refused() {
     h.step();
     h.get_by_label("Sign-off is refused while an error stands.");
     h.get_by_label("Sign off").click();
-    let start = Instant::now();
-    while h.query_by_label_contains("Sign-off refused").is_none() {
-        assert!(start.elapsed() < Duration::from_mins(1), "no refusal shown");
-        h.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_label(&mut h, "Sign-off refused", |_| {});
     assert!(!t.path().join("history.json").exists() && !f.path("signoff.json").exists());
+}
+
+/// Image snapshots of the main screens on the demo bundle (tests/snapshots/*.png; refresh
+/// with `UPDATE_SNAPSHOTS=1` after a deliberate change of the UI and look at the diff).
+#[test]
+fn main_screens_match_their_snapshots() {
+    if common::gpu().is_none() {
+        return;
+    }
+    let (_f, opts) = demo_copy();
+    let mut h = harness(opts);
+    step_until(&mut h, "the bundle to load", |a| a.loaded().is_some());
+    h.get_by_label("heartbeat").click();
+    step_until(&mut h, "the heartbeat preview", |a| {
+        a.preview()
+            .is_some_and(|p| p.asset == "heartbeat" && p.first_frame_ms.is_some())
+    });
+    // Paused on frame 10 with the profiler folded (its timings differ run to run).
+    h.get_by_label("Pause").click();
+    h.step();
+    h.key_press(egui::Key::Home);
+    h.step();
+    for _ in 0..10 {
+        h.key_press(egui::Key::ArrowRight);
+        h.step();
+    }
+    step_until(&mut h, "frame 10 drawn", |a| {
+        a.preview().is_some_and(|p| p.frame() == 10 && !p.busy())
+    });
+    assert!(!h.state().preview().unwrap().playing);
+    h.get_by_label("Performance").click();
+    h.step();
+    h.step();
+    h.snapshot("preview_heartbeat_mid_frame10");
+    // Paths that do not depend on where the checkout lies.
+    h.state_mut().set_signoff_paths(
+        std::path::Path::new("keys/approver.key"),
+        std::path::Path::new("giftqa-history.json"),
+    );
+    for (tab, name) in [
+        ("Matrix", "matrix_demo"),
+        ("Findings", "findings_demo"),
+        ("Sign-off", "signoff_demo"),
+    ] {
+        h.get_by_label(tab).click();
+        h.step();
+        h.step();
+        h.snapshot(name);
+    }
 }

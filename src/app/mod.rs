@@ -21,7 +21,7 @@ use crate::check::compat::{Outcome, build_matrix};
 use crate::check::finding::{Area, Finding, Severity};
 use crate::playback::tiers::{Tier, builtin_tiers};
 use crate::render::RenderContext;
-use crate::render::smoke::SmokeReport;
+use crate::render::smoke::{LiveFrame, LiveView, SmokeReport};
 use load::{Loaded, Loading, ViewOptions};
 use preview::Preview;
 
@@ -90,9 +90,12 @@ pub enum Command {
     SignOff,
 }
 
+/// The latest look at a running burst, written by the burst's thread.
+type LiveSlot = Arc<std::sync::Mutex<Option<LiveFrame>>>;
+
 enum Burst {
     Idle,
-    Running(Receiver<Result<SmokeReport, String>>, String),
+    Running(Receiver<Result<SmokeReport, String>>, String, LiveSlot),
     Done(Box<SmokeReport>),
     Failed(String),
 }
@@ -125,6 +128,8 @@ pub struct GiftqaApp {
     asset_filter: String,
     scenario: String,
     burst: Burst,
+    burst_texture: Option<egui::TextureHandle>,
+    burst_live: Option<LiveSummary>,
     signoff_key: String,
     signoff_history: String,
     reasons: BTreeMap<(String, String), String>,
@@ -166,6 +171,8 @@ impl GiftqaApp {
             asset_filter: String::new(),
             scenario: "storm".to_owned(),
             burst: Burst::Idle,
+            burst_texture: None,
+            burst_live: None,
             signoff_key: demo_key,
             signoff_history: "giftqa-history.json".to_owned(),
             reasons: BTreeMap::new(),
@@ -341,12 +348,23 @@ impl GiftqaApp {
         if loaded.read_only.is_some() {
             return;
         }
+        let live: LiveSlot = Arc::default();
+        let slot = Arc::clone(&live);
         let req = crate::render::commands::SmokeRequest {
             bundle: loaded.opts.bundle.clone(),
             tiers: vec![self.tiers[self.tier].clone()],
             scenarios: vec![name.clone()],
             keys: loaded.opts.keys.clone(),
             unpaced: false,
+            context: self.render.clone(),
+            live: Some(LiveView {
+                every: std::time::Duration::from_millis(100),
+                sink: Arc::new(move |f| {
+                    if let Ok(mut s) = slot.lock() {
+                        *s = Some(f);
+                    }
+                }),
+            }),
         };
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -360,7 +378,9 @@ impl GiftqaApp {
             };
             let _ = tx.send(r);
         });
-        self.burst = Burst::Running(rx, name);
+        self.burst = Burst::Running(rx, name, live);
+        self.burst_texture = None;
+        self.burst_live = None;
     }
 
     fn start_signoff(&mut self) {
@@ -431,7 +451,7 @@ impl GiftqaApp {
                 }
             }
         }
-        if let Burst::Running(rx, _) = &self.burst
+        if let Burst::Running(rx, _, _) = &self.burst
             && let Ok(r) = rx.try_recv()
         {
             self.burst = match r {
@@ -703,6 +723,39 @@ impl GiftqaApp {
             ui.selectable_value(&mut self.background, Background::Checker, "Checker");
         });
         let last = p.anim.frame_count.saturating_sub(1);
+        // Keyboard, as in the reference players' previewers: Space plays or pauses, arrows
+        // step, Home and End jump to the first and last frame (not while typing).
+        if ui.ctx().memory(|m| m.focused().is_none()) {
+            let keys = ui.input(|i| {
+                [
+                    egui::Key::Space,
+                    egui::Key::ArrowRight,
+                    egui::Key::ArrowLeft,
+                    egui::Key::Home,
+                    egui::Key::End,
+                ]
+                .map(|k| i.key_pressed(k))
+            });
+            if keys[0] {
+                p.playing = !p.playing;
+            }
+            if keys[1] {
+                p.step();
+            }
+            let seek = if keys[2] {
+                Some(p.frame().saturating_sub(1))
+            } else if keys[3] {
+                Some(0)
+            } else if keys[4] {
+                Some(last)
+            } else {
+                None
+            };
+            if let Some(f) = seek {
+                p.playing = false;
+                p.seek_frame(f);
+            }
+        }
         let mut frame = p.frame();
         ui.horizontal(|ui| {
             if ui
@@ -771,7 +824,7 @@ impl GiftqaApp {
             Burst::Idle => {
                 ui.label("Pick a scenario and run it under the selected tier.");
             }
-            Burst::Running(_, name) => {
+            Burst::Running(_, name, live) => {
                 ui.horizontal(|ui| {
                     ui.spinner();
                     ui.label(format!(
@@ -779,6 +832,24 @@ impl GiftqaApp {
                         self.tiers[self.tier].name
                     ));
                 });
+                let look = live.lock().ok().and_then(|mut s| s.take());
+                if let Some(f) = look {
+                    self.burst_live = Some(LiveSummary::from(&f));
+                    let image = egui::ColorImage::from_rgba_premultiplied(f.size, &f.rgba);
+                    match &mut self.burst_texture {
+                        Some(t) => t.set(image, egui::TextureOptions::LINEAR),
+                        None => {
+                            self.burst_texture = Some(ui.ctx().load_texture(
+                                "burst",
+                                image,
+                                egui::TextureOptions::LINEAR,
+                            ));
+                        }
+                    }
+                }
+                if let Some(l) = &self.burst_live {
+                    burst_live_ui(ui, l, self.burst_texture.as_ref(), self.background);
+                }
             }
             Burst::Failed(e) => {
                 ui.colored_label(theme::ERROR, e);
@@ -912,8 +983,9 @@ impl GiftqaApp {
                         ui.selectable_value(&mut self.area_filter, Some(a), format!("{a:?}"));
                     }
                 });
-            ui.label("Asset:");
-            ui.text_edit_singleline(&mut self.asset_filter);
+            let label = ui.label("Asset:");
+            ui.text_edit_singleline(&mut self.asset_filter)
+                .labelled_by(label.id);
         });
         let mut select = None;
         egui::ScrollArea::vertical().show(ui, |ui| {
@@ -983,22 +1055,25 @@ impl GiftqaApp {
             ui.label("Each warning needs a waiver with a reason:");
         }
         for (code, asset, message) in warnings {
-            ui.label(format!("{code} {asset}: {message}"));
+            let label = ui.label(format!("{code} {asset}: {message}"));
             let reason = self
                 .reasons
                 .entry((code.clone(), asset.clone()))
                 .or_default();
             ui.add(
                 egui::TextEdit::singleline(reason).hint_text(format!("reason for waiving {code}")),
-            );
+            )
+            .labelled_by(label.id);
         }
         ui.horizontal(|ui| {
-            ui.label("Approver key:");
-            ui.text_edit_singleline(&mut self.signoff_key);
+            let label = ui.label("Approver key:");
+            ui.text_edit_singleline(&mut self.signoff_key)
+                .labelled_by(label.id);
         });
         ui.horizontal(|ui| {
-            ui.label("History file:");
-            ui.text_edit_singleline(&mut self.signoff_history);
+            let label = ui.label("History file:");
+            ui.text_edit_singleline(&mut self.signoff_history)
+                .labelled_by(label.id);
         });
         let running = matches!(self.signoff, SignoffState::Running(_));
         if ui
@@ -1016,6 +1091,73 @@ impl GiftqaApp {
                 ui.colored_label(if *ok { theme::PRIMARY } else { theme::ERROR }, msg);
             }
         }
+    }
+}
+
+/// The queue of a running burst, as last seen (the pixels go to the burst texture).
+struct LiveSummary {
+    size: [usize; 2],
+    t_ms: f64,
+    length_ms: f64,
+    playing: Vec<String>,
+    queued: usize,
+    sent: usize,
+    total: usize,
+    dropped: usize,
+}
+
+impl From<&LiveFrame> for LiveSummary {
+    fn from(f: &LiveFrame) -> Self {
+        Self {
+            size: f.size,
+            t_ms: f.t_ms,
+            length_ms: f.length_ms,
+            playing: f.playing.clone(),
+            queued: f.queued,
+            sent: f.sent,
+            total: f.total,
+            dropped: f.dropped,
+        }
+    }
+}
+
+/// The live view of a running burst: progress, the queue and the frame, letterboxed.
+fn burst_live_ui(
+    ui: &mut egui::Ui,
+    l: &LiveSummary,
+    texture: Option<&egui::TextureHandle>,
+    bg: Background,
+) {
+    ui.add(
+        egui::ProgressBar::new((l.t_ms / l.length_ms.max(1.0)).clamp(0.0, 1.0) as f32)
+            .text(format!("{:.1} s", l.t_ms / 1000.0)),
+    );
+    ui.label(format!(
+        "Queue: {} playing · {} waiting · sent {} of {} · dropped {}",
+        l.playing.len(),
+        l.queued,
+        l.sent,
+        l.total,
+        l.dropped
+    ));
+    if !l.playing.is_empty() {
+        ui.label(RichText::new(format!("On screen: {}", l.playing.join(", "))).small());
+    }
+    let avail = ui.available_size();
+    let vp = [l.size[0] as f32, l.size[1] as f32];
+    let scale = (avail.x / vp[0]).min(avail.y.max(100.0) / vp[1]);
+    let (rect, _) = ui.allocate_exact_size(
+        egui::vec2(vp[0] * scale, vp[1] * scale),
+        egui::Sense::hover(),
+    );
+    paint_background(ui.painter(), rect, bg);
+    if let Some(t) = texture {
+        ui.painter().image(
+            t.id(),
+            rect,
+            egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+            Color32::WHITE,
+        );
     }
 }
 
@@ -1060,7 +1202,12 @@ fn paint_background(p: &egui::Painter, rect: egui::Rect, bg: Background) {
 }
 
 fn performance_ui(ui: &mut egui::Ui, p: &Preview) {
-    ui.label(RichText::new("Performance").strong());
+    egui::CollapsingHeader::new(RichText::new("Performance").strong())
+        .default_open(true)
+        .show(ui, |ui| performance_body(ui, p));
+}
+
+fn performance_body(ui: &mut egui::Ui, p: &Preview) {
     let stats = |f: fn(&preview::FrameTimes) -> f64| {
         let v: Vec<f64> = p.history.iter().map(f).collect();
         let cur = v.last().copied().unwrap_or(0.0);

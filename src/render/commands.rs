@@ -303,6 +303,10 @@ pub struct SmokeRequest {
     pub keys: Option<PathBuf>,
     /// Draw frames back to back (benchmarks).
     pub unpaced: bool,
+    /// The GPU context to draw with (the app shares its own); `None` opens a headless one.
+    pub context: Option<RenderContext>,
+    /// Looks at the burst while it runs (the app's live view).
+    pub live: Option<super::smoke::LiveView>,
 }
 
 /// Runs every (tier, scenario) of a smoke test. Returns the findings that block playback
@@ -345,6 +349,7 @@ pub fn run_smoke(
     let mut playlist = super::smoke::Playlist {
         effects: effects.clone(),
         unpaced: req.unpaced,
+        live: req.live.clone(),
         ..Default::default()
     };
     let mut not_drawn = Vec::new();
@@ -368,7 +373,10 @@ pub fn run_smoke(
             ),
         }
     }
-    let ctx = RenderContext::headless()?;
+    let ctx = match &req.context {
+        Some(c) => c.clone(),
+        None => RenderContext::headless()?,
+    };
     let mut runs = Vec::new();
     for tier in &req.tiers {
         playlist.blocked.clear();

@@ -89,7 +89,6 @@ pub struct Target {
     padded_row: u32,
 }
 
-#[derive(Clone)]
 struct Timestamps {
     set: wgpu::QuerySet,
     resolve: wgpu::Buffer,
@@ -120,8 +119,9 @@ struct Vertex {
     alpha: f32,
 }
 
-/// The device, queue and pipelines; one per process. Cloning shares the same GPU objects.
-#[derive(Clone)]
+/// The device, queue and pipelines; one per process. A clone shares the device, queue and
+/// pipelines and has timestamp queries of its own, so clones may draw on different threads
+/// (the app's preview and a burst).
 pub struct RenderContext {
     /// The wgpu device.
     pub device: wgpu::Device,
@@ -135,6 +135,49 @@ pub struct RenderContext {
     layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
     timestamps: Option<Timestamps>,
+}
+
+impl Timestamps {
+    fn new(device: &wgpu::Device, queue: &wgpu::Queue) -> Self {
+        Self {
+            set: device.create_query_set(&wgpu::QuerySetDescriptor {
+                label: Some("frame"),
+                ty: wgpu::QueryType::Timestamp,
+                count: 2,
+            }),
+            resolve: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("ts-resolve"),
+                size: 16,
+                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
+                mapped_at_creation: false,
+            }),
+            read: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("ts-read"),
+                size: 16,
+                usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
+                mapped_at_creation: false,
+            }),
+            period_ns: queue.get_timestamp_period(),
+        }
+    }
+}
+
+impl Clone for RenderContext {
+    fn clone(&self) -> Self {
+        Self {
+            device: self.device.clone(),
+            queue: self.queue.clone(),
+            adapter: self.adapter.clone(),
+            max_texture_px: self.max_texture_px,
+            pipeline: self.pipeline.clone(),
+            layout: self.layout.clone(),
+            sampler: self.sampler.clone(),
+            timestamps: self
+                .timestamps
+                .as_ref()
+                .map(|_| Timestamps::new(&self.device, &self.queue)),
+        }
+    }
 }
 
 impl std::fmt::Debug for RenderContext {
@@ -268,26 +311,7 @@ impl RenderContext {
             min_filter: wgpu::FilterMode::Linear,
             ..Default::default()
         });
-        let timestamps = adapter.timestamps.then(|| Timestamps {
-            set: device.create_query_set(&wgpu::QuerySetDescriptor {
-                label: Some("frame"),
-                ty: wgpu::QueryType::Timestamp,
-                count: 2,
-            }),
-            resolve: device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("ts-resolve"),
-                size: 16,
-                usage: wgpu::BufferUsages::QUERY_RESOLVE | wgpu::BufferUsages::COPY_SRC,
-                mapped_at_creation: false,
-            }),
-            read: device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("ts-read"),
-                size: 16,
-                usage: wgpu::BufferUsages::COPY_DST | wgpu::BufferUsages::MAP_READ,
-                mapped_at_creation: false,
-            }),
-            period_ns: queue.get_timestamp_period(),
-        });
+        let timestamps = adapter.timestamps.then(|| Timestamps::new(&device, &queue));
         Self {
             device,
             queue,

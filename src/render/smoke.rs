@@ -261,6 +261,53 @@ pub struct Playlist {
     /// Draw frames back to back instead of at the tier's frame rate (benchmarks: the host's
     /// maximum frame rate).
     pub unpaced: bool,
+    /// Where to send looks at the burst while it runs (the app's live view); `None` in CI.
+    pub live: Option<LiveView>,
+}
+
+/// One look at a running burst: the frame just drawn and the state of the queue.
+#[derive(Debug, Clone)]
+pub struct LiveFrame {
+    /// Tier and scenario names.
+    pub tier: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Frame size in pixels (the tier's viewport), width × height.
+    pub size: [usize; 2],
+    /// Premultiplied RGBA8 pixels, row-major, `size[0] * size[1] * 4` bytes.
+    pub rgba: Vec<u8>,
+    /// Milliseconds since the scenario started.
+    pub t_ms: f64,
+    /// Scenario length in milliseconds (the cap when the scenario runs until its queue drains).
+    pub length_ms: f64,
+    /// Effect ids on screen now, oldest first.
+    pub playing: Vec<String>,
+    /// Sends waiting in the queue.
+    pub queued: usize,
+    /// Sends made so far, and in all.
+    pub sent: usize,
+    /// Sends in the scenario.
+    pub total: usize,
+    /// Sends dropped so far (queue full).
+    pub dropped: usize,
+}
+
+/// Receives [`LiveFrame`]s at most once per `every`. Reading the frame back happens after the
+/// frame's CPU time is taken, so the figures a burst reports do not include it.
+#[derive(Clone)]
+pub struct LiveView {
+    /// Least time between two looks.
+    pub every: Duration,
+    /// Called on the burst's thread with each look.
+    pub sink: Arc<dyn Fn(LiveFrame) + Send + Sync>,
+}
+
+impl std::fmt::Debug for LiveView {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LiveView")
+            .field("every", &self.every)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Plays one scenario on one tier.
@@ -317,6 +364,7 @@ pub fn run_scenario(
     };
     let start = Instant::now();
     let now_ms = || start.elapsed().as_secs_f64() * 1000.0;
+    let mut last_live: Option<Instant> = None;
     let start_instance = |id: u32,
                           now: f64,
                           slot: &mut u32,
@@ -467,6 +515,25 @@ pub fn run_scenario(
         cpu.push(frame_start.elapsed().as_secs_f64() * 1000.0);
         if let Some(g) = gpu_ms {
             gpu.push(g);
+        }
+        if let Some(live) = &playlist.live
+            && last_live.is_none_or(|t: Instant| t.elapsed() >= live.every)
+        {
+            last_live = Some(Instant::now());
+            let img = ctx.read_pixels(&target)?;
+            (live.sink)(LiveFrame {
+                tier: tier.name.clone(),
+                scenario: scenario.name.clone(),
+                size: [img.width() as usize, img.height() as usize],
+                rgba: img.into_raw(),
+                t_ms: now,
+                length_ms: cap_ms,
+                playing: instances.iter().map(|i| i.asset.clone()).collect(),
+                queued: sched.queued(),
+                sent: next_send,
+                total: sends.len(),
+                dropped: results.iter().filter(|r| r.dropped).count(),
+            });
         }
         uploads.push(painter.uploaded_bytes as f64);
         peak_overdraw = peak_overdraw.max(overdraw);
