@@ -166,6 +166,13 @@ fn a_bundle_with_an_error_opens_read_only_and_signoff_is_refused() {
     assert!(!t.path().join("history.json").exists() && !f.path("signoff.json").exists());
 }
 
+/// Snapshot tolerance: egui's per-pixel threshold, and up to 500 differing pixels of
+/// 1400 × 900 for rasteriser noise between Mesa versions (a moved widget or changed text
+/// differs in far more).
+fn snapshot_options() -> egui_kittest::SnapshotOptions {
+    egui_kittest::SnapshotOptions::new().max_failed_pixels(500)
+}
+
 /// Image snapshots of the main screens on the demo bundle (tests/snapshots/*.png; refresh
 /// with `UPDATE_SNAPSHOTS=1` after a deliberate change of the UI and look at the diff).
 #[test]
@@ -197,7 +204,7 @@ fn main_screens_match_their_snapshots() {
     h.get_by_label("Performance").click();
     h.step();
     h.step();
-    h.snapshot("preview_heartbeat_mid_frame10");
+    h.snapshot_options("preview_heartbeat_mid_frame10", &snapshot_options());
     // Paths that do not depend on where the checkout lies.
     h.state_mut().set_signoff_paths(
         std::path::Path::new("keys/approver.key"),
@@ -211,6 +218,6 @@ fn main_screens_match_their_snapshots() {
         h.get_by_label(tab).click();
         h.step();
         h.step();
-        h.snapshot(name);
+        h.snapshot_options(name, &snapshot_options());
     }
 }
