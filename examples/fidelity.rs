@@ -61,11 +61,10 @@ fn main() -> anyhow::Result<()> {
             let u = anim.unsupported();
             let mut gaps = Vec::new();
             for (n, what) in [
-                (u.vector_sprites.len(), "vector"),
-                (u.matte_sprites.len(), "matte"),
-                (u.matted_sprites.len(), "matted"),
-                (u.clipped_sprites.len(), "clip-path"),
-                (u.slot_sprites.len(), "slot"),
+                (u.vector_sprites.len(), "untessellated vector"),
+                (u.matted_sprites.len(), "missing-matte"),
+                (u.clipped_sprites.len(), "broken clip-path"),
+                (u.slot_sprites.len(), "empty slot"),
             ] {
                 if n > 0 {
                     gaps.push(format!("{n} {what} sprite(s)"));

@@ -1,19 +1,21 @@
-// Textured quads with premultiplied alpha. Vertices arrive in normalised device coordinates;
-// textures hold premultiplied RGBA8, so bilinear filtering does not darken edges, and the
-// per-quad opacity scales all four channels.
+// Textured triangles with premultiplied alpha. Vertices arrive in normalised device
+// coordinates with a premultiplied tint: image quads carry their opacity in all four channels,
+// vector fills sample a 1 × 1 white texture and carry their colour, layer composites sample the
+// layer at the vertex's own place. Textures hold premultiplied RGBA8, so bilinear filtering
+// does not darken edges. The blend state (one pipeline per Porter–Duff operator) does the rest.
 
 struct VertexOut {
     @builtin(position) position: vec4<f32>,
     @location(0) uv: vec2<f32>,
-    @location(1) alpha: f32,
+    @location(1) color: vec4<f32>,
 };
 
 @vertex
-fn vs_main(@location(0) position: vec2<f32>, @location(1) uv: vec2<f32>, @location(2) alpha: f32) -> VertexOut {
+fn vs_main(@location(0) position: vec2<f32>, @location(1) uv: vec2<f32>, @location(2) color: vec4<f32>) -> VertexOut {
     var out: VertexOut;
     out.position = vec4<f32>(position, 0.0, 1.0);
     out.uv = uv;
-    out.alpha = alpha;
+    out.color = color;
     return out;
 }
 
@@ -22,5 +24,5 @@ fn vs_main(@location(0) position: vec2<f32>, @location(1) uv: vec2<f32>, @locati
 
 @fragment
 fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
-    return textureSample(image, image_sampler, in.uv) * in.alpha;
+    return textureSample(image, image_sampler, in.uv) * in.color;
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use crate::model::{Animation, frame_at};
 use crate::playback::tiers::{Tier, fit_contain};
-use crate::playback::{PlacedQuad, place_quads};
+use crate::playback::{Placed, place};
 use crate::render::paint::Painter;
 use crate::render::smoke::{DecodePool, Job};
 use crate::render::{RenderContext, Target};
@@ -138,12 +138,12 @@ impl Preview {
     }
 
     /// The tier's viewport fitted into the preview target.
-    fn quads(&self, frame: u32) -> Vec<PlacedQuad> {
+    fn placed(&self, frame: u32) -> Vec<Placed> {
         let fit = fit_contain(
             [self.anim.width_px as f32, self.anim.height_px as f32],
             [self.target.width as f32, self.target.height as f32],
         );
-        place_quads(&frame_at(&self.anim, frame), fit)
+        place(&frame_at(&self.anim, frame), fit)
     }
 
     /// Advances time, takes decoded images, asks for the next ones, and redraws when the
@@ -167,8 +167,12 @@ impl Preview {
         }
         self.last_tick = Some(now);
         let frame = self.frame();
-        let quads = self.quads(frame);
-        let pinned: HashSet<(u32, usize)> = quads.iter().map(|q| (0, q.image)).collect();
+        let placed = self.placed(frame);
+        let pinned: HashSet<(u32, usize)> = placed
+            .iter()
+            .filter_map(Placed::image)
+            .map(|i| (0, i))
+            .collect();
         if let Some(pool) = &self.pool {
             while let Ok(d) = pool.results.try_recv() {
                 self.last_decode_ms = d.decode_ms;
@@ -205,11 +209,15 @@ impl Preview {
         if self.drawn_frame == Some(frame) && !self.dirty {
             return false;
         }
-        if !quads.iter().all(|q| self.painter.has((0, q.image))) {
+        if !placed
+            .iter()
+            .filter_map(Placed::image)
+            .all(|i| self.painter.has((0, i)))
+        {
             return false;
         }
         let t = Instant::now();
-        if let Err(e) = self.painter.draw(&self.target, [0.0; 4], &[(0, &quads)]) {
+        if let Err(e) = self.painter.draw(&self.target, [0.0; 4], &[(0, &placed)]) {
             self.error = Some(e.to_string());
             return false;
         }
@@ -227,11 +235,7 @@ impl Preview {
         }
         let present_ms = t.elapsed().as_secs_f64() * 1000.0;
         let area = f64::from(self.target.width) * f64::from(self.target.height);
-        self.overdraw = quads
-            .iter()
-            .map(crate::render::smoke::quad_area)
-            .sum::<f64>()
-            / area.max(1.0);
+        self.overdraw = placed.iter().map(|p| p.area(area)).sum::<f64>() / area.max(1.0);
         if self.first_frame_ms.is_none() {
             self.first_frame_ms = Some(self.started.elapsed().as_secs_f64() * 1000.0);
         }

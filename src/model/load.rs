@@ -13,7 +13,11 @@ use image::codecs::png::PngDecoder;
 use image::codecs::webp::WebPDecoder;
 use image::{AnimationDecoder, ImageReader, RgbaImage};
 
-use super::{Affine, Animation, Content, ImageAsset, ImageSource, Sprite, SpriteFrame, SpriteKind};
+use super::vector::{Cap, Geometry, Join, ShapeDef, ShapeInterner, Stroke};
+use super::{
+    Affine, Animation, Content, ImageAsset, ImageSource, Sprite, SpriteFrame, SpriteKind,
+    VectorShape,
+};
 use crate::bundle::manifest::{Asset, AssetFormat};
 use crate::bundle::source::BundleSource;
 use crate::format::{DecodeLimits, svga};
@@ -217,8 +221,86 @@ pub fn load_animation(
     }
 }
 
-/// Builds an [`Animation`] from SVGA bytes: bitmap sprites become quads; vector, matte and
-/// slot sprites are kept with their kind so reports can name them.
+fn affine(t: Option<crate::format::svga_proto::Transform>) -> Affine {
+    t.map_or(Affine::IDENTITY, |t| {
+        Affine([t.a, t.b, t.c, t.d, t.tx, t.ty])
+    })
+}
+
+/// The shapes of each frame of a sprite, `keep` entries resolved to the previous frame's
+/// shapes (`svga.proto` `ShapeType.KEEP`), equal shapes shared through `interner`.
+fn sprite_shapes(
+    frames: &[crate::format::svga_proto::FrameEntity],
+    interner: &mut ShapeInterner,
+) -> Vec<Arc<[VectorShape]>> {
+    use crate::format::svga_proto::{LineCap, LineJoin, ShapeArgsKind, ShapeType};
+    let mut out: Vec<Arc<[VectorShape]>> = Vec::with_capacity(frames.len());
+    let mut last: Arc<[VectorShape]> = Arc::from(Vec::new());
+    for f in frames {
+        if f.shapes
+            .first()
+            .is_some_and(|sh| sh.r#type == ShapeType::Keep as i32)
+        {
+            out.push(Arc::clone(&last));
+            continue;
+        }
+        let mut shapes = Vec::with_capacity(f.shapes.len());
+        for sh in &f.shapes {
+            let geometry = match &sh.args {
+                Some(ShapeArgsKind::Shape(a)) => Geometry::Path(a.d.clone()),
+                Some(ShapeArgsKind::Rect(r)) => {
+                    Geometry::Rect([r.x, r.y, r.width, r.height, r.corner_radius])
+                }
+                Some(ShapeArgsKind::Ellipse(e)) => {
+                    Geometry::Ellipse([e.x, e.y, e.radius_x, e.radius_y])
+                }
+                None => continue,
+            };
+            let st = sh.styles.clone().unwrap_or_default();
+            let rgba = |c: crate::format::svga_proto::RgbaColor| {
+                [c.r, c.g, c.b, c.a].map(|v| v.clamp(0.0, 1.0))
+            };
+            let stroke = st.stroke.filter(|_| st.stroke_width > 0.0).map(|c| Stroke {
+                color: rgba(c),
+                width: st.stroke_width,
+                cap: match LineCap::try_from(st.line_cap) {
+                    Ok(LineCap::Round) => Cap::Round,
+                    Ok(LineCap::Square) => Cap::Square,
+                    _ => Cap::Butt,
+                },
+                join: match LineJoin::try_from(st.line_join) {
+                    Ok(LineJoin::Round) => Join::Round,
+                    Ok(LineJoin::Bevel) => Join::Bevel,
+                    _ => Join::Miter,
+                },
+                miter_limit: if st.miter_limit > 0.0 {
+                    st.miter_limit
+                } else {
+                    4.0
+                },
+                // SVGAPlayer-Android: a dash of lineDashI, a gap of lineDashII, offset III.
+                dash: if st.line_dash_i > 0.0 && st.line_dash_ii > 0.0 {
+                    vec![st.line_dash_i.max(1.0), st.line_dash_ii.max(0.1)]
+                } else {
+                    Vec::new()
+                },
+                dash_offset: st.line_dash_iii,
+            });
+            let def = interner.intern(ShapeDef::new(geometry, st.fill.map(rgba), stroke));
+            shapes.push(VectorShape {
+                def,
+                transform: affine(sh.transform),
+            });
+        }
+        last = Arc::from(shapes);
+        out.push(Arc::clone(&last));
+    }
+    out
+}
+
+/// Builds an [`Animation`] from SVGA bytes (1.x and 2.x): bitmaps, vector shapes (shared by
+/// content), clip paths and matte layers per sprite; image keys with no bitmap are dynamic
+/// slots.
 ///
 /// # Errors
 /// A message for `decode-failed`.
@@ -253,44 +335,69 @@ pub fn svga_animation(bytes: &[u8], limits: &DecodeLimits) -> Result<Animation, 
         });
     }
     let marker = |k: &str, m: &str| k.rsplit_once('.').is_some_and(|(_, s)| s == m);
+    let matte_keys: std::collections::HashSet<&str> = movie
+        .sprites
+        .iter()
+        .filter(|s| !s.matte_key.is_empty())
+        .map(|s| s.matte_key.as_str())
+        .collect();
+    let mut interner = ShapeInterner::default();
     let sprites = movie
         .sprites
         .iter()
         .map(|s| {
             let has_shapes = s.frames.iter().any(|f| !f.shapes.is_empty());
             let image = index.get(s.image_key.as_str()).copied();
-            let kind = if marker(&s.image_key, "matte") {
+            let kind = if marker(&s.image_key, "matte") || matte_keys.contains(s.image_key.as_str())
+            {
                 SpriteKind::Matte
-            } else if has_shapes || marker(&s.image_key, "vector") {
-                SpriteKind::Vector
             } else if image.is_some() {
                 SpriteKind::Bitmap
+            } else if has_shapes || marker(&s.image_key, "vector") {
+                SpriteKind::Vector
             } else {
                 SpriteKind::Slot
             };
             let frames = s
                 .frames
                 .iter()
-                .map(|f| {
-                    let l = f.layout.unwrap_or_default();
-                    let t = f.transform.map_or(Affine::IDENTITY, |t| {
-                        Affine([t.a, t.b, t.c, t.d, t.tx, t.ty])
-                    });
-                    SpriteFrame {
-                        alpha: f.alpha,
-                        layout: [l.x, l.y, l.width, l.height],
-                        transform: t,
-                        clip: !f.clip_path.is_empty(),
-                        shapes: !f.shapes.is_empty(),
-                    }
+                .map(|f| SpriteFrame {
+                    alpha: f.alpha,
+                    layout: f.layout.map_or([0.0; 4], |l| [l.x, l.y, l.width, l.height]),
+                    transform: affine(f.transform),
+                    clip: !f.clip_path.is_empty(),
+                    shapes: !f.shapes.is_empty(),
                 })
                 .collect();
+            let shapes = if has_shapes {
+                sprite_shapes(&s.frames, &mut interner)
+            } else {
+                Vec::new()
+            };
+            let clips = if s.frames.iter().any(|f| !f.clip_path.is_empty()) {
+                s.frames
+                    .iter()
+                    .map(|f| {
+                        (!f.clip_path.is_empty()).then(|| {
+                            interner.intern(ShapeDef::new(
+                                Geometry::Path(f.clip_path.clone()),
+                                Some([1.0; 4]),
+                                None,
+                            ))
+                        })
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             Sprite {
                 image_key: s.image_key.clone(),
                 image,
                 kind,
                 matte_key: (!s.matte_key.is_empty()).then(|| s.matte_key.clone()),
                 frames,
+                shapes,
+                clips,
             }
         })
         .collect();

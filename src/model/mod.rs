@@ -1,15 +1,18 @@
 //! The renderer-neutral animation model (GPU-free): an [`Animation`] (canvas size in px, frame
 //! rate, frame count, images, content) and [`frame_at`], which turns one frame into a
-//! [`DisplayList`] of plain data — image quads with a 2D affine transform and an alpha — for
-//! any renderer to draw. Paths, clips and mattes have room in [`Unsupported`] until they are
-//! drawn; the display list counts and names what it leaves out, it never hides it.
+//! [`DisplayList`] of plain data — image quads and tessellated vector meshes with a 2D affine
+//! transform, and layers (clip paths, alpha mattes) — for any renderer to draw. What it cannot
+//! draw is counted and named in [`Unsupported`], never hidden.
 //!
-//! Sources: SVGA `svga.proto` (sprite frames: alpha, layout, transform), the SVGA players'
-//! drawing order (sprites in list order, later ones on top), and the `image` crate's
-//! compositing of APNG/GIF/WebP frames (disposal and blending as the file says).
+//! Sources: SVGA `svga.proto` (sprite frames: alpha, layout, transform, clip path, shapes;
+//! `matteKey`), the SVGA players' drawing order (sprites in list order, later ones on top; in a
+//! sprite the bitmap, then its shapes, inside its clip path; a matte drawn with `DST_IN` over
+//! the run of sprites that name it, as SVGAPlayer-Android's `SVGACanvasDrawer` does), and the
+//! `image` crate's compositing of APNG/GIF/WebP frames (disposal and blending as the file says).
 
 pub mod load;
 pub mod pixels;
+pub mod vector;
 
 use std::sync::Arc;
 
@@ -145,6 +148,21 @@ pub struct Sprite {
     pub matte_key: Option<String>,
     /// Frames; missing frames are hidden.
     pub frames: Vec<SpriteFrame>,
+    /// Vector shapes per frame (same indices as `frames`; empty when the sprite has none).
+    pub shapes: Vec<Arc<[VectorShape]>>,
+    /// Clip path per frame (same indices as `frames`; empty when the sprite has none), in
+    /// sprite space.
+    pub clips: Vec<Option<Arc<vector::ShapeDef>>>,
+}
+
+/// One vector shape of a sprite frame: a shared definition placed by a transform (shape
+/// space → sprite space).
+#[derive(Debug, Clone)]
+pub struct VectorShape {
+    /// Outline and styles, shared by equal shapes.
+    pub def: Arc<vector::ShapeDef>,
+    /// Shape space → sprite space.
+    pub transform: Affine,
 }
 
 /// What the animation is made of.
@@ -220,19 +238,28 @@ impl Animation {
         let mut u = Unsupported::default();
         match &self.content {
             Content::Sprites(sprites) => {
+                let mattes: std::collections::HashSet<&str> = sprites
+                    .iter()
+                    .filter(|s| s.kind == SpriteKind::Matte)
+                    .map(|s| s.image_key.as_str())
+                    .collect();
                 for s in sprites {
                     let name = s.image_key.clone();
-                    match s.kind {
-                        SpriteKind::Vector => u.vector_sprites.push(name),
-                        SpriteKind::Matte => u.matte_sprites.push(name),
-                        SpriteKind::Slot => u.slot_sprites.push(name),
-                        SpriteKind::Bitmap => {
-                            if s.matte_key.is_some() {
-                                u.matted_sprites.push(name);
-                            } else if s.frames.iter().any(|f| f.clip) {
-                                u.clipped_sprites.push(name);
-                            }
-                        }
+                    if s.kind == SpriteKind::Slot {
+                        u.slot_sprites.push(name.clone());
+                    }
+                    if s.shapes
+                        .iter()
+                        .flat_map(|f| f.iter())
+                        .any(|v| v.def.meshes().error.is_some())
+                    {
+                        u.vector_sprites.push(name.clone());
+                    }
+                    if s.matte_key.as_deref().is_some_and(|k| !mattes.contains(k)) {
+                        u.matted_sprites.push(name.clone());
+                    }
+                    if s.clips.iter().flatten().any(|c| c.meshes().fill.is_none()) {
+                        u.clipped_sprites.push(name);
                     }
                 }
             }
@@ -243,19 +270,19 @@ impl Animation {
     }
 }
 
-/// What [`frame_at`] leaves out, by name, for reports.
+/// What [`frame_at`] leaves out or draws differently, by name, for reports.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Unsupported {
-    /// Sprites with vector shapes.
+    /// Sprites with vector shapes that could not be tessellated (bad path data): left out.
     pub vector_sprites: Vec<String>,
-    /// Matte layers.
-    pub matte_sprites: Vec<String>,
-    /// Sprites masked by a matte.
+    /// Sprites naming a matte that no sprite provides: drawn unmasked.
     pub matted_sprites: Vec<String>,
-    /// Bitmap sprites with clip paths (drawn without the clip).
+    /// Sprites whose clip path could not be tessellated: hidden on those frames.
     pub clipped_sprites: Vec<String>,
     /// Dynamic-slot sprites with no image yet.
     pub slot_sprites: Vec<String>,
+    /// What a format's drawing leaves out, one line each (Lottie features velato lacks).
+    pub features: Vec<String>,
     /// Why the whole animation is not drawn, for formats without a model yet.
     pub not_drawn: Option<String>,
 }
@@ -272,12 +299,17 @@ impl Unsupported {
     pub fn describe(&self) -> Vec<String> {
         let mut out = Vec::new();
         for (names, what) in [
-            (&self.vector_sprites, "vector sprite(s) not drawn"),
-            (&self.matte_sprites, "matte layer(s) not drawn"),
-            (&self.matted_sprites, "matted sprite(s) not drawn"),
+            (
+                &self.vector_sprites,
+                "sprite(s) with shapes that could not be tessellated",
+            ),
+            (
+                &self.matted_sprites,
+                "sprite(s) naming a missing matte, drawn unmasked",
+            ),
             (
                 &self.clipped_sprites,
-                "sprite(s) drawn without their clip path",
+                "sprite(s) whose clip path could not be tessellated",
             ),
             (&self.slot_sprites, "empty dynamic slot(s)"),
         ] {
@@ -295,26 +327,42 @@ impl Unsupported {
                 ));
             }
         }
+        out.extend(self.features.iter().cloned());
         if let Some(why) = &self.not_drawn {
             out.push(why.clone());
         }
         out
     }
 
-    /// Whether the frames drawn are the whole picture (vectors, mattes and whole-file gaps
-    /// change pixels; empty slots and clips are reported but the rest is exact).
+    /// Whether the frames drawn are the whole picture (empty slots are reported but the rest
+    /// is exact).
     #[must_use]
     pub fn drawn_whole(&self) -> bool {
         self.vector_sprites.is_empty()
-            && self.matte_sprites.is_empty()
             && self.matted_sprites.is_empty()
             && self.clipped_sprites.is_empty()
+            && self.features.is_empty()
             && self.not_drawn.is_none()
     }
 }
 
+/// How a layer is composited onto what lies under it (Porter–Duff, premultiplied alpha).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Compose {
+    /// The layer over what is there (normal drawing).
+    SrcOver,
+    /// The layer where what is there is opaque (alpha matte: the matte drawn first).
+    SrcIn,
+    /// The layer where what is there is transparent (inverted alpha matte).
+    SrcOut,
+    /// What is there, kept where the layer is opaque.
+    DestIn,
+    /// What is there, kept where the layer is transparent.
+    DestOut,
+}
+
 /// One drawing command.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub enum DrawCmd {
     /// Draw `image` stretched over the rect `[0, 0, size]` in local space, mapped to the
     /// canvas by `transform`, sampling the UV rect `uv` (`[u0, v0, u1, v1]`), at `alpha`.
@@ -330,6 +378,29 @@ pub enum DrawCmd {
         /// Opacity, 0–1.
         alpha: f32,
     },
+    /// Fill the triangles of `mesh`, mapped to the canvas by `transform`, with one colour.
+    Mesh {
+        /// Triangles in local space.
+        #[serde(skip)]
+        mesh: Arc<vector::Mesh>,
+        /// Local → canvas.
+        transform: Affine,
+        /// Premultiplied RGBA, 0–1, the opacity included.
+        color: [f32; 4],
+    },
+    /// Start an offscreen layer: what follows up to the matching [`DrawCmd::PopLayer`] is drawn
+    /// into it, then composited with `compose` at `alpha`, only inside `clip` when given.
+    PushLayer {
+        /// Opacity of the whole layer, 0–1.
+        alpha: f32,
+        /// How the layer meets what is under it.
+        compose: Compose,
+        /// Clip region: triangles in local space and local → canvas.
+        #[serde(skip)]
+        clip: Option<(Arc<vector::Mesh>, Affine)>,
+    },
+    /// End the innermost layer.
+    PopLayer,
 }
 
 /// Plain data for one frame: what to draw on a canvas of `canvas_px`.
@@ -344,11 +415,14 @@ pub struct DisplayList {
 impl DisplayList {
     /// Images the frame needs.
     pub fn images(&self) -> impl Iterator<Item = usize> + '_ {
-        self.cmds.iter().map(|DrawCmd::Image { image, .. }| *image)
+        self.cmds.iter().filter_map(|c| match c {
+            DrawCmd::Image { image, .. } => Some(*image),
+            _ => None,
+        })
     }
 
-    /// Screen fills this frame paints: the summed canvas area of all quads over the canvas
-    /// area (1.0 = every pixel painted once).
+    /// Screen fills this frame paints: the summed canvas area of all quads, meshes and layer
+    /// composites over the canvas area (1.0 = every pixel painted once).
     #[must_use]
     pub fn overdraw(&self) -> f64 {
         let canvas = f64::from(self.canvas_px[0]) * f64::from(self.canvas_px[1]);
@@ -357,11 +431,18 @@ impl DisplayList {
         }
         self.cmds
             .iter()
-            .map(
-                |DrawCmd::Image {
-                     size, transform, ..
-                 }| f64::from(size[0] * size[1] * transform.area_scale()),
-            )
+            .map(|c| match c {
+                DrawCmd::Image {
+                    size, transform, ..
+                } => f64::from(size[0] * size[1] * transform.area_scale()),
+                DrawCmd::Mesh {
+                    mesh, transform, ..
+                } => mesh.area() * f64::from(transform.area_scale()),
+                DrawCmd::PushLayer { clip, .. } => clip
+                    .as_ref()
+                    .map_or(canvas, |(m, t)| m.area() * f64::from(t.area_scale())),
+                DrawCmd::PopLayer => 0.0,
+            })
             .sum::<f64>()
             / canvas
     }
@@ -369,11 +450,13 @@ impl DisplayList {
 
 /// The display list of frame `frame_idx` (clamped to the last frame).
 ///
-/// Sprite frames with alpha ≤ 0 are hidden. A bitmap sprite is a quad of its layout size
+/// Sprite frames with alpha ≤ 0 are hidden. A sprite's bitmap is a quad of its layout size
 /// (its image's size when the layout has none) at the sprite origin, mapped by the frame's
-/// transform, as SVGAPlayer-Android and SVGAPlayer-Web draw it. Vector, matte, matted and slot
-/// sprites are left out (see [`Animation::unsupported`]); bitmap sprites with clip paths are
-/// drawn without the clip.
+/// transform, as SVGAPlayer-Android and SVGAPlayer-Web draw it; its vector shapes follow
+/// (shape transform, then the frame's), all inside the frame's clip path when it has one.
+/// Matte sprites are drawn only as the alpha matte of the run of consecutive sprites whose
+/// `matte_key` names them; a matte hidden on this frame hides the run. Empty dynamic slots
+/// draw nothing (see [`Animation::unsupported`]).
 #[must_use]
 pub fn frame_at(anim: &Animation, frame_idx: u32) -> DisplayList {
     let idx = frame_idx.min(anim.frame_count.saturating_sub(1)) as usize;
@@ -391,39 +474,138 @@ pub fn frame_at(anim: &Animation, frame_idx: u32) -> DisplayList {
                 });
             }
         }
-        Content::Sprites(sprites) => {
-            for s in sprites {
-                let (Some(image), SpriteKind::Bitmap, None) = (s.image, s.kind, &s.matte_key)
-                else {
-                    continue;
-                };
-                let Some(f) = s.frames.get(idx) else { continue };
-                if f.alpha <= 0.0 {
-                    continue;
-                }
-                let img = &anim.images[image];
-                let w = if f.layout[2] > 0.0 {
-                    f.layout[2]
-                } else {
-                    img.width_px as f32
-                };
-                let h = if f.layout[3] > 0.0 {
-                    f.layout[3]
-                } else {
-                    img.height_px as f32
-                };
-                cmds.push(DrawCmd::Image {
-                    image,
-                    uv: [0.0, 0.0, 1.0, 1.0],
-                    size: [w, h],
-                    transform: f.transform,
-                    alpha: f.alpha.min(1.0),
-                });
-            }
-        }
+        Content::Sprites(sprites) => sprite_cmds(anim, sprites, idx, &mut cmds),
         Content::NotDrawn(_) => {}
     }
     DisplayList { canvas_px, cmds }
+}
+
+/// The commands of one SVGA frame (see [`frame_at`]).
+fn sprite_cmds(anim: &Animation, sprites: &[Sprite], idx: usize, cmds: &mut Vec<DrawCmd>) {
+    let mattes: std::collections::HashMap<&str, &Sprite> = sprites
+        .iter()
+        .filter(|s| s.kind == SpriteKind::Matte)
+        .map(|s| (s.image_key.as_str(), s))
+        .collect();
+    let mut i = 0;
+    while i < sprites.len() {
+        let s = &sprites[i];
+        if s.kind == SpriteKind::Matte {
+            i += 1;
+            continue;
+        }
+        let Some(key) = s.matte_key.as_deref() else {
+            sprite_frame_cmds(anim, s, idx, cmds);
+            i += 1;
+            continue;
+        };
+        // The run of consecutive sprites masked by the same matte, in one layer.
+        let end = sprites[i..]
+            .iter()
+            .position(|t| t.matte_key.as_deref() != Some(key))
+            .map_or(sprites.len(), |n| i + n);
+        if let Some(m) = mattes.get(key) {
+            let start = cmds.len();
+            cmds.push(DrawCmd::PushLayer {
+                alpha: 1.0,
+                compose: Compose::SrcOver,
+                clip: None,
+            });
+            sprite_frame_cmds(anim, m, idx, cmds);
+            if cmds.len() == start + 1 {
+                // The matte shows nothing on this frame: nor does the run.
+                cmds.truncate(start);
+            } else {
+                cmds.push(DrawCmd::PushLayer {
+                    alpha: 1.0,
+                    compose: Compose::SrcIn,
+                    clip: None,
+                });
+                for t in &sprites[i..end] {
+                    sprite_frame_cmds(anim, t, idx, cmds);
+                }
+                cmds.extend([DrawCmd::PopLayer, DrawCmd::PopLayer]);
+            }
+        } else {
+            // A matte key naming no sprite: drawn unmasked, as the players do.
+            for t in &sprites[i..end] {
+                sprite_frame_cmds(anim, t, idx, cmds);
+            }
+        }
+        i = end;
+    }
+}
+
+/// One sprite on one frame: bitmap, then shapes, inside the clip path.
+fn sprite_frame_cmds(anim: &Animation, s: &Sprite, idx: usize, cmds: &mut Vec<DrawCmd>) {
+    let Some(f) = s.frames.get(idx) else { return };
+    if f.alpha <= 0.0 {
+        return;
+    }
+    let alpha = f.alpha.min(1.0);
+    let clip = s
+        .clips
+        .get(idx)
+        .and_then(Option::as_ref)
+        .and_then(|c| c.meshes().fill.clone());
+    let clipped = s.clips.get(idx).is_some_and(Option::is_some);
+    if clipped {
+        let Some(mesh) = clip else {
+            // An empty or broken clip path leaves nothing visible.
+            return;
+        };
+        cmds.push(DrawCmd::PushLayer {
+            alpha: 1.0,
+            compose: Compose::SrcOver,
+            clip: Some((mesh, f.transform)),
+        });
+    }
+    if let Some(image) = s.image {
+        let img = &anim.images[image];
+        let w = if f.layout[2] > 0.0 {
+            f.layout[2]
+        } else {
+            img.width_px as f32
+        };
+        let h = if f.layout[3] > 0.0 {
+            f.layout[3]
+        } else {
+            img.height_px as f32
+        };
+        cmds.push(DrawCmd::Image {
+            image,
+            uv: [0.0, 0.0, 1.0, 1.0],
+            size: [w, h],
+            transform: f.transform,
+            alpha,
+        });
+    }
+    if let Some(shapes) = s.shapes.get(idx) {
+        for shape in shapes.iter() {
+            let meshes = shape.def.meshes();
+            let transform = f.transform.then_after(shape.transform);
+            let paint = [
+                (meshes.fill.as_ref(), shape.def.fill),
+                (
+                    meshes.stroke.as_ref(),
+                    shape.def.stroke.as_ref().map(|st| st.color),
+                ),
+            ];
+            for (mesh, color) in paint {
+                if let (Some(mesh), Some(c)) = (mesh, color) {
+                    let a = c[3] * alpha;
+                    cmds.push(DrawCmd::Mesh {
+                        mesh: Arc::clone(mesh),
+                        transform,
+                        color: [c[0] * a, c[1] * a, c[2] * a, a],
+                    });
+                }
+            }
+        }
+    }
+    if clipped {
+        cmds.push(DrawCmd::PopLayer);
+    }
 }
 
 #[cfg(test)]
@@ -456,6 +638,8 @@ mod tests {
                 image: Some(0),
                 kind: SpriteKind::Bitmap,
                 matte_key: None,
+                shapes: vec![],
+                clips: vec![],
                 frames: vec![
                     SpriteFrame {
                         alpha: 0.5,
@@ -486,7 +670,10 @@ mod tests {
             alpha,
             transform,
             ..
-        } = d.cmds[0];
+        } = d.cmds[0]
+        else {
+            panic!("an image quad")
+        };
         assert_eq!(
             (size, alpha, transform),
             ([10.0, 20.0], 0.5, Affine::translate(5.0, 5.0))

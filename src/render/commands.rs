@@ -15,7 +15,7 @@ use crate::format::DecodeLimits;
 use crate::fsutil::write_atomic;
 use crate::model::load::{FrameDecoder, load_animation};
 use crate::model::{Affine, Animation, Unsupported, frame_at};
-use crate::playback::place_quads;
+use crate::playback::place;
 use crate::playback::tiers::{Tier, fit_contain};
 
 /// Which frames to render.
@@ -239,14 +239,14 @@ pub fn run_render(
     let mut decoder = FrameDecoder::new();
     for (n, &f) in frames.iter().enumerate() {
         let dl = frame_at(&anim, f);
-        let quads = place_quads(&dl, fit);
-        if let Err(e) = painter.prepare(0, &asset.id, &anim, &quads, &mut decoder, &limits) {
+        let placed = place(&dl, fit);
+        if let Err(e) = painter.prepare(0, &asset.id, &anim, &placed, &mut decoder, &limits) {
             outcome
                 .findings
                 .push(Finding::new(Code::DecodeFailed, format!("frame {f}: {e}")).asset(&asset.id));
             return Ok(outcome);
         }
-        painter.draw(&target, [0.0; 4], &[(0, &quads)])?;
+        painter.draw(&target, [0.0; 4], &[(0, &placed)])?;
         let mut pixels = ctx.read_pixels(&target)?;
         let pixels = if let Some(bg) = req.background {
             over_background(&pixels, bg)

@@ -12,6 +12,8 @@ pub mod paint;
 pub mod smoke;
 
 use image::RgbaImage;
+
+use crate::model::Compose;
 use wgpu::util::DeviceExt as _;
 
 /// The quad shader (`shaders/quad.wgsl`).
@@ -87,6 +89,15 @@ pub struct Target {
     /// Height, px.
     pub height: u32,
     padded_row: u32,
+    /// Offscreen layer textures, one per nesting depth, made on first use.
+    layers: std::sync::Mutex<Vec<LayerTexture>>,
+}
+
+/// An offscreen layer the size of its target: drawn into, then sampled when composited.
+#[derive(Debug)]
+struct LayerTexture {
+    view: wgpu::TextureView,
+    bind_group: wgpu::BindGroup,
 }
 
 struct Timestamps {
@@ -116,7 +127,29 @@ pub fn padded_bytes_per_row(width: u32) -> u32 {
 struct Vertex {
     position: [f32; 2],
     uv: [f32; 2],
-    alpha: f32,
+    /// Premultiplied tint the texel is multiplied by.
+    color: [f32; 4],
+}
+
+/// One thing to draw, in painter's order (see [`RenderContext::draw`]).
+#[derive(Debug, Clone, Copy)]
+pub enum DrawItem<'a> {
+    /// A textured quad.
+    Quad(&'a GpuTexture, Quad),
+    /// Triangles in target px (three corners each) filled with a premultiplied colour.
+    Triangles(&'a [[f32; 2]], [f32; 4]),
+    /// Start an offscreen layer, composited at `alpha` with `compose` on the matching
+    /// [`DrawItem::PopLayer`], only inside `clip` (triangles in target px) when given.
+    PushLayer {
+        /// Layer opacity, 0–1.
+        alpha: f32,
+        /// Compositing operator.
+        compose: Compose,
+        /// Clip triangles.
+        clip: Option<&'a [[f32; 2]]>,
+    },
+    /// End the innermost layer.
+    PopLayer,
 }
 
 /// The device, queue and pipelines; one per process. A clone shares the device, queue and
@@ -131,10 +164,59 @@ pub struct RenderContext {
     pub adapter: AdapterSummary,
     /// Largest 2D texture side, px.
     pub max_texture_px: u32,
-    pipeline: wgpu::RenderPipeline,
+    /// One pipeline per [`Compose`] operator, in [`compose_index`] order.
+    pipelines: [wgpu::RenderPipeline; 5],
     layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
+    /// A 1 × 1 white texture: triangles sample it and take their colour from the vertices.
+    white: wgpu::BindGroup,
     timestamps: Option<Timestamps>,
+}
+
+/// A bind group sampling `view` bilinearly.
+fn bind_group(
+    device: &wgpu::Device,
+    layout: &wgpu::BindGroupLayout,
+    sampler: &wgpu::Sampler,
+    view: &wgpu::TextureView,
+) -> wgpu::BindGroup {
+    device.create_bind_group(&wgpu::BindGroupDescriptor {
+        label: Some("image"),
+        layout,
+        entries: &[
+            wgpu::BindGroupEntry {
+                binding: 0,
+                resource: wgpu::BindingResource::TextureView(view),
+            },
+            wgpu::BindGroupEntry {
+                binding: 1,
+                resource: wgpu::BindingResource::Sampler(sampler),
+            },
+        ],
+    })
+}
+
+/// Index of a compositing operator in the context's pipelines.
+fn compose_index(c: Compose) -> usize {
+    match c {
+        Compose::SrcOver => 0,
+        Compose::SrcIn => 1,
+        Compose::SrcOut => 2,
+        Compose::DestIn => 3,
+        Compose::DestOut => 4,
+    }
+}
+
+/// Premultiplied-alpha blend factors (source, destination) of a Porter–Duff operator.
+fn blend_factors(c: Compose) -> (wgpu::BlendFactor, wgpu::BlendFactor) {
+    use wgpu::BlendFactor as F;
+    match c {
+        Compose::SrcOver => (F::One, F::OneMinusSrcAlpha),
+        Compose::SrcIn => (F::DstAlpha, F::Zero),
+        Compose::SrcOut => (F::OneMinusDstAlpha, F::Zero),
+        Compose::DestIn => (F::Zero, F::SrcAlpha),
+        Compose::DestOut => (F::Zero, F::OneMinusSrcAlpha),
+    }
 }
 
 impl Timestamps {
@@ -169,9 +251,10 @@ impl Clone for RenderContext {
             queue: self.queue.clone(),
             adapter: self.adapter.clone(),
             max_texture_px: self.max_texture_px,
-            pipeline: self.pipeline.clone(),
+            pipelines: self.pipelines.clone(),
             layout: self.layout.clone(),
             sampler: self.sampler.clone(),
+            white: self.white.clone(),
             timestamps: self
                 .timestamps
                 .as_ref()
@@ -273,35 +356,52 @@ impl RenderContext {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
-        let blend = wgpu::BlendComponent {
-            src_factor: wgpu::BlendFactor::One,
-            dst_factor: wgpu::BlendFactor::OneMinusSrcAlpha,
-            operation: wgpu::BlendOperation::Add,
-        };
-        let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-            label: Some("quad"),
-            layout: Some(&pipeline_layout),
-            vertex: wgpu::VertexState {
-                module: &shader,
-                entry_point: Some("vs_main"),
-                compilation_options: wgpu::PipelineCompilationOptions::default(),
-                buffers: &[Some(wgpu::VertexBufferLayout {
-                    array_stride: std::mem::size_of::<Vertex>() as u64,
-                    step_mode: wgpu::VertexStepMode::Vertex,
-                    attributes: &wgpu::vertex_attr_array![0 => Float32x2, 1 => Float32x2, 2 => Float32],
-                })],
-            },
-            primitive: wgpu::PrimitiveState::default(),
-            depth_stencil: None,
-            multisample: wgpu::MultisampleState::default(),
-            fragment: Some(wgpu::FragmentState {
-                module: &shader,
-                entry_point: Some("fs_main"),
-                compilation_options: wgpu::PipelineCompilationOptions::default(),
-                targets: &[Some(wgpu::ColorTargetState { format: FORMAT, blend: Some(wgpu::BlendState { color: blend, alpha: blend }), write_mask: wgpu::ColorWrites::ALL })],
-            }),
-            multiview_mask: None,
-            cache: None,
+        let pipelines = [
+            Compose::SrcOver,
+            Compose::SrcIn,
+            Compose::SrcOut,
+            Compose::DestIn,
+            Compose::DestOut,
+        ]
+        .map(|c| {
+            let (src_factor, dst_factor) = blend_factors(c);
+            let blend = wgpu::BlendComponent {
+                src_factor,
+                dst_factor,
+                operation: wgpu::BlendOperation::Add,
+            };
+            device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some("quad"),
+                layout: Some(&pipeline_layout),
+                vertex: wgpu::VertexState {
+                    module: &shader,
+                    entry_point: Some("vs_main"),
+                    compilation_options: wgpu::PipelineCompilationOptions::default(),
+                    buffers: &[Some(wgpu::VertexBufferLayout {
+                        array_stride: std::mem::size_of::<Vertex>() as u64,
+                        step_mode: wgpu::VertexStepMode::Vertex,
+                        attributes: &wgpu::vertex_attr_array![0 => Float32x2, 1 => Float32x2, 2 => Float32x4],
+                    })],
+                },
+                primitive: wgpu::PrimitiveState::default(),
+                depth_stencil: None,
+                multisample: wgpu::MultisampleState::default(),
+                fragment: Some(wgpu::FragmentState {
+                    module: &shader,
+                    entry_point: Some("fs_main"),
+                    compilation_options: wgpu::PipelineCompilationOptions::default(),
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format: FORMAT,
+                        blend: Some(wgpu::BlendState {
+                            color: blend,
+                            alpha: blend,
+                        }),
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                multiview_mask: None,
+                cache: None,
+            })
         });
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("bilinear"),
@@ -312,16 +412,77 @@ impl RenderContext {
             ..Default::default()
         });
         let timestamps = adapter.timestamps.then(|| Timestamps::new(&device, &queue));
+        let white = {
+            let texture = device.create_texture_with_data(
+                &queue,
+                &wgpu::TextureDescriptor {
+                    label: Some("white"),
+                    size: wgpu::Extent3d {
+                        width: 1,
+                        height: 1,
+                        depth_or_array_layers: 1,
+                    },
+                    mip_level_count: 1,
+                    sample_count: 1,
+                    dimension: wgpu::TextureDimension::D2,
+                    format: FORMAT,
+                    usage: wgpu::TextureUsages::TEXTURE_BINDING,
+                    view_formats: &[],
+                },
+                wgpu::util::TextureDataOrder::LayerMajor,
+                &[255; 4],
+            );
+            bind_group(
+                &device,
+                &layout,
+                &sampler,
+                &texture.create_view(&wgpu::TextureViewDescriptor::default()),
+            )
+        };
         Self {
             device,
             queue,
             adapter,
             max_texture_px,
-            pipeline,
+            pipelines,
             layout,
             sampler,
+            white,
             timestamps,
         }
+    }
+
+    /// The target's layer textures, at least `depth` of them.
+    fn layer_textures<'t>(
+        &self,
+        target: &'t Target,
+        depth: usize,
+    ) -> std::sync::MutexGuard<'t, Vec<LayerTexture>> {
+        let mut layers = target
+            .layers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        while layers.len() < depth {
+            let texture = self.device.create_texture(&wgpu::TextureDescriptor {
+                label: Some("layer"),
+                size: wgpu::Extent3d {
+                    width: target.width,
+                    height: target.height,
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: FORMAT,
+                usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+                    | wgpu::TextureUsages::TEXTURE_BINDING,
+                view_formats: &[],
+            });
+            let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+            let bind_group = bind_group(&self.device, &self.layout, &self.sampler, &view);
+            layers.push(LayerTexture { view, bind_group });
+        }
+        layers
     }
 
     /// Uploads a premultiplied RGBA8 image as a texture.
@@ -358,20 +519,7 @@ impl RenderContext {
             image.as_raw(),
         );
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
-        let bind_group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some("image"),
-            layout: &self.layout,
-            entries: &[
-                wgpu::BindGroupEntry {
-                    binding: 0,
-                    resource: wgpu::BindingResource::TextureView(&view),
-                },
-                wgpu::BindGroupEntry {
-                    binding: 1,
-                    resource: wgpu::BindingResource::Sampler(&self.sampler),
-                },
-            ],
-        });
+        let bind_group = bind_group(&self.device, &self.layout, &self.sampler, &view);
         Ok(GpuTexture {
             bind_group,
             bytes: u64::from(w) * u64::from(h) * 4,
@@ -410,11 +558,17 @@ impl RenderContext {
             width,
             height,
             padded_row,
+            layers: std::sync::Mutex::new(Vec::new()),
         }
     }
 
-    /// Clears `target` to `clear` (premultiplied RGBA, 0–1) and draws the quads in order,
+    /// Clears `target` to `clear` (premultiplied RGBA, 0–1) and draws the items in order,
     /// then waits for the GPU. Returns the GPU time in ms when timestamps are measured.
+    ///
+    /// Layers are drawn into offscreen textures of the target's size (one per nesting depth,
+    /// kept with the target) and composited with the layer's Porter–Duff operator when popped;
+    /// a clipped layer is composited through its clip triangles only. Unbalanced pops are
+    /// ignored and unclosed layers are closed at the end.
     ///
     /// # Errors
     /// [`RenderError::Readback`] when the timestamp buffer cannot be read.
@@ -422,32 +576,144 @@ impl RenderContext {
         &self,
         target: &Target,
         clear: [f64; 4],
-        quads: &[(&GpuTexture, Quad)],
+        items: &[DrawItem<'_>],
     ) -> Result<Option<f64>, RenderError> {
-        let (w, h) = (target.width as f32, target.height as f32);
-        let mut vertices = Vec::with_capacity(quads.len() * 6);
-        for (_, q) in quads {
-            let ndc = |p: [f32; 2]| [p[0] / w * 2.0 - 1.0, 1.0 - p[1] / h * 2.0];
-            let [u0, v0, u1, v1] = q.uv;
-            let c = q.corners;
-            let corner = |i: usize, uv: [f32; 2]| Vertex {
-                position: ndc(c[i]),
-                uv,
-                alpha: q.alpha,
-            };
-            vertices.extend_from_slice(&[
-                corner(0, [u0, v0]),
-                corner(1, [u1, v0]),
-                corner(2, [u1, v1]),
-                corner(0, [u0, v0]),
-                corner(2, [u1, v1]),
-                corner(3, [u0, v1]),
-            ]);
+        enum Bind<'b> {
+            Texture(&'b wgpu::BindGroup),
+            White,
+            Layer(usize),
         }
+        struct Op<'b> {
+            range: std::ops::Range<u32>,
+            bind: Bind<'b>,
+            pipeline: usize,
+        }
+        struct Pass<'b> {
+            /// 0: the target; d ≥ 1: layer texture d − 1.
+            depth: usize,
+            clear: Option<wgpu::Color>,
+            ops: Vec<Op<'b>>,
+        }
+        let (w, h) = (target.width as f32, target.height as f32);
+        let ndc = |p: [f32; 2]| [p[0] / w * 2.0 - 1.0, 1.0 - p[1] / h * 2.0];
+        let mut vertices: Vec<Vertex> = Vec::new();
+        let mut passes = vec![Pass {
+            depth: 0,
+            clear: Some(wgpu::Color {
+                r: clear[0],
+                g: clear[1],
+                b: clear[2],
+                a: clear[3],
+            }),
+            ops: Vec::new(),
+        }];
+        // Open layers: (composite vertex range, operator).
+        let mut stack: Vec<(std::ops::Range<u32>, Compose)> = Vec::new();
+        let mut max_depth = 0;
+        let pop = |stack: &mut Vec<(std::ops::Range<u32>, Compose)>, passes: &mut Vec<Pass<'_>>| {
+            if let Some((range, compose)) = stack.pop() {
+                passes.push(Pass {
+                    depth: stack.len(),
+                    clear: None,
+                    ops: vec![Op {
+                        range,
+                        bind: Bind::Layer(stack.len()),
+                        pipeline: compose_index(compose),
+                    }],
+                });
+            }
+        };
+        for item in items {
+            let start = vertices.len() as u32;
+            match item {
+                DrawItem::Quad(tex, q) => {
+                    let [u0, v0, u1, v1] = q.uv;
+                    let c = q.corners;
+                    let corner = |i: usize, uv: [f32; 2]| Vertex {
+                        position: ndc(c[i]),
+                        uv,
+                        color: [q.alpha; 4],
+                    };
+                    vertices.extend_from_slice(&[
+                        corner(0, [u0, v0]),
+                        corner(1, [u1, v0]),
+                        corner(2, [u1, v1]),
+                        corner(0, [u0, v0]),
+                        corner(2, [u1, v1]),
+                        corner(3, [u0, v1]),
+                    ]);
+                    passes.last_mut().map(|p| {
+                        p.ops.push(Op {
+                            range: start..vertices.len() as u32,
+                            bind: Bind::Texture(&tex.bind_group),
+                            pipeline: 0,
+                        });
+                    });
+                }
+                DrawItem::Triangles(points, color) => {
+                    let n = points.len() / 3 * 3;
+                    vertices.extend(points[..n].iter().map(|p| Vertex {
+                        position: ndc(*p),
+                        uv: [0.5, 0.5],
+                        color: *color,
+                    }));
+                    if n > 0 {
+                        passes.last_mut().map(|p| {
+                            p.ops.push(Op {
+                                range: start..vertices.len() as u32,
+                                bind: Bind::White,
+                                pipeline: 0,
+                            });
+                        });
+                    }
+                }
+                DrawItem::PushLayer {
+                    alpha,
+                    compose,
+                    clip,
+                } => {
+                    // The composite: the clip triangles (or the whole target), sampling the
+                    // layer at the same place.
+                    let full = [[0.0, 0.0], [w, 0.0], [w, h], [0.0, 0.0], [w, h], [0.0, h]];
+                    let points: &[[f32; 2]] = clip.unwrap_or(&full);
+                    let n = points.len() / 3 * 3;
+                    vertices.extend(points[..n].iter().map(|p| Vertex {
+                        position: ndc(*p),
+                        uv: [p[0] / w, p[1] / h],
+                        color: [*alpha; 4],
+                    }));
+                    stack.push((start..vertices.len() as u32, *compose));
+                    max_depth = max_depth.max(stack.len());
+                    passes.push(Pass {
+                        depth: stack.len(),
+                        clear: Some(wgpu::Color::TRANSPARENT),
+                        ops: Vec::new(),
+                    });
+                }
+                DrawItem::PopLayer => {
+                    pop(&mut stack, &mut passes);
+                    // Drawing goes on in the parent: a new pass on it.
+                    if let Some(p) = passes.last() {
+                        let depth = p.depth;
+                        passes.push(Pass {
+                            depth,
+                            clear: None,
+                            ops: Vec::new(),
+                        });
+                    }
+                }
+            }
+        }
+        while !stack.is_empty() {
+            pop(&mut stack, &mut passes);
+        }
+        // Passes that load and draw nothing do nothing.
+        passes.retain(|p| p.clear.is_some() || !p.ops.is_empty());
+        let layers = self.layer_textures(target, max_depth);
         let buffer = (!vertices.is_empty()).then(|| {
             self.device
                 .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some("quads"),
+                    label: Some("vertices"),
                     contents: bytemuck::cast_slice(&vertices),
                     usage: wgpu::BufferUsages::VERTEX,
                 })
@@ -457,44 +723,49 @@ impl RenderContext {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("frame"),
             });
-        {
-            let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
+        let last = passes.len().saturating_sub(1);
+        for (i, pass) in passes.iter().enumerate() {
+            let view = if pass.depth == 0 {
+                &target.view
+            } else {
+                &layers[pass.depth - 1].view
+            };
+            let mut rp = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("frame"),
                 color_attachments: &[Some(wgpu::RenderPassColorAttachment {
-                    view: &target.view,
+                    view,
                     depth_slice: None,
                     resolve_target: None,
                     ops: wgpu::Operations {
-                        load: wgpu::LoadOp::Clear(wgpu::Color {
-                            r: clear[0],
-                            g: clear[1],
-                            b: clear[2],
-                            a: clear[3],
-                        }),
+                        load: pass.clear.map_or(wgpu::LoadOp::Load, wgpu::LoadOp::Clear),
                         store: wgpu::StoreOp::Store,
                     },
                 })],
                 depth_stencil_attachment: None,
-                timestamp_writes: self.timestamps.as_ref().map(|t| {
-                    wgpu::RenderPassTimestampWrites {
+                timestamp_writes: self.timestamps.as_ref().and_then(|t| {
+                    (i == 0 || i == last).then(|| wgpu::RenderPassTimestampWrites {
                         query_set: &t.set,
-                        beginning_of_pass_write_index: Some(0),
-                        end_of_pass_write_index: Some(1),
-                    }
+                        beginning_of_pass_write_index: (i == 0).then_some(0),
+                        end_of_pass_write_index: (i == last).then_some(1),
+                    })
                 }),
                 occlusion_query_set: None,
                 multiview_mask: None,
             });
-            if let Some(buffer) = &buffer {
-                pass.set_pipeline(&self.pipeline);
-                pass.set_vertex_buffer(0, buffer.slice(..));
-                for (i, (tex, _)) in quads.iter().enumerate() {
-                    pass.set_bind_group(0, &tex.bind_group, &[]);
-                    let first = (i * 6) as u32;
-                    pass.draw(first..first + 6, 0..1);
-                }
+            let Some(buffer) = &buffer else { continue };
+            rp.set_vertex_buffer(0, buffer.slice(..));
+            for op in &pass.ops {
+                rp.set_pipeline(&self.pipelines[op.pipeline]);
+                let bg = match op.bind {
+                    Bind::Texture(b) => b,
+                    Bind::White => &self.white,
+                    Bind::Layer(d) => &layers[d].bind_group,
+                };
+                rp.set_bind_group(0, bg, &[]);
+                rp.draw(op.range.clone(), 0..1);
             }
         }
+        drop(layers);
         if let Some(t) = &self.timestamps {
             encoder.resolve_query_set(&t.set, 0..2, &t.resolve, 0);
             encoder.copy_buffer_to_buffer(&t.resolve, 0, &t.read, 0, 16);

@@ -5,11 +5,11 @@ use std::collections::{HashMap, HashSet};
 
 use image::RgbaImage;
 
-use super::{GpuTexture, Quad, RenderContext, RenderError, Target, premultiply};
+use super::{DrawItem, GpuTexture, Quad, RenderContext, RenderError, Target, premultiply};
 use crate::format::DecodeLimits;
 use crate::model::Animation;
 use crate::model::load::FrameDecoder;
-use crate::playback::PlacedQuad;
+use crate::playback::Placed;
 use crate::playback::cache::BudgetLru;
 
 /// A texture key: (animation slot, image index).
@@ -91,18 +91,22 @@ impl Painter {
         slot: u32,
         label: &str,
         anim: &Animation,
-        quads: &[PlacedQuad],
+        placed: &[Placed],
         decoder: &mut FrameDecoder,
         limits: &DecodeLimits,
     ) -> Result<(), PaintError> {
         self.uploaded_bytes = 0;
-        let pinned: HashSet<TextureKey> = quads.iter().map(|q| (slot, q.image)).collect();
-        for q in quads {
-            let key = (slot, q.image);
+        let pinned: HashSet<TextureKey> = placed
+            .iter()
+            .filter_map(Placed::image)
+            .map(|i| (slot, i))
+            .collect();
+        for image in placed.iter().filter_map(Placed::image) {
+            let key = (slot, image);
             if self.has(key) {
                 continue;
             }
-            let img = &anim.images[q.image];
+            let img = &anim.images[image];
             let rgba = decoder
                 .decode(img, limits)
                 .map_err(|message| PaintError::Decode {
@@ -115,8 +119,8 @@ impl Painter {
         Ok(())
     }
 
-    /// Draws quads of several animations in order on `target` (each slot's quads refer to its
-    /// own images). Quads whose texture is not resident are skipped and counted.
+    /// Draws the placed commands of several animations in order on `target` (each slot's
+    /// images are its own). Quads whose texture is not resident are skipped and counted.
     ///
     /// # Errors
     /// [`RenderError`] from the GPU.
@@ -124,26 +128,39 @@ impl Painter {
         &mut self,
         target: &Target,
         clear: [f64; 4],
-        layers: &[(u32, &[PlacedQuad])],
+        layers: &[(u32, &[Placed])],
     ) -> Result<(Option<f64>, usize), RenderError> {
-        let mut quads = Vec::new();
+        let mut items = Vec::new();
         let mut missing = 0;
         for (slot, placed) in layers {
-            for q in *placed {
-                match self.textures.get(&(*slot, q.image)) {
-                    Some(t) => quads.push((
-                        t,
-                        Quad {
-                            corners: q.corners,
-                            uv: q.uv,
-                            alpha: q.alpha,
-                        },
-                    )),
-                    None => missing += 1,
+            for p in *placed {
+                match p {
+                    Placed::Image(q) => match self.textures.get(&(*slot, q.image)) {
+                        Some(t) => items.push(DrawItem::Quad(
+                            t,
+                            Quad {
+                                corners: q.corners,
+                                uv: q.uv,
+                                alpha: q.alpha,
+                            },
+                        )),
+                        None => missing += 1,
+                    },
+                    Placed::Mesh(m) => items.push(DrawItem::Triangles(&m.triangles, m.color)),
+                    Placed::PushLayer {
+                        alpha,
+                        compose,
+                        clip,
+                    } => items.push(DrawItem::PushLayer {
+                        alpha: *alpha,
+                        compose: *compose,
+                        clip: clip.as_deref(),
+                    }),
+                    Placed::PopLayer => items.push(DrawItem::PopLayer),
                 }
             }
         }
-        let gpu = self.ctx.draw(target, clear, &quads)?;
+        let gpu = self.ctx.draw(target, clear, &items)?;
         Ok((gpu, missing))
     }
 
@@ -206,15 +223,15 @@ pub fn render_frame(
     let mut painter = Painter::new(ctx, u64::MAX, max_texture_px);
     let mut decoder = FrameDecoder::new();
     let dl = crate::model::frame_at(anim, frame_idx);
-    let quads = crate::playback::place_quads(&dl, fit);
+    let placed = crate::playback::place(&dl, fit);
     painter.prepare(
         0,
         "animation",
         anim,
-        &quads,
+        &placed,
         &mut decoder,
         &DecodeLimits::default(),
     )?;
-    painter.draw(&target, [0.0; 4], &[(0, &quads)])?;
+    painter.draw(&target, [0.0; 4], &[(0, &placed)])?;
     Ok(ctx.read_pixels(&target)?)
 }

@@ -27,7 +27,7 @@ use crate::model::{Animation, Unsupported, frame_at};
 use crate::playback::scenario::{Admit, Scenario, Scheduler, expand};
 use crate::playback::stats::{Jank, Summary, jank, summarize};
 use crate::playback::tiers::{Tier, fit_contain};
-use crate::playback::{PlacedQuad, place_quads};
+use crate::playback::{Placed, place};
 
 /// Longest a scenario without a duration (`single`) may run, ms.
 pub const MAX_RUN_MS: u64 = 180_000;
@@ -237,18 +237,6 @@ struct Instance {
     failed: bool,
 }
 
-/// Shoelace area of a placed quad, px².
-#[must_use]
-pub fn quad_area(q: &PlacedQuad) -> f64 {
-    let c = q.corners;
-    let mut s = 0.0f64;
-    for i in 0..4 {
-        let (a, b) = (c[i], c[(i + 1) % 4]);
-        s += f64::from(a[0]) * f64::from(b[1]) - f64::from(b[0]) * f64::from(a[1]);
-    }
-    s.abs() / 2.0
-}
-
 /// The effects a smoke test plays: their animations by id, in manifest order.
 #[derive(Debug, Default)]
 pub struct Playlist {
@@ -419,7 +407,7 @@ pub fn run_scenario(
             break;
         }
         // This frame's display lists.
-        let mut frames: Vec<(usize, Vec<PlacedQuad>)> = Vec::new();
+        let mut frames: Vec<(usize, Vec<Placed>)> = Vec::new();
         let mut pinned: HashSet<TextureKey> = HashSet::new();
         for (i, inst) in instances.iter().enumerate() {
             let t = inst.first_drawn_ms.map_or(0.0, |s| now - s);
@@ -428,9 +416,14 @@ pub fn run_scenario(
                 [inst.anim.width_px as f32, inst.anim.height_px as f32],
                 viewport,
             );
-            let quads = place_quads(&frame_at(&inst.anim, f), fit);
-            pinned.extend(quads.iter().map(|q| (inst.slot, q.image)));
-            frames.push((i, quads));
+            let placed = place(&frame_at(&inst.anim, f), fit);
+            pinned.extend(
+                placed
+                    .iter()
+                    .filter_map(Placed::image)
+                    .map(|i| (inst.slot, i)),
+            );
+            frames.push((i, placed));
         }
         // Decoded images arrive.
         painter.uploaded_bytes = 0;
@@ -484,18 +477,22 @@ pub fn run_scenario(
             }
         }
         // Draw what is ready.
-        let mut layers: Vec<(u32, &[PlacedQuad])> = Vec::new();
+        let mut layers: Vec<(u32, &[Placed])> = Vec::new();
         let mut drawn = Vec::new();
         let mut overdraw = 0.0;
-        for (i, quads) in &frames {
+        for (i, placed) in &frames {
             let inst = &instances[*i];
-            let ready = quads.iter().all(|q| painter.has((inst.slot, q.image)));
+            let ready = placed
+                .iter()
+                .filter_map(Placed::image)
+                .all(|img| painter.has((inst.slot, img)));
             if ready {
-                let od: f64 = quads.iter().map(quad_area).sum::<f64>() / viewport_area;
+                let od: f64 =
+                    placed.iter().map(|p| p.area(viewport_area)).sum::<f64>() / viewport_area;
                 overdraw += od;
                 let e = per_asset_overdraw.entry(inst.asset.clone()).or_default();
                 *e = e.max(od);
-                layers.push((inst.slot, quads.as_slice()));
+                layers.push((inst.slot, placed.as_slice()));
                 drawn.push(*i);
             } else if inst.first_drawn_ms.is_some() {
                 late += 1;

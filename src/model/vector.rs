@@ -1,0 +1,449 @@
+//! Vector shapes: geometry (SVG path data, rect with corner radius, ellipse), fill and stroke
+//! styles, and their tessellation into triangle meshes with lyon.
+//!
+//! Geometry follows `svga.proto`'s `ShapeEntity` (SVGAPlayer's `SVGAVideoShapeEntity`): path
+//! `d` strings in SVG path syntax, parsed with kurbo; fills use the non-zero rule as
+//! SVGAPlayer-Android's `Path` and the canvas of SVGAPlayer-Web do; dashes (`lineDash`: dash,
+//! gap, offset) are cut with kurbo before stroking. Shapes with the same content share one
+//! [`ShapeDef`], whose meshes are tessellated once, on first use, and kept: a 600-frame file
+//! that repeats its shapes is tessellated once per distinct shape, not per frame.
+
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
+
+use kurbo::{BezPath, PathEl, Shape as _};
+use lyon::tessellation::{
+    BuffersBuilder, FillOptions, FillRule, FillTessellator, FillVertex, LineCap, LineJoin,
+    StrokeOptions, StrokeTessellator, StrokeVertex, VertexBuffers,
+};
+use serde::Serialize;
+
+/// Flattening tolerance in the shape's own units (px of the SVGA canvas before scaling).
+pub const TOLERANCE: f32 = 0.1;
+
+/// Most path elements one shape may hold after parsing (hostile files).
+pub const MAX_PATH_ELEMENTS: usize = 200_000;
+
+/// A triangle mesh in local coordinates: `vertices` `[x, y]`, `indices` three per triangle.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Mesh {
+    /// Vertex positions.
+    pub vertices: Vec<[f32; 2]>,
+    /// Triangle list indices into `vertices`.
+    pub indices: Vec<u32>,
+}
+
+impl Mesh {
+    /// Summed area of the triangles (local units²): what the mesh paints once.
+    #[must_use]
+    pub fn area(&self) -> f64 {
+        self.indices
+            .chunks_exact(3)
+            .map(|t| {
+                let [a, b, c] = [t[0], t[1], t[2]].map(|i| self.vertices[i as usize]);
+                f64::from(((b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1])).abs())
+                    / 2.0
+            })
+            .sum()
+    }
+
+    /// Whether it has no triangles.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.indices.is_empty()
+    }
+}
+
+/// The outline of a shape.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Geometry {
+    /// SVG path data (`d`).
+    Path(String),
+    /// A rectangle `x, y, width, height` with a corner radius.
+    Rect([f32; 5]),
+    /// An ellipse: centre `x, y` and radii `rx, ry`.
+    Ellipse([f32; 4]),
+    /// An outline given as path elements (Lottie shapes through velato).
+    Elements(BezPath),
+}
+
+impl Geometry {
+    /// The outline as a kurbo path.
+    ///
+    /// # Errors
+    /// A message when SVG path data does not parse or is too long.
+    pub fn to_path(&self) -> Result<BezPath, String> {
+        let path = match self {
+            Self::Path(d) => BezPath::from_svg(d).map_err(|e| format!("path data: {e}"))?,
+            Self::Rect([x, y, w, h, r]) => {
+                let rect = kurbo::Rect::new(
+                    f64::from(*x),
+                    f64::from(*y),
+                    f64::from(x + w),
+                    f64::from(y + h),
+                );
+                let r =
+                    f64::from(r.max(0.0)).min(rect.width().abs().min(rect.height().abs()) / 2.0);
+                rect.to_rounded_rect(r).to_path(f64::from(TOLERANCE) / 4.0)
+            }
+            Self::Ellipse([x, y, rx, ry]) => kurbo::Ellipse::new(
+                (f64::from(*x), f64::from(*y)),
+                (f64::from(*rx), f64::from(*ry)),
+                0.0,
+            )
+            .to_path(f64::from(TOLERANCE) / 4.0),
+            Self::Elements(p) => p.clone(),
+        };
+        if path.elements().len() > MAX_PATH_ELEMENTS {
+            return Err(format!(
+                "a path of {} elements, over {MAX_PATH_ELEMENTS}",
+                path.elements().len()
+            ));
+        }
+        Ok(path)
+    }
+}
+
+/// How stroke ends are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cap {
+    /// Flat at the end point.
+    Butt,
+    /// Half a disc.
+    Round,
+    /// Half a square.
+    Square,
+}
+
+/// How stroke corners are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Join {
+    /// Sharp, up to the miter limit.
+    Miter,
+    /// Rounded.
+    Round,
+    /// Cut off.
+    Bevel,
+}
+
+/// A stroke style.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Stroke {
+    /// Straight-alpha RGBA, 0–1.
+    pub color: [f32; 4],
+    /// Line width in local units.
+    pub width: f32,
+    /// Line ends.
+    pub cap: Cap,
+    /// Corners.
+    pub join: Join,
+    /// Miter limit (ratio), ≥ 1.
+    pub miter_limit: f32,
+    /// Dash pattern (lengths, alternating dash and gap) and offset; empty for solid.
+    pub dash: Vec<f32>,
+    /// Dash offset.
+    pub dash_offset: f32,
+}
+
+/// What is drawn for a shape: its outline and styles. Shared by every frame that draws the
+/// same shape; the meshes are tessellated once.
+#[derive(Debug)]
+pub struct ShapeDef {
+    /// The outline.
+    pub geometry: Geometry,
+    /// Straight-alpha fill colour, 0–1, if filled.
+    pub fill: Option<[f32; 4]>,
+    /// Stroke, if stroked.
+    pub stroke: Option<Stroke>,
+    meshes: OnceLock<ShapeMeshes>,
+}
+
+/// The tessellated fill and stroke of a [`ShapeDef`].
+#[derive(Debug, Clone, Default)]
+pub struct ShapeMeshes {
+    /// The fill's triangles.
+    pub fill: Option<Arc<Mesh>>,
+    /// The stroke's triangles.
+    pub stroke: Option<Arc<Mesh>>,
+    /// Why the outline could not be tessellated, if it could not.
+    pub error: Option<String>,
+}
+
+impl ShapeDef {
+    /// A shape definition (not yet tessellated).
+    #[must_use]
+    pub fn new(geometry: Geometry, fill: Option<[f32; 4]>, stroke: Option<Stroke>) -> Self {
+        Self {
+            geometry,
+            fill,
+            stroke,
+            meshes: OnceLock::new(),
+        }
+    }
+
+    /// The meshes, tessellated on first use and kept.
+    pub fn meshes(&self) -> &ShapeMeshes {
+        self.meshes.get_or_init(|| self.tessellate())
+    }
+
+    /// Tessellates the fill and the stroke anew (what the cache saves; benchmarks).
+    #[must_use]
+    pub fn tessellate(&self) -> ShapeMeshes {
+        let path = match self.geometry.to_path() {
+            Ok(p) => p,
+            Err(e) => {
+                return ShapeMeshes {
+                    error: Some(e),
+                    ..ShapeMeshes::default()
+                };
+            }
+        };
+        let mut out = ShapeMeshes::default();
+        if self.fill.is_some_and(|c| c[3] > 0.0) {
+            match fill_mesh(&path) {
+                Ok(m) => out.fill = Some(Arc::new(m)),
+                Err(e) => out.error = Some(e),
+            }
+        }
+        if let Some(s) = self
+            .stroke
+            .as_ref()
+            .filter(|s| s.width > 0.0 && s.color[3] > 0.0)
+        {
+            match stroke_mesh(&path, s) {
+                Ok(m) => out.stroke = Some(Arc::new(m)),
+                Err(e) => out.error = Some(e),
+            }
+        }
+        out
+    }
+
+    /// A key equal for shapes with the same content (float bits compared exactly).
+    fn key(&self) -> ShapeKey {
+        let mut nums = Vec::new();
+        let geometry = match &self.geometry {
+            Geometry::Path(d) => d.clone(),
+            Geometry::Rect(v) => {
+                nums.extend(v.iter().map(|f| f.to_bits()));
+                "rect".to_owned()
+            }
+            Geometry::Ellipse(v) => {
+                nums.extend(v.iter().map(|f| f.to_bits()));
+                "ellipse".to_owned()
+            }
+            Geometry::Elements(p) => p.to_svg(),
+        };
+        if let Some(f) = self.fill {
+            nums.push(1);
+            nums.extend(f.iter().map(|f| f.to_bits()));
+        }
+        if let Some(s) = &self.stroke {
+            nums.push(2);
+            nums.extend(s.color.iter().map(|f| f.to_bits()));
+            nums.extend([
+                s.width.to_bits(),
+                s.cap as u32,
+                s.join as u32,
+                s.miter_limit.to_bits(),
+                s.dash_offset.to_bits(),
+            ]);
+            nums.extend(s.dash.iter().map(|f| f.to_bits()));
+        }
+        (geometry, nums)
+    }
+}
+
+type ShapeKey = (String, Vec<u32>);
+
+/// Shares one [`ShapeDef`] among equal shapes while a file is read.
+#[derive(Debug, Default)]
+pub struct ShapeInterner {
+    map: HashMap<ShapeKey, Arc<ShapeDef>>,
+}
+
+impl ShapeInterner {
+    /// The shared definition equal to `def`.
+    pub fn intern(&mut self, def: ShapeDef) -> Arc<ShapeDef> {
+        Arc::clone(self.map.entry(def.key()).or_insert_with(|| Arc::new(def)))
+    }
+
+    /// Distinct shapes seen.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    /// Whether none was seen.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+fn lyon_path(els: impl Iterator<Item = PathEl>) -> lyon::path::Path {
+    let p = |pt: kurbo::Point| lyon::math::point(pt.x as f32, pt.y as f32);
+    let mut b = lyon::path::Path::builder();
+    let mut open = false;
+    for el in els {
+        match el {
+            PathEl::MoveTo(a) => {
+                if open {
+                    b.end(false);
+                }
+                b.begin(p(a));
+                open = true;
+            }
+            PathEl::LineTo(a) if open => {
+                b.line_to(p(a));
+            }
+            PathEl::QuadTo(a, c) if open => {
+                b.quadratic_bezier_to(p(a), p(c));
+            }
+            PathEl::CurveTo(a, c, d) if open => {
+                b.cubic_bezier_to(p(a), p(c), p(d));
+            }
+            PathEl::ClosePath if open => {
+                b.end(true);
+                open = false;
+            }
+            _ => {}
+        }
+    }
+    if open {
+        b.end(false);
+    }
+    b.build()
+}
+
+/// Tessellates the inside of a path (non-zero rule).
+///
+/// # Errors
+/// lyon's message when the path cannot be tessellated.
+pub fn fill_mesh(path: &BezPath) -> Result<Mesh, String> {
+    let lp = lyon_path(path.elements().iter().copied());
+    let mut buffers: VertexBuffers<[f32; 2], u32> = VertexBuffers::new();
+    FillTessellator::new()
+        .tessellate_path(
+            &lp,
+            &FillOptions::tolerance(TOLERANCE).with_fill_rule(FillRule::NonZero),
+            &mut BuffersBuilder::new(&mut buffers, |v: FillVertex| v.position().to_array()),
+        )
+        .map_err(|e| format!("fill tessellation: {e:?}"))?;
+    Ok(Mesh {
+        vertices: buffers.vertices,
+        indices: buffers.indices,
+    })
+}
+
+/// Tessellates a stroke along a path, dashed first when the stroke has a dash pattern.
+///
+/// # Errors
+/// lyon's message when the path cannot be tessellated.
+pub fn stroke_mesh(path: &BezPath, s: &Stroke) -> Result<Mesh, String> {
+    let dashes: Vec<f64> = s.dash.iter().map(|d| f64::from(d.max(0.0))).collect();
+    let lp = if dashes.len() >= 2 && dashes.iter().sum::<f64>() > 0.0 {
+        lyon_path(kurbo::dash(
+            path.elements().iter().copied(),
+            f64::from(s.dash_offset),
+            &dashes,
+        ))
+    } else {
+        lyon_path(path.elements().iter().copied())
+    };
+    let cap = match s.cap {
+        Cap::Butt => LineCap::Butt,
+        Cap::Round => LineCap::Round,
+        Cap::Square => LineCap::Square,
+    };
+    let join = match s.join {
+        Join::Miter => LineJoin::Miter,
+        Join::Round => LineJoin::Round,
+        Join::Bevel => LineJoin::Bevel,
+    };
+    let opts = StrokeOptions::tolerance(TOLERANCE)
+        .with_line_width(s.width)
+        .with_line_cap(cap)
+        .with_line_join(join)
+        .with_miter_limit(s.miter_limit.max(StrokeOptions::MINIMUM_MITER_LIMIT));
+    let mut buffers: VertexBuffers<[f32; 2], u32> = VertexBuffers::new();
+    StrokeTessellator::new()
+        .tessellate_path(
+            &lp,
+            &opts,
+            &mut BuffersBuilder::new(&mut buffers, |v: StrokeVertex| v.position().to_array()),
+        )
+        .map_err(|e| format!("stroke tessellation: {e:?}"))?;
+    Ok(Mesh {
+        vertices: buffers.vertices,
+        indices: buffers.indices,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_square_path_fills_its_area() {
+        let def = ShapeDef::new(
+            Geometry::Path("M0,0 L10,0 L10,10 L0,10 Z".into()),
+            Some([1.0, 0.0, 0.0, 1.0]),
+            None,
+        );
+        let m = def.meshes().fill.clone().unwrap();
+        assert!((m.area() - 100.0).abs() < 1e-3, "{}", m.area());
+    }
+
+    #[test]
+    fn ellipse_and_rounded_rect_areas() {
+        let e = Geometry::Ellipse([0.0, 0.0, 10.0, 5.0]).to_path().unwrap();
+        let area = fill_mesh(&e).unwrap().area();
+        assert!((area - std::f64::consts::PI * 50.0).abs() < 1.0, "{area}");
+        let r = Geometry::Rect([0.0, 0.0, 20.0, 10.0, 5.0])
+            .to_path()
+            .unwrap();
+        let area = fill_mesh(&r).unwrap().area();
+        // 200 − (4 − π)·25 for the rounded corners.
+        assert!(
+            (area - (200.0 - (4.0 - std::f64::consts::PI) * 25.0)).abs() < 1.0,
+            "{area}"
+        );
+    }
+
+    #[test]
+    fn strokes_cover_width_times_length_and_dashes_cover_less() {
+        let line = Geometry::Path("M0,0 L100,0".into()).to_path().unwrap();
+        let mut s = Stroke {
+            color: [0.0, 0.0, 0.0, 1.0],
+            width: 4.0,
+            cap: Cap::Butt,
+            join: Join::Miter,
+            miter_limit: 4.0,
+            dash: vec![],
+            dash_offset: 0.0,
+        };
+        let solid = stroke_mesh(&line, &s).unwrap().area();
+        assert!((solid - 400.0).abs() < 1e-2, "{solid}");
+        s.dash = vec![10.0, 10.0];
+        let dashed = stroke_mesh(&line, &s).unwrap().area();
+        assert!((dashed - 200.0).abs() < 1e-2, "{dashed}");
+    }
+
+    #[test]
+    fn equal_shapes_share_one_definition_and_bad_paths_say_why() {
+        let mut i = ShapeInterner::default();
+        let mk = || {
+            ShapeDef::new(
+                Geometry::Path("M0,0 L1,1 L0,1 Z".into()),
+                Some([1.0; 4]),
+                None,
+            )
+        };
+        let a = i.intern(mk());
+        let b = i.intern(mk());
+        assert!(Arc::ptr_eq(&a, &b));
+        assert_eq!(i.len(), 1);
+        let bad = ShapeDef::new(Geometry::Path("M0,0 L1,".into()), Some([1.0; 4]), None);
+        assert!(bad.meshes().error.is_some());
+    }
+}
