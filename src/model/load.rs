@@ -347,7 +347,12 @@ pub fn svga_animation(bytes: &[u8], limits: &DecodeLimits) -> Result<Animation, 
         .iter()
         .map(|s| {
             let has_shapes = s.frames.iter().any(|f| !f.shapes.is_empty());
-            let image = index.get(s.image_key.as_str()).copied();
+            // 2.x files store a matte's bitmap under its key without the `.matte` suffix
+            // (the players look both up).
+            let image = index.get(s.image_key.as_str()).copied().or_else(|| {
+                let (stem, _) = s.image_key.rsplit_once('.')?;
+                index.get(stem).copied()
+            });
             let kind = if marker(&s.image_key, "matte") || matte_keys.contains(s.image_key.as_str())
             {
                 SpriteKind::Matte
