@@ -275,6 +275,18 @@ pub enum BenchWhat {
         #[arg(long, default_value_t = 3)]
         runs: u32,
     },
+    /// Frames per second of an SVGA file with and without the vector tessellation cache:
+    /// display lists built and placed (CPU), and drawn on the GPU.
+    Tessellation {
+        /// An .svga file.
+        file: PathBuf,
+        /// Plays of the whole file timed per mode.
+        #[arg(long, default_value_t = 3)]
+        passes: u32,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[expect(
@@ -651,7 +663,49 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             out(&s);
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench {
+            what: BenchWhat::Tessellation { file, passes, json },
+        } => bench_tessellation(&file, passes, json),
     }
+}
+
+#[cfg(feature = "gpu")]
+fn bench_tessellation(file: &Path, passes: u32, json: bool) -> Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {file:?}"))?;
+    let anim = crate::model::load::svga_animation(&bytes, &crate::format::DecodeLimits::default())
+        .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let ctx = crate::render::RenderContext::headless()?;
+    let b = crate::render::commands::tessellation_bench(&ctx, &anim, passes.max(1))?;
+    if json {
+        out(&format!("{}\n", serde_json::to_string_pretty(&b)?));
+    } else {
+        out(&format!(
+            "{}: {} frames, {} distinct shapes, {} shapes and {} triangles per play; target {}x{} on {} ({})\n\
+             display list + place:  cached {:>8.1} fps   re-tessellated {:>8.1} fps   ({:.1}x)\n\
+             with GPU draw:         cached {:>8.1} fps   re-tessellated {:>8.1} fps   ({:.1}x)\n",
+            file.display(),
+            b.frames,
+            b.distinct_shapes,
+            b.shapes_per_play,
+            b.triangles_per_play,
+            b.target_px[0],
+            b.target_px[1],
+            ctx.adapter.name,
+            ctx.adapter.backend,
+            b.cached_list_fps,
+            b.uncached_list_fps,
+            b.cached_list_fps / b.uncached_list_fps.max(1e-9),
+            b.cached_render_fps,
+            b.uncached_render_fps,
+            b.cached_render_fps / b.uncached_render_fps.max(1e-9),
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(not(feature = "gpu"))]
+fn bench_tessellation(_file: &Path, _passes: u32, _json: bool) -> Result<ExitCode> {
+    bail!("this build has no GPU renderer (feature `gpu`)")
 }
 
 #[cfg(feature = "gpu")]

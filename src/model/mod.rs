@@ -474,14 +474,47 @@ pub fn frame_at(anim: &Animation, frame_idx: u32) -> DisplayList {
                 });
             }
         }
-        Content::Sprites(sprites) => sprite_cmds(anim, sprites, idx, &mut cmds),
+        Content::Sprites(sprites) => sprite_cmds(anim, sprites, idx, false, &mut cmds),
         Content::NotDrawn(_) => {}
     }
     DisplayList { canvas_px, cmds }
 }
 
+/// [`frame_at`] with every shape and clip path tessellated anew instead of taken from the
+/// shapes' cache: what each frame would cost without it (the tessellation benchmark).
+#[must_use]
+pub fn frame_at_uncached(anim: &Animation, frame_idx: u32) -> DisplayList {
+    match &anim.content {
+        Content::Sprites(sprites) => {
+            let idx = frame_idx.min(anim.frame_count.saturating_sub(1)) as usize;
+            let mut cmds = Vec::new();
+            sprite_cmds(anim, sprites, idx, true, &mut cmds);
+            DisplayList {
+                canvas_px: [anim.width_px as f32, anim.height_px as f32],
+                cmds,
+            }
+        }
+        _ => frame_at(anim, frame_idx),
+    }
+}
+
+/// The meshes of a shape: cached, or tessellated anew when `fresh`.
+fn meshes_of(def: &vector::ShapeDef, fresh: bool) -> vector::ShapeMeshes {
+    if fresh {
+        def.tessellate()
+    } else {
+        def.meshes().clone()
+    }
+}
+
 /// The commands of one SVGA frame (see [`frame_at`]).
-fn sprite_cmds(anim: &Animation, sprites: &[Sprite], idx: usize, cmds: &mut Vec<DrawCmd>) {
+fn sprite_cmds(
+    anim: &Animation,
+    sprites: &[Sprite],
+    idx: usize,
+    fresh: bool,
+    cmds: &mut Vec<DrawCmd>,
+) {
     let mattes: std::collections::HashMap<&str, &Sprite> = sprites
         .iter()
         .filter(|s| s.kind == SpriteKind::Matte)
@@ -495,7 +528,7 @@ fn sprite_cmds(anim: &Animation, sprites: &[Sprite], idx: usize, cmds: &mut Vec<
             continue;
         }
         let Some(key) = s.matte_key.as_deref() else {
-            sprite_frame_cmds(anim, s, idx, cmds);
+            sprite_frame_cmds(anim, s, idx, fresh, cmds);
             i += 1;
             continue;
         };
@@ -511,7 +544,7 @@ fn sprite_cmds(anim: &Animation, sprites: &[Sprite], idx: usize, cmds: &mut Vec<
                 compose: Compose::SrcOver,
                 clip: None,
             });
-            sprite_frame_cmds(anim, m, idx, cmds);
+            sprite_frame_cmds(anim, m, idx, fresh, cmds);
             if cmds.len() == start + 1 {
                 // The matte shows nothing on this frame: nor does the run.
                 cmds.truncate(start);
@@ -522,14 +555,14 @@ fn sprite_cmds(anim: &Animation, sprites: &[Sprite], idx: usize, cmds: &mut Vec<
                     clip: None,
                 });
                 for t in &sprites[i..end] {
-                    sprite_frame_cmds(anim, t, idx, cmds);
+                    sprite_frame_cmds(anim, t, idx, fresh, cmds);
                 }
                 cmds.extend([DrawCmd::PopLayer, DrawCmd::PopLayer]);
             }
         } else {
             // A matte key naming no sprite: drawn unmasked, as the players do.
             for t in &sprites[i..end] {
-                sprite_frame_cmds(anim, t, idx, cmds);
+                sprite_frame_cmds(anim, t, idx, fresh, cmds);
             }
         }
         i = end;
@@ -537,7 +570,13 @@ fn sprite_cmds(anim: &Animation, sprites: &[Sprite], idx: usize, cmds: &mut Vec<
 }
 
 /// One sprite on one frame: bitmap, then shapes, inside the clip path.
-fn sprite_frame_cmds(anim: &Animation, s: &Sprite, idx: usize, cmds: &mut Vec<DrawCmd>) {
+fn sprite_frame_cmds(
+    anim: &Animation,
+    s: &Sprite,
+    idx: usize,
+    fresh: bool,
+    cmds: &mut Vec<DrawCmd>,
+) {
     let Some(f) = s.frames.get(idx) else { return };
     if f.alpha <= 0.0 {
         return;
@@ -547,7 +586,7 @@ fn sprite_frame_cmds(anim: &Animation, s: &Sprite, idx: usize, cmds: &mut Vec<Dr
         .clips
         .get(idx)
         .and_then(Option::as_ref)
-        .and_then(|c| c.meshes().fill.clone());
+        .and_then(|c| meshes_of(c, fresh).fill);
     let clipped = s.clips.get(idx).is_some_and(Option::is_some);
     if clipped {
         let Some(mesh) = clip else {
@@ -582,7 +621,7 @@ fn sprite_frame_cmds(anim: &Animation, s: &Sprite, idx: usize, cmds: &mut Vec<Dr
     }
     if let Some(shapes) = s.shapes.get(idx) {
         for shape in shapes.iter() {
-            let meshes = shape.def.meshes();
+            let meshes = meshes_of(&shape.def, fresh);
             let transform = f.transform.then_after(shape.transform);
             let paint = [
                 (meshes.fill.as_ref(), shape.def.fill),

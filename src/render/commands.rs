@@ -412,3 +412,120 @@ pub fn run_smoke(
         not_drawn,
     }))
 }
+
+/// Frames per second with and without the tessellation cache (see
+/// [`tessellation_bench`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TessellationBench {
+    /// Frames in one play.
+    pub frames: u32,
+    /// Plays timed per mode.
+    pub passes: u32,
+    /// Distinct shapes (and clip paths) in the file: what the cache tessellates once.
+    pub distinct_shapes: usize,
+    /// Shapes drawn over one play: what is tessellated without the cache.
+    pub shapes_per_play: usize,
+    /// Triangles drawn over one play.
+    pub triangles_per_play: usize,
+    /// Display lists built and placed per second, cache on.
+    pub cached_list_fps: f64,
+    /// The same, every shape tessellated anew.
+    pub uncached_list_fps: f64,
+    /// Frames built, placed and drawn (GPU, waited for) per second, cache on.
+    pub cached_render_fps: f64,
+    /// The same, every shape tessellated anew.
+    pub uncached_render_fps: f64,
+    /// Target size, px.
+    pub target_px: [u32; 2],
+}
+
+/// Times every frame of `anim` `passes` times in each mode: building the display list and
+/// placing it (CPU), then also drawing it on the GPU; once with the shapes' tessellation
+/// cache, once tessellating every shape on every frame. The cache is warmed by one untimed
+/// play first.
+///
+/// # Errors
+/// [`super::paint::PaintError`] when an image fails to decode or the GPU fails.
+pub fn tessellation_bench(
+    ctx: &RenderContext,
+    anim: &Animation,
+    passes: u32,
+) -> Result<TessellationBench, super::paint::PaintError> {
+    use crate::model::{Content, DrawCmd, frame_at_uncached};
+    use std::time::Instant;
+    let scale = (1080.0 / anim.width_px.max(anim.height_px).max(1) as f32).min(1.0);
+    let target_px = [
+        ((anim.width_px as f32 * scale).round() as u32).max(1),
+        ((anim.height_px as f32 * scale).round() as u32).max(1),
+    ];
+    let fit = fit_contain(
+        [anim.width_px as f32, anim.height_px as f32],
+        [target_px[0] as f32, target_px[1] as f32],
+    );
+    let target = ctx.target(target_px[0], target_px[1]);
+    let mut painter = Painter::new(ctx, u64::MAX, ctx.max_texture_px);
+    let mut decoder = FrameDecoder::new();
+    let limits = DecodeLimits::default();
+    let (mut shapes_per_play, mut triangles_per_play) = (0, 0);
+    for f in 0..anim.frame_count {
+        let dl = frame_at(anim, f);
+        for c in &dl.cmds {
+            match c {
+                DrawCmd::Mesh { mesh, .. } => {
+                    shapes_per_play += 1;
+                    triangles_per_play += mesh.indices.len() / 3;
+                }
+                DrawCmd::PushLayer { clip: Some(_), .. } => shapes_per_play += 1,
+                _ => {}
+            }
+        }
+        let placed = place(&dl, fit);
+        painter.prepare(0, "bench", anim, &placed, &mut decoder, &limits)?;
+    }
+    let distinct_shapes = match &anim.content {
+        Content::Sprites(sprites) => {
+            let mut seen = std::collections::HashSet::new();
+            for s in sprites {
+                for v in s.shapes.iter().flat_map(|f| f.iter()) {
+                    seen.insert(std::sync::Arc::as_ptr(&v.def));
+                }
+                for c in s.clips.iter().flatten() {
+                    seen.insert(std::sync::Arc::as_ptr(c));
+                }
+            }
+            seen.len()
+        }
+        _ => 0,
+    };
+    let mut time = |uncached: bool, draw: bool| -> Result<f64, super::paint::PaintError> {
+        let start = Instant::now();
+        for _ in 0..passes {
+            for f in 0..anim.frame_count {
+                let dl = if uncached {
+                    frame_at_uncached(anim, f)
+                } else {
+                    frame_at(anim, f)
+                };
+                let placed = place(&dl, fit);
+                if draw {
+                    painter.draw(&target, [0.0; 4], &[(0, &placed)])?;
+                } else {
+                    std::hint::black_box(&placed);
+                }
+            }
+        }
+        Ok(f64::from(anim.frame_count * passes) / start.elapsed().as_secs_f64().max(1e-9))
+    };
+    Ok(TessellationBench {
+        frames: anim.frame_count,
+        passes,
+        distinct_shapes,
+        shapes_per_play,
+        triangles_per_play,
+        cached_list_fps: time(false, false)?,
+        uncached_list_fps: time(true, false)?,
+        cached_render_fps: time(false, true)?,
+        uncached_render_fps: time(true, true)?,
+        target_px,
+    })
+}

@@ -1,0 +1,115 @@
+//! SVGA vector shapes, clip paths and mattes in the display list (GPU-free): every real SVGA
+//! sample is drawn whole, equal shapes share one tessellation, and the cache changes nothing
+//! in what is drawn.
+
+#![expect(
+    clippy::unwrap_used,
+    reason = "fixture helpers outside #[test] functions panic on a broken test setup"
+)]
+
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use giftqa::format::DecodeLimits;
+use giftqa::model::load::svga_animation;
+use giftqa::model::{Compose, Content, DrawCmd, frame_at, frame_at_uncached};
+
+fn load(shared: &std::path::Path, rel: &str) -> giftqa::model::Animation {
+    let bytes = std::fs::read(shared.join("svga").join(rel)).unwrap();
+    svga_animation(&bytes, &DecodeLimits::default()).unwrap()
+}
+
+#[test]
+fn the_cache_draws_what_fresh_tessellation_draws() {
+    let shared = shared_or_skip!();
+    let anim = load(&shared, "SVGAPlayer-Web/EmptyState.svga");
+    let Content::Sprites(sprites) = &anim.content else {
+        panic!("sprites")
+    };
+    let mut distinct = HashSet::new();
+    let mut instances = 0;
+    for s in sprites {
+        for v in s.shapes.iter().flat_map(|f| f.iter()) {
+            distinct.insert(Arc::as_ptr(&v.def));
+            instances += 1;
+        }
+    }
+    assert!(
+        distinct.len() * 50 < instances,
+        "{} distinct shapes for {instances} shape instances",
+        distinct.len()
+    );
+    let mut meshes = 0;
+    for f in 0..anim.frame_count {
+        let cached = frame_at(&anim, f);
+        assert_eq!(cached, frame_at_uncached(&anim, f), "frame {f}");
+        meshes += cached
+            .cmds
+            .iter()
+            .filter(|c| matches!(c, DrawCmd::Mesh { .. }))
+            .count();
+    }
+    assert!(meshes > 1000, "{meshes} meshes drawn over the file");
+}
+
+#[test]
+fn clip_paths_and_mattes_become_layers() {
+    let shared = shared_or_skip!();
+    let clip = frame_at(&load(&shared, "SVGAPlayer-Web/clippath.svga"), 0);
+    assert!(clip.cmds.iter().any(|c| matches!(
+        c,
+        DrawCmd::PushLayer {
+            clip: Some(_),
+            compose: Compose::SrcOver,
+            ..
+        }
+    )));
+    let matte = frame_at(&load(&shared, "SVGAPlayer-Web/matteBitmap.svga"), 7);
+    let composes: Vec<Compose> = matte
+        .cmds
+        .iter()
+        .filter_map(|c| match c {
+            DrawCmd::PushLayer { compose, .. } => Some(*compose),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        composes,
+        [Compose::SrcOver, Compose::SrcIn],
+        "one matte run"
+    );
+    let pops = matte
+        .cmds
+        .iter()
+        .filter(|c| matches!(c, DrawCmd::PopLayer))
+        .count();
+    assert_eq!(pops, 2, "layers balanced");
+    assert!(
+        matte
+            .cmds
+            .iter()
+            .any(|c| matches!(c, DrawCmd::Image { .. })),
+        "the 2.x matte bitmap is found under its key without `.matte`"
+    );
+}
+
+#[test]
+fn every_real_svga_is_drawn_whole() {
+    let shared = shared_or_skip!();
+    for dir in ["SVGAPlayer-Web", "SVGAPlayer-Android"] {
+        for e in std::fs::read_dir(shared.join("svga").join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_none_or(|x| x != "svga") {
+                continue;
+            }
+            let bytes = std::fs::read(&p).unwrap();
+            let Ok(anim) = svga_animation(&bytes, &DecodeLimits::default()) else {
+                continue;
+            };
+            let u = anim.unsupported();
+            assert!(u.drawn_whole(), "{}: {:?}", p.display(), u.describe());
+        }
+    }
+}
