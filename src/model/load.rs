@@ -403,6 +403,7 @@ pub fn svga_animation(bytes: &[u8], limits: &DecodeLimits) -> Result<Animation, 
                 frames,
                 shapes,
                 clips,
+                overlay: None,
             }
         })
         .collect();
@@ -446,6 +447,7 @@ impl FrameDecoder {
                     .map_err(|e| format!("{}: {e}", img.key))?
                     .into_rgba8())
             }
+            ImageSource::Pixels(px) => Ok(px.as_ref().clone()),
             ImageSource::AnimatedFrame {
                 file,
                 format,

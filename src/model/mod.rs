@@ -12,6 +12,8 @@
 
 pub mod load;
 pub mod pixels;
+pub mod slots;
+pub mod text;
 pub mod vector;
 
 use std::sync::Arc;
@@ -83,6 +85,8 @@ pub enum ImageSource {
         /// Zero-based frame index.
         index: u32,
     },
+    /// Pixels already decoded (straight alpha): a dynamic slot's avatar or text.
+    Pixels(Arc<image::RgbaImage>),
 }
 
 /// One image of an animation: a bitmap the renderer uploads as a texture.
@@ -153,6 +157,9 @@ pub struct Sprite {
     /// Clip path per frame (same indices as `frames`; empty when the sprite has none), in
     /// sprite space.
     pub clips: Vec<Option<Arc<vector::ShapeDef>>>,
+    /// A dynamic slot's text, drawn over the bitmap in the same layout rect (index into
+    /// [`Animation::images`]).
+    pub overlay: Option<usize>,
 }
 
 /// One vector shape of a sprite frame: a shared definition placed by a transform (shape
@@ -599,7 +606,7 @@ fn sprite_frame_cmds(
             clip: Some((mesh, f.transform)),
         });
     }
-    if let Some(image) = s.image {
+    for image in [s.image, s.overlay].into_iter().flatten() {
         let img = &anim.images[image];
         let w = if f.layout[2] > 0.0 {
             f.layout[2]
@@ -679,6 +686,7 @@ mod tests {
                 matte_key: None,
                 shapes: vec![],
                 clips: vec![],
+                overlay: None,
                 frames: vec![
                     SpriteFrame {
                         alpha: 0.5,

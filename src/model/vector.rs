@@ -398,16 +398,16 @@ mod tests {
     fn ellipse_and_rounded_rect_areas() {
         let e = Geometry::Ellipse([0.0, 0.0, 10.0, 5.0]).to_path().unwrap();
         let area = fill_mesh(&e).unwrap().area();
-        assert!((area - std::f64::consts::PI * 50.0).abs() < 1.0, "{area}");
+        // Flattened within TOLERANCE: the inscribed polygon falls short by under 2 %.
+        let exact = std::f64::consts::PI * 50.0;
+        assert!(area < exact && area > exact * 0.98, "{area}");
         let r = Geometry::Rect([0.0, 0.0, 20.0, 10.0, 5.0])
             .to_path()
             .unwrap();
         let area = fill_mesh(&r).unwrap().area();
-        // 200 − (4 − π)·25 for the rounded corners.
-        assert!(
-            (area - (200.0 - (4.0 - std::f64::consts::PI) * 25.0)).abs() < 1.0,
-            "{area}"
-        );
+        // 200 − (4 − π)·25 for the rounded corners, flattened within 2 %.
+        let exact = 200.0 - (4.0 - std::f64::consts::PI) * 25.0;
+        assert!(area <= exact + 1e-3 && area > exact * 0.98, "{area}");
     }
 
     #[test]

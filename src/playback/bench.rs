@@ -47,6 +47,9 @@ fn baseline(anim: &Animation) -> Result<f64, String> {
                     .map_err(|e| e.to_string())?;
                 mp += f64::from(d.width()) * f64::from(d.height()) / 1e6;
             }
+            ImageSource::Pixels(px) => {
+                mp += f64::from(px.width()) * f64::from(px.height()) / 1e6;
+            }
             ImageSource::AnimatedFrame { file, format, .. } => {
                 if !seen.insert(std::sync::Arc::as_ptr(file).cast::<u8>() as usize) {
                     continue;

@@ -642,13 +642,13 @@ impl RenderContext {
                         corner(2, [u1, v1]),
                         corner(3, [u0, v1]),
                     ]);
-                    passes.last_mut().map(|p| {
+                    if let Some(p) = passes.last_mut() {
                         p.ops.push(Op {
                             range: start..vertices.len() as u32,
                             bind: Bind::Texture(&tex.bind_group),
                             pipeline: 0,
                         });
-                    });
+                    }
                 }
                 DrawItem::Triangles(points, color) => {
                     let n = points.len() / 3 * 3;
@@ -657,13 +657,13 @@ impl RenderContext {
                         uv: [0.5, 0.5],
                         color: *color,
                     }));
-                    if n > 0 {
-                        passes.last_mut().map(|p| {
-                            p.ops.push(Op {
-                                range: start..vertices.len() as u32,
-                                bind: Bind::White,
-                                pipeline: 0,
-                            });
+                    if n > 0
+                        && let Some(p) = passes.last_mut()
+                    {
+                        p.ops.push(Op {
+                            range: start..vertices.len() as u32,
+                            bind: Bind::White,
+                            pipeline: 0,
                         });
                     }
                 }

@@ -1,0 +1,222 @@
+//! Dynamic slots: the sender's avatar and name put into an effect at send time, as
+//! SVGAPlayer's `SVGADynamicEntity` does (`setDynamicImage(forKey:)`,
+//! `setDynamicText(forKey:)`).
+//!
+//! An image replaces the bitmap of every sprite whose image key is the slot key (or the key
+//! without its `.suffix`); SVGAPlayer stretches it to the sprite's layout rect, so giftqa first
+//! crops it to the layout's aspect around its centre, which keeps faces round. A text is drawn
+//! in one line centred in the layout rect, over the sprite's bitmap when it has one (see
+//! [`super::text`]). The manifest's `slots` (bundle-format §3) say which keys a bundle expects.
+
+use std::sync::Arc;
+
+use image::RgbaImage;
+use serde::Serialize;
+
+use super::text::{TextStyle, draw_slot_text};
+use super::{Animation, Content, ImageAsset, ImageSource, Sprite, SpriteKind};
+
+/// Largest side of a slot's bitmap, px (slots are drawn at twice their layout size for
+/// sharpness, up to this).
+pub const MAX_SLOT_PX: u32 = 1024;
+
+/// What fills a slot.
+#[derive(Debug, Clone)]
+pub enum SlotValue {
+    /// A picture (straight-alpha pixels), e.g. the sender's avatar.
+    Image(RgbaImage),
+    /// A text, e.g. the sender's name.
+    Text(String),
+}
+
+/// What filling one slot did, for reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FilledSlot {
+    /// The slot key.
+    pub key: String,
+    /// `image` or `text`.
+    pub kind: &'static str,
+    /// Sprites that show it.
+    pub sprites: usize,
+    /// The bitmap made for it, px (width, height).
+    pub size_px: [u32; 2],
+    /// For text: what was drawn (cut with `…` when too long).
+    pub shown: Option<String>,
+    /// For text: whether it was cut.
+    pub ellipsized: bool,
+    /// For text: the font size used, px.
+    pub font_px: Option<f32>,
+    /// For text: font families used, fallbacks included.
+    pub fonts: Vec<String>,
+    /// For text: characters no installed font can draw.
+    pub missing_glyphs: usize,
+}
+
+/// The keys of an animation that can be filled: every image key of a non-matte sprite, in
+/// sprite order, without repeats. Empty for formats without keys.
+#[must_use]
+pub fn slot_keys(anim: &Animation) -> Vec<String> {
+    let Content::Sprites(sprites) = &anim.content else {
+        return Vec::new();
+    };
+    let mut keys: Vec<String> = Vec::new();
+    for s in sprites {
+        if s.kind != SpriteKind::Matte && !s.image_key.is_empty() && !keys.contains(&s.image_key) {
+            keys.push(s.image_key.clone());
+        }
+    }
+    keys
+}
+
+fn matches_key(s: &Sprite, key: &str) -> bool {
+    s.kind != SpriteKind::Matte
+        && (s.image_key == key
+            || s.image_key
+                .rsplit_once('.')
+                .is_some_and(|(stem, _)| stem == key))
+}
+
+/// The layout size of a sprite: its first visible frame's layout, else its bitmap's size.
+fn layout_size(images: &[ImageAsset], s: &Sprite) -> Option<[f32; 2]> {
+    s.frames
+        .iter()
+        .find(|f| f.alpha > 0.0 && f.layout[2] > 0.0 && f.layout[3] > 0.0)
+        .map(|f| [f.layout[2], f.layout[3]])
+        .or_else(|| {
+            let img = images.get(s.image?)?;
+            Some([img.width_px as f32, img.height_px as f32])
+        })
+}
+
+/// The slot bitmap size for a layout: twice the layout, within [`MAX_SLOT_PX`].
+fn bitmap_size(layout: [f32; 2]) -> [u32; 2] {
+    let scale = (f32::from(u16::try_from(MAX_SLOT_PX).unwrap_or(u16::MAX))
+        / layout[0].max(layout[1]).max(1.0))
+    .min(2.0);
+    [
+        ((layout[0] * scale).round() as u32).max(1),
+        ((layout[1] * scale).round() as u32).max(1),
+    ]
+}
+
+/// Crops `img` around its centre to the aspect of `size`, then resizes it to `size`.
+#[must_use]
+pub fn fit_image(img: &RgbaImage, size: [u32; 2]) -> RgbaImage {
+    let (w, h) = (img.width().max(1), img.height().max(1));
+    let target = f64::from(size[0]) / f64::from(size[1].max(1));
+    let (cw, ch) = if f64::from(w) / f64::from(h) > target {
+        (((f64::from(h) * target).round() as u32).clamp(1, w), h)
+    } else {
+        (w, ((f64::from(w) / target).round() as u32).clamp(1, h))
+    };
+    let crop = image::imageops::crop_imm(img, (w - cw) / 2, (h - ch) / 2, cw, ch).to_image();
+    image::imageops::resize(
+        &crop,
+        size[0],
+        size[1],
+        image::imageops::FilterType::CatmullRom,
+    )
+}
+
+/// A copy of `anim` with `fills` put into its slots.
+///
+/// # Errors
+/// A message naming the key when no sprite has it, when the animation has no keys (formats
+/// other than SVGA), or when a text slot has no area.
+pub fn fill_slots(
+    anim: &Animation,
+    fills: &[(String, SlotValue)],
+    style: &TextStyle,
+) -> Result<(Animation, Vec<FilledSlot>), String> {
+    let mut out = anim.clone();
+    let Content::Sprites(mut sprites) =
+        std::mem::replace(&mut out.content, Content::Frames(Vec::new()))
+    else {
+        return Err("only SVGA effects have image keys to fill".into());
+    };
+    let mut report = Vec::new();
+    for (key, value) in fills {
+        let hits: Vec<usize> = (0..sprites.len())
+            .filter(|&i| matches_key(&sprites[i], key))
+            .collect();
+        let Some(&first) = hits.first() else {
+            let keys = slot_keys(anim);
+            return Err(format!(
+                "no sprite has the image key {key:?}; the keys are: {}",
+                keys.join(", ")
+            ));
+        };
+        let layout = layout_size(&out.images, &sprites[first]).unwrap_or([100.0, 100.0]);
+        let size = bitmap_size(layout);
+        let index = out.images.len();
+        let mut filled = FilledSlot {
+            key: key.clone(),
+            kind: "image",
+            sprites: hits.len(),
+            size_px: size,
+            shown: None,
+            ellipsized: false,
+            font_px: None,
+            fonts: Vec::new(),
+            missing_glyphs: 0,
+        };
+        let pixels = match value {
+            SlotValue::Image(img) => fit_image(img, size),
+            SlotValue::Text(text) => {
+                let t =
+                    draw_slot_text(text, size, style).map_err(|e| format!("slot {key:?}: {e}"))?;
+                filled.kind = "text";
+                filled.shown = Some(t.shown);
+                filled.ellipsized = t.ellipsized;
+                filled.font_px = Some(t.font_px);
+                filled.fonts = t.fonts;
+                filled.missing_glyphs = t.missing_glyphs;
+                t.image
+            }
+        };
+        out.images.push(ImageAsset {
+            key: format!("{key} (slot)"),
+            width_px: size[0],
+            height_px: size[1],
+            source: ImageSource::Pixels(Arc::new(pixels)),
+        });
+        for &i in &hits {
+            let s = &mut sprites[i];
+            match value {
+                SlotValue::Image(_) => s.image = Some(index),
+                SlotValue::Text(_) => s.overlay = Some(index),
+            }
+            if s.kind == SpriteKind::Slot {
+                s.kind = SpriteKind::Bitmap;
+            }
+        }
+        report.push(filled);
+    }
+    out.content = Content::Sprites(sprites);
+    Ok((out, report))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_are_cropped_to_the_slot_aspect_around_their_centre() {
+        let mut img = RgbaImage::new(300, 100);
+        for (x, _, p) in img.enumerate_pixels_mut() {
+            *p = if (100..200).contains(&x) {
+                image::Rgba([255, 0, 0, 255])
+            } else {
+                image::Rgba([0, 0, 255, 255])
+            };
+        }
+        let out = fit_image(&img, [50, 50]);
+        assert_eq!(out.dimensions(), (50, 50));
+        assert!(
+            out.pixels().all(|p| p[0] > 200 && p[2] < 60),
+            "the red centre only"
+        );
+        assert_eq!(bitmap_size([100.0, 40.0]), [200, 80]);
+        assert_eq!(bitmap_size([2000.0, 1000.0]), [1024, 512]);
+    }
+}

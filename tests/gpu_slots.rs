@@ -1,0 +1,103 @@
+//! Dynamic slots on a real SVGA: SVGAPlayer's own demo file `kingset.svga` with its avatar key
+//! `99` replaced by a picture and its `banner` key given a long Chinese sender name. The frame
+//! is rendered on wgpu (lavapipe in CI) and guarded by an image snapshot
+//! (`tests/snapshots/slot_kingset_avatar_cjk.png`); the text stack's choices are asserted.
+
+#![cfg(feature = "gpu")]
+
+mod common;
+
+use giftqa::format::DecodeLimits;
+use giftqa::model::load::svga_animation;
+use giftqa::model::slots::{SlotValue, fill_slots};
+use giftqa::model::text::{Overflow, TextStyle, draw_slot_text};
+use giftqa::model::{Affine, Content};
+use giftqa::render::paint::{over_background, render_frame};
+
+const NAME: &str = "来自远方的超级土豪大哥送出了一个超级火箭礼物";
+
+#[test]
+fn avatar_and_long_cjk_name_fill_kingset() {
+    let shared = shared_or_skip!();
+    let Some(ctx) = common::gpu() else { return };
+    let bytes = std::fs::read(shared.join("svga/SVGAPlayer-Web/kingset.svga")).unwrap();
+    let anim = svga_animation(&bytes, &DecodeLimits::default()).unwrap();
+    let avatar = image::open(shared.join("png-sequence/APNG4Android/app/src/main/assets/c_10.png"))
+        .unwrap()
+        .into_rgba8();
+    let (filled, report) = fill_slots(
+        &anim,
+        &[
+            ("99".into(), SlotValue::Image(avatar)),
+            ("banner".into(), SlotValue::Text(NAME.into())),
+        ],
+        &TextStyle::default(),
+    )
+    .unwrap();
+    assert_eq!(report.len(), 2);
+    let text = &report[1];
+    assert_eq!((text.key.as_str(), text.kind), ("banner", "text"));
+    assert!(text.ellipsized, "a name this long is cut: {:?}", text.shown);
+    assert!(text.shown.as_deref().unwrap().ends_with('…'));
+    assert_eq!(text.missing_glyphs, 0, "every character has a glyph");
+    assert!(
+        text.fonts.iter().any(|f| f.contains("WenQuanYi")),
+        "a CJK fallback font draws the name: {:?}",
+        text.fonts
+    );
+    // A frame where both the avatar and the banner show.
+    let Content::Sprites(sprites) = &anim.content else {
+        panic!("sprites")
+    };
+    let visible = |key: &str, f: usize| {
+        sprites
+            .iter()
+            .any(|s| s.image_key == key && s.frames.get(f).is_some_and(|fr| fr.alpha > 0.5))
+    };
+    let both: Vec<usize> = (0..anim.frame_count as usize)
+        .filter(|&f| visible("99", f) && visible("banner", f))
+        .collect();
+    let frame = both[both.len() / 2] as u32;
+    let size = [anim.width_px, anim.height_px];
+    let plain = render_frame(&ctx, &anim, frame, size, Affine::IDENTITY, 8192).unwrap();
+    let ours = render_frame(&ctx, &filled, frame, size, Affine::IDENTITY, 8192).unwrap();
+    let changed = plain
+        .pixels()
+        .zip(ours.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert!(
+        changed > 2_000,
+        "the slots change the frame ({changed} px differ)"
+    );
+    let shown = over_background(&ours, [40, 40, 48]);
+    egui_kittest::image_snapshot_options(
+        &shown,
+        "slot_kingset_avatar_cjk",
+        &egui_kittest::SnapshotOptions::new().max_failed_pixels(500),
+    );
+}
+
+#[test]
+fn arabic_names_are_shaped_and_long_names_shrink_when_asked() {
+    if common::shared_assets().is_none() {
+        return;
+    }
+    let arabic = draw_slot_text("محمد عبد الله", [400, 60], &TextStyle::default()).unwrap();
+    assert_eq!(arabic.missing_glyphs, 0, "fonts: {:?}", arabic.fonts);
+    assert!(!arabic.ellipsized);
+    let ink = arabic.image.pixels().filter(|p| p[3] > 0).count();
+    assert!(ink > 500, "the name is drawn inside the slot ({ink} px)");
+    let style = TextStyle {
+        overflow: Overflow::Shrink,
+        ..TextStyle::default()
+    };
+    let normal = draw_slot_text("王小明", [400, 60], &style).unwrap();
+    let shrunk = draw_slot_text("王小明王小明王小明王小明王小明", [400, 60], &style).unwrap();
+    assert!(
+        shrunk.font_px < normal.font_px,
+        "{} < {}",
+        shrunk.font_px,
+        normal.font_px
+    );
+}
