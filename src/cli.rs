@@ -122,6 +122,13 @@ pub enum Command {
         /// Keyring: verify signatures before rendering.
         #[arg(long, value_name = "FILE")]
         keys: Option<PathBuf>,
+        /// Fill a dynamic slot: KEY=FILE for an image slot (the sender's avatar), KEY=TEXT for a
+        /// text slot (the sender's name). Repeat for several.
+        #[arg(long = "slot", value_name = "KEY=VALUE", value_parser = parse_slot)]
+        slots: Vec<(String, String)>,
+        /// Slot text too wide for its slot: cut with an ellipsis, or shrink (to 60 %) then cut.
+        #[arg(long, default_value = "ellipsis", value_name = "ellipsis|shrink")]
+        text_overflow: crate::model::text::Overflow,
     },
     /// Play the bundle's effects on the GPU, offscreen, under device tiers and burst scenarios,
     /// and measure decode latency, first-frame latency, frame times, texture memory, overdraw,
@@ -287,6 +294,14 @@ pub enum BenchWhat {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Parses `KEY=VALUE` (`--slot`).
+fn parse_slot(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!("{s:?}: expected KEY=VALUE, e.g. avatar=me.png or sender=Ann")),
+    }
 }
 
 #[expect(
@@ -574,6 +589,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             out: out_dir,
             background,
             keys,
+            slots,
+            text_overflow,
         } => {
             let tier = match tier {
                 Some(name) => Some(pick_tiers(tiers.as_deref(), Some(&name))?.remove(0)),
@@ -591,6 +608,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 out: out_dir,
                 background,
                 keys,
+                slots,
+                text_style: crate::model::text::TextStyle {
+                    overflow: text_overflow,
+                    ..crate::model::text::TextStyle::default()
+                },
             };
             let bar = indicatif::ProgressBar::with_draw_target(
                 None,
@@ -607,6 +629,33 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
             if let Some((w, h, n, fps)) = outcome.animation {
                 let _ = writeln!(s, "{}: {w}×{h} px, {n} frames at {fps:.1} fps", req.asset);
+            }
+            for slot in &outcome.slots {
+                match &slot.shown {
+                    Some(shown) => {
+                        let _ = writeln!(
+                            s,
+                            "slot {} (text, {} sprite(s)): {shown:?} at {:.0} px in {}{}{}",
+                            slot.key,
+                            slot.sprites,
+                            slot.font_px.unwrap_or(0.0),
+                            slot.fonts.join(", "),
+                            if slot.ellipsized { ", cut to fit" } else { "" },
+                            if slot.missing_glyphs > 0 {
+                                format!(", {} character(s) without a glyph", slot.missing_glyphs)
+                            } else {
+                                String::new()
+                            }
+                        );
+                    }
+                    None => {
+                        let _ = writeln!(
+                            s,
+                            "slot {} (image, {} sprite(s)): {}×{} px",
+                            slot.key, slot.sprites, slot.size_px[0], slot.size_px[1]
+                        );
+                    }
+                }
             }
             for line in outcome.unsupported.describe() {
                 let _ = writeln!(s, "not drawn yet: {line}");

@@ -101,3 +101,63 @@ fn arabic_names_are_shaped_and_long_names_shrink_when_asked() {
         normal.font_px
     );
 }
+
+#[test]
+fn render_fills_declared_slots_from_the_command_line() {
+    let shared = shared_or_skip!();
+    if common::gpu().is_none() {
+        return;
+    }
+    let mut f = common::Fixture::shared(&shared);
+    std::fs::copy(
+        shared.join("svga/SVGAPlayer-Web/kingset.svga"),
+        f.path("effects/kingset.svga"),
+    )
+    .unwrap();
+    f.manifest["assets"].as_array_mut().unwrap().push(serde_json::json!({
+        "id": "kingset", "kind": "effect", "format": "svga",
+        "files": [{"path": "effects/kingset.svga"}], "fallback": "builtin:kingset",
+        "slots": [{"key": "99", "type": "image"}, {"key": "banner", "type": "text"}]
+    }));
+    f.seal();
+    let avatar = shared.join("png-sequence/APNG4Android/app/src/main/assets/c_10.png");
+    let t = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = common::giftqa(&[
+        "render",
+        f.dir().to_str().unwrap(),
+        "--asset",
+        "kingset",
+        "--keys",
+        common::keys().to_str().unwrap(),
+        "--frames",
+        "30",
+        "--slot",
+        &format!("99={}", avatar.display()),
+        "--slot",
+        &format!("banner={NAME}"),
+        "--out",
+        t.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("slot 99 (image, 1 sprite(s))"), "{stdout}");
+    assert!(
+        stdout.contains("slot banner (text") && stdout.contains("cut to fit"),
+        "{stdout}"
+    );
+    assert!(t.path().join("kingset_0030.png").is_file());
+    // A key the file does not have is an error naming it.
+    let (code, _, stderr) = common::giftqa(&[
+        "render",
+        f.dir().to_str().unwrap(),
+        "--asset",
+        "kingset",
+        "--keys",
+        common::keys().to_str().unwrap(),
+        "--slot",
+        "avatar=Ann",
+        "--out",
+        t.path().to_str().unwrap(),
+    ]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("no sprite has the image key \"avatar\""), "{stderr}");
+}

@@ -83,6 +83,48 @@ pub struct RenderRequest {
     pub background: Option<[u8; 3]>,
     /// Keyring, to check signatures before rendering.
     pub keys: Option<PathBuf>,
+    /// Dynamic slots to fill: `KEY=VALUE`, the value a picture file for image slots and a
+    /// text for text slots (the manifest's `slots` type decides; an undeclared key takes a
+    /// picture when the value names an existing file).
+    pub slots: Vec<(String, String)>,
+    /// How slot text is drawn.
+    pub text_style: crate::model::text::TextStyle,
+}
+
+/// Turns `KEY=VALUE` slot arguments into slot values for an asset (see
+/// [`RenderRequest::slots`]).
+///
+/// # Errors
+/// When a picture cannot be read or decoded, or a declared slot gets the wrong kind of value.
+pub fn slot_values(
+    asset: &crate::bundle::manifest::Asset,
+    slots: &[(String, String)],
+) -> anyhow::Result<Vec<(String, crate::model::slots::SlotValue)>> {
+    use crate::bundle::manifest::SlotType;
+    use crate::model::slots::SlotValue;
+    slots
+        .iter()
+        .map(|(key, value)| {
+            let declared = asset.slots.iter().find(|s| &s.key == key).map(|s| s.slot_type);
+            let is_image = match declared {
+                Some(SlotType::Image) => true,
+                Some(SlotType::Text) => false,
+                None => Path::new(value).is_file(),
+            };
+            let v = if is_image {
+                let img = image::ImageReader::open(value)
+                    .with_context(|| format!("slot {key}: reading {value:?}"))?
+                    .with_guessed_format()?
+                    .decode()
+                    .with_context(|| format!("slot {key}: decoding {value:?}"))?
+                    .into_rgba8();
+                SlotValue::Image(img)
+            } else {
+                SlotValue::Text(value.clone())
+            };
+            Ok((key.clone(), v))
+        })
+        .collect()
 }
 
 /// What `render` did.
@@ -96,6 +138,8 @@ pub struct RenderOutcome {
     pub unsupported: Unsupported,
     /// The animation's canvas, frames and fps, when it loaded.
     pub animation: Option<(u32, u32, u32, f64)>,
+    /// The slots filled.
+    pub slots: Vec<crate::model::slots::FilledSlot>,
 }
 
 /// Verifies a bundle (fail closed) and returns its manifest and source, or the findings that
@@ -189,9 +233,17 @@ pub fn run_render(
             });
         }
     };
+    let (anim, filled) = if req.slots.is_empty() {
+        (anim, Vec::new())
+    } else {
+        let values = slot_values(asset, &req.slots)?;
+        crate::model::slots::fill_slots(&anim, &values, &req.text_style)
+            .map_err(|e| anyhow::anyhow!("{}: asset {}: {e}", req.bundle.display(), asset.id))?
+    };
     let mut outcome = RenderOutcome {
         unsupported: anim.unsupported(),
         animation: Some((anim.width_px, anim.height_px, anim.frame_count, anim.fps)),
+        slots: filled,
         ..RenderOutcome::default()
     };
     let (target_px, fit, max_tex, budget, tier_name) = match &req.tier {
