@@ -300,7 +300,9 @@ pub enum BenchWhat {
 fn parse_slot(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
-        _ => Err(format!("{s:?}: expected KEY=VALUE, e.g. avatar=me.png or sender=Ann")),
+        _ => Err(format!(
+            "{s:?}: expected KEY=VALUE, e.g. avatar=me.png or sender=Ann"
+        )),
     }
 }
 

@@ -73,6 +73,18 @@ fn every_svga_sample_decodes_with_inventory_sizes() {
         ),
         (768, 90, 40, 1)
     );
+    let track = &jojo.info.audio[0];
+    assert_eq!(
+        (
+            track.key.as_str(),
+            track.start_frame,
+            track.end_frame,
+            track.total_ms,
+            track.bytes
+        ),
+        ("audio_event_fail_1", 0, 90, 3024, 45_168),
+        "the audio track, its frames and its sound in the file"
+    );
     let empty = svga::decode(
         &std::fs::read(shared.join("svga/SVGAPlayer-Android/EmptyState.svga")).unwrap(),
         &limits,

@@ -114,11 +114,14 @@ fn render_fills_declared_slots_from_the_command_line() {
         f.path("effects/kingset.svga"),
     )
     .unwrap();
-    f.manifest["assets"].as_array_mut().unwrap().push(serde_json::json!({
-        "id": "kingset", "kind": "effect", "format": "svga",
-        "files": [{"path": "effects/kingset.svga"}], "fallback": "builtin:kingset",
-        "slots": [{"key": "99", "type": "image"}, {"key": "banner", "type": "text"}]
-    }));
+    f.manifest["assets"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "id": "kingset", "kind": "effect", "format": "svga",
+            "files": [{"path": "effects/kingset.svga"}], "fallback": "builtin:kingset",
+            "slots": [{"key": "99", "type": "image"}, {"key": "banner", "type": "text"}]
+        }));
     f.seal();
     let avatar = shared.join("png-sequence/APNG4Android/app/src/main/assets/c_10.png");
     let t = tempfile::tempdir().unwrap();
@@ -159,5 +162,8 @@ fn render_fills_declared_slots_from_the_command_line() {
         t.path().to_str().unwrap(),
     ]);
     assert_ne!(code, 0);
-    assert!(stderr.contains("no sprite has the image key \"avatar\""), "{stderr}");
+    assert!(
+        stderr.contains("no sprite has the image key \"avatar\""),
+        "{stderr}"
+    );
 }

@@ -86,6 +86,8 @@ pub enum Command {
     Kill(String, bool),
     /// Run a burst scenario.
     RunBurst(String),
+    /// Set a dynamic slot's value (picture path or text; empty clears it) and replay.
+    Slot(String, String),
     /// Sign the bundle off.
     SignOff,
 }
@@ -130,6 +132,8 @@ pub struct GiftqaApp {
     burst: Burst,
     burst_texture: Option<egui::TextureHandle>,
     burst_live: Option<LiveSummary>,
+    /// Slot key → value typed in the preview (a picture path or a text).
+    slot_inputs: BTreeMap<String, String>,
     signoff_key: String,
     signoff_history: String,
     reasons: BTreeMap<(String, String), String>,
@@ -173,6 +177,7 @@ impl GiftqaApp {
             burst: Burst::Idle,
             burst_texture: None,
             burst_live: None,
+            slot_inputs: BTreeMap::new(),
             signoff_key: demo_key,
             signoff_history: "giftqa-history.json".to_owned(),
             reasons: BTreeMap::new(),
@@ -274,6 +279,14 @@ impl GiftqaApp {
                 }
                 self.restart_preview();
             }
+            Command::Slot(key, value) => {
+                if value.is_empty() {
+                    self.slot_inputs.remove(&key);
+                } else {
+                    self.slot_inputs.insert(key, value);
+                }
+                self.restart_preview();
+            }
             Command::RunBurst(name) => self.start_burst(name),
             Command::SignOff => self.start_signoff(),
         }
@@ -328,6 +341,13 @@ impl GiftqaApp {
             };
             return;
         };
+        let anim = match self.filled(&shown, anim) {
+            Ok(a) => a,
+            Err(e) => {
+                self.status = format!("slots not filled: {e}");
+                return;
+            }
+        };
         let Some(render) = self.renderer() else {
             return;
         };
@@ -341,6 +361,31 @@ impl GiftqaApp {
             )
         };
         self.preview = Some(Preview::new(&render, &shown, anim, &tier));
+    }
+
+    /// The animation with the slot values typed in the preview put in (unchanged when none
+    /// is set).
+    fn filled(&self, id: &str, anim: SharedAnimation) -> Result<SharedAnimation, String> {
+        let Some(asset) = self.loaded.as_ref().and_then(|l| l.manifest()?.asset(id)) else {
+            return Ok(anim);
+        };
+        let wanted: Vec<(String, String)> = self
+            .slot_inputs
+            .iter()
+            .filter(|(k, _)| asset.slots.iter().any(|s| &s.key == *k))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        if wanted.is_empty() {
+            return Ok(anim);
+        }
+        let values =
+            crate::render::commands::slot_values(asset, &wanted).map_err(|e| format!("{e:#}"))?;
+        let (filled, _) = crate::model::slots::fill_slots(
+            &anim,
+            &values,
+            &crate::model::text::TextStyle::default(),
+        )?;
+        Ok(Arc::new(filled))
     }
 
     fn start_burst(&mut self, name: String) {
@@ -689,14 +734,19 @@ impl GiftqaApp {
             ui.colored_label(theme::ERROR, e);
             return;
         }
-        let slots: Vec<String> = self
+        let slots: Vec<(String, bool)> = self
             .selected
             .as_ref()
             .and_then(|id| {
                 self.loaded.as_ref()?.manifest()?.asset(id).map(|a| {
                     a.slots
                         .iter()
-                        .map(|s| format!("{} ({:?})", s.key, s.slot_type))
+                        .map(|s| {
+                            (
+                                s.key.clone(),
+                                s.slot_type == crate::bundle::manifest::SlotType::Image,
+                            )
+                        })
                         .collect()
                 })
             })
@@ -777,11 +827,66 @@ impl GiftqaApp {
             "{} on tier {} ({}×{})",
             p.asset, p.tier.name, p.tier.viewport_px[0], p.tier.viewport_px[1]
         ));
+        if let Some(info) = self
+            .loaded
+            .as_ref()
+            .and_then(|l| l.report.assets.iter().find(|a| a.id == p.asset))
+            .and_then(|a| a.info.as_ref())
+        {
+            for t in &info.audio {
+                let now = (t.start_frame..=t.end_frame).contains(&p.frame());
+                let line = format!(
+                    "{} {}",
+                    if now { "♪ playing" } else { "♪" },
+                    crate::report::text::audio_line(t, info.fps)
+                );
+                if now {
+                    ui.label(RichText::new(line).strong());
+                } else {
+                    ui.label(line);
+                }
+            }
+        }
         for gap in p.anim.unsupported().describe() {
             ui.colored_label(theme::WARNING, format!("not drawn yet: {gap}"));
         }
         if !slots.is_empty() {
-            ui.label(format!("Dynamic slots: {}", slots.join(", ")));
+            let mut set = None;
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Dynamic slots:");
+                for (key, is_image) in &slots {
+                    let value = self.slot_inputs.entry(key.clone()).or_default();
+                    let label = ui.label(format!(
+                        "{key} ({})",
+                        if *is_image { "image" } else { "text" }
+                    ));
+                    let edit = ui
+                        .add(
+                            egui::TextEdit::singleline(value)
+                                .desired_width(160.0)
+                                .hint_text(if *is_image {
+                                    "picture file"
+                                } else {
+                                    "sender name"
+                                }),
+                        )
+                        .labelled_by(label.id);
+                    if edit.lost_focus() {
+                        set = Some((key.clone(), value.clone()));
+                    }
+                    if *is_image
+                        && ui.button(format!("Choose {key}…")).clicked()
+                        && let Some(f) = rfd::FileDialog::new()
+                            .add_filter("image", &["png", "jpg", "jpeg", "webp", "gif"])
+                            .pick_file()
+                    {
+                        set = Some((key.clone(), f.display().to_string()));
+                    }
+                }
+            });
+            if let Some((k, v)) = set {
+                self.queue.push(Command::Slot(k, v));
+            }
         }
         ui.columns(2, |cols| {
             let avail = cols[0].available_size();

@@ -120,6 +120,7 @@ pub fn decode_atlas(
         image_count: 1,
         decoded_bytes: rgba_bytes(w, h),
         notes: vec![format!("sheet {w} × {h} px, {columns} × {rows} cells")],
+        audio: Vec::new(),
         ..AnimationInfo::default()
     })
 }
@@ -167,6 +168,7 @@ pub fn decode_animated(
                     image_count: 1,
                     decoded_bytes: rgba_bytes(dims.0, dims.1),
                     notes: vec!["a still WebP: one frame".into()],
+                    audio: Vec::new(),
                     ..AnimationInfo::default()
                 });
             }
@@ -207,6 +209,7 @@ pub fn decode_animated(
         image_count: n,
         decoded_bytes: rgba_bytes(w, h) * n,
         notes,
+        audio: Vec::new(),
         ..AnimationInfo::default()
     })
 }

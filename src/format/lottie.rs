@@ -280,6 +280,7 @@ fn decode_lottie_with(
         image_count: images,
         decoded_bytes: (comp.width as u64) * (comp.height as u64) * 4,
         notes,
+        audio: Vec::new(),
         ..AnimationInfo::default()
     })
 }

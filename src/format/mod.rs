@@ -130,6 +130,27 @@ pub struct AnimationInfo {
     pub slot_keys: Vec<String>,
     /// Features found that are worth knowing (audio, vectors, mattes, text layers…).
     pub notes: Vec<String>,
+    /// Sound the effect plays, with when (SVGA `audios`); players must have it to play it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub audio: Vec<AudioTrack>,
+}
+
+/// One audio track of an effect (`svga.proto` `AudioEntity`): played from `start_frame` to
+/// `end_frame`, starting `start_ms` into the sound.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AudioTrack {
+    /// The audio key (its file in the movie's images map).
+    pub key: String,
+    /// First frame it sounds on.
+    pub start_frame: u32,
+    /// Last frame it sounds on.
+    pub end_frame: u32,
+    /// Offset into the sound where playback starts, ms.
+    pub start_ms: u32,
+    /// Length of the sound, ms (0 when the file does not say).
+    pub total_ms: u32,
+    /// Bytes of the sound in the file (0 when missing: it cannot play).
+    pub bytes: u64,
 }
 
 /// Containers recognised by magic bytes.
@@ -309,6 +330,7 @@ pub fn decode_asset(
         AssetFormat::Vap => vap::decode(&read(&first.path)?, limits),
         AssetFormat::Audio => Ok(AnimationInfo {
             notes: vec!["audio resource".into()],
+            audio: Vec::new(),
             ..AnimationInfo::default()
         }),
     }

@@ -10,7 +10,7 @@ use prost::Message;
 use serde::Deserialize;
 
 pub use super::svga_proto as proto;
-use super::{AnimationInfo, DecodeLimits, Magic, animated, sniff};
+use super::{AnimationInfo, AudioTrack, DecodeLimits, Magic, animated, sniff};
 use proto::{FrameEntity, MovieEntity, MovieParams, ShapeEntity, SpriteEntity};
 
 /// Frame rates `svga.proto` allows.
@@ -244,6 +244,18 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> 
         ),
         slot_keys,
         notes,
+        audio: movie
+            .audios
+            .iter()
+            .map(|a| AudioTrack {
+                key: a.audio_key.clone(),
+                start_frame: a.start_frame.max(0) as u32,
+                end_frame: a.end_frame.max(0) as u32,
+                start_ms: a.start_time.max(0) as u32,
+                total_ms: a.total_time.max(0) as u32,
+                bytes: movie.images.get(&a.audio_key).map_or(0, |b| b.len() as u64),
+            })
+            .collect(),
     };
     Ok(SvgaMovie { movie, major, info })
 }

@@ -111,6 +111,7 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<AnimationInfo, Stri
         );
         return Ok(AnimationInfo {
             notes,
+            audio: Vec::new(),
             ..AnimationInfo::default()
         });
     };
@@ -158,5 +159,6 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<AnimationInfo, Stri
         decoded_bytes: (vw * vh * 4.0) as u64,
         slot_keys,
         notes,
+        audio: Vec::new(),
     })
 }

@@ -105,7 +105,11 @@ pub fn slot_values(
     slots
         .iter()
         .map(|(key, value)| {
-            let declared = asset.slots.iter().find(|s| &s.key == key).map(|s| s.slot_type);
+            let declared = asset
+                .slots
+                .iter()
+                .find(|s| &s.key == key)
+                .map(|s| s.slot_type);
             let is_image = match declared {
                 Some(SlotType::Image) => true,
                 Some(SlotType::Text) => false,

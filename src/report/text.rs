@@ -16,6 +16,26 @@ fn location(f: &Finding) -> Option<String> {
     }
 }
 
+/// One audio track as a line: key, frames, times and whether its sound is in the file.
+#[must_use]
+pub fn audio_line(t: &crate::format::AudioTrack, fps: f64) -> String {
+    let ms = |f: u32| f64::from(f) * 1000.0 / fps.max(1e-3);
+    format!(
+        "audio {}: frames {}–{} ({:.0}–{:.0} ms), from {} ms of the sound{}",
+        t.key,
+        t.start_frame,
+        t.end_frame,
+        ms(t.start_frame),
+        ms(t.end_frame),
+        t.start_ms,
+        if t.bytes > 0 {
+            format!(", {} in the file", human_bytes(t.bytes))
+        } else {
+            ", its sound is not in the file".to_owned()
+        }
+    )
+}
+
 /// One finding as a line (and an indented line for the cells of matrix findings).
 #[must_use]
 pub fn finding_line(f: &Finding) -> String {
@@ -123,6 +143,9 @@ pub fn check_text(r: &CheckReport, bundle_path: &str) -> String {
                 }
                 if !i.slot_keys.is_empty() {
                     let _ = writeln!(s, "      · dynamic slot keys: {}", i.slot_keys.join(", "));
+                }
+                for t in &i.audio {
+                    let _ = writeln!(s, "      · {}", audio_line(t, i.fps));
                 }
             }
         }
