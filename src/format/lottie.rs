@@ -26,6 +26,36 @@ fn count_layers(layers: &[Value], ty: u64) -> usize {
         .count()
 }
 
+/// Layers (in the composition and its precomps) with a blend mode other than normal (`bm`),
+/// and with layer effects (`ef`).
+fn blend_and_effects(v: &Value, depth: usize) -> (usize, usize) {
+    if depth > 32 {
+        return (0, 0);
+    }
+    let mut out = (0, 0);
+    let lists = v.get("layers").and_then(Value::as_array).into_iter().chain(
+        v.get("assets")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(|a| a.get("layers").and_then(Value::as_array)),
+    );
+    for layers in lists {
+        for l in layers {
+            if l.get("bm").and_then(Value::as_u64).is_some_and(|b| b != 0) {
+                out.0 += 1;
+            }
+            if l.get("ef")
+                .and_then(Value::as_array)
+                .is_some_and(|e| !e.is_empty())
+            {
+                out.1 += 1;
+            }
+        }
+    }
+    out
+}
+
 fn has_expressions(v: &Value, depth: usize) -> bool {
     if depth > 64 {
         return false;
@@ -172,6 +202,17 @@ fn fix_keyframes(kfs: &mut [Value]) {
 /// # Errors
 /// A message for `decode-failed`.
 pub fn decode_lottie(bytes: &[u8], limits: &DecodeLimits) -> Result<AnimationInfo, String> {
+    decode_lottie_with(bytes, limits, &|_| false).map(|(info, _)| info)
+}
+
+/// Parses and checks one Lottie animation and returns velato's model of it too.
+///
+/// # Errors
+/// A message for `decode-failed`.
+pub fn lottie_composition(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+) -> Result<(AnimationInfo, velato::Composition), String> {
     decode_lottie_with(bytes, limits, &|_| false)
 }
 
@@ -179,7 +220,7 @@ fn decode_lottie_with(
     bytes: &[u8],
     limits: &DecodeLimits,
     has_file: &dyn Fn(&str) -> bool,
-) -> Result<AnimationInfo, String> {
+) -> Result<(AnimationInfo, velato::Composition), String> {
     if bytes.len() as u64 > MAX_LOTTIE_BYTES {
         return Err(format!(
             "{} bytes of JSON, over the {MAX_LOTTIE_BYTES}-byte limit",
@@ -245,6 +286,17 @@ fn decode_lottie_with(
             ));
         }
     }
+    let (blended, effects) = blend_and_effects(&v, 0);
+    if blended > 0 {
+        notes.push(format!(
+            "{blended} layer(s) with blend modes, which velato does not draw (drawn normal)"
+        ));
+    }
+    if effects > 0 {
+        notes.push(format!(
+            "{effects} layer(s) with effects (blur, fill, tint…), which velato does not draw"
+        ));
+    }
     if has_expressions(&v, 0) {
         notes.push("expressions, which are not evaluated".into());
     }
@@ -271,7 +323,7 @@ fn decode_lottie_with(
         Err(_) => return Err("the Lottie model could not be built from this file".into()),
     };
     let frames = (comp.frames.end - comp.frames.start).max(0.0);
-    Ok(AnimationInfo {
+    let info = AnimationInfo {
         width_px: comp.width as u32,
         height_px: comp.height as u32,
         fps: comp.frame_rate,
@@ -282,7 +334,8 @@ fn decode_lottie_with(
         notes,
         audio: Vec::new(),
         ..AnimationInfo::default()
-    })
+    };
+    Ok((info, comp))
 }
 
 /// Opens a dotLottie zip, reads its manifest and checks the chosen animation (`wanted`, else
@@ -295,6 +348,43 @@ pub fn decode_dotlottie(
     wanted: Option<&str>,
     limits: &DecodeLimits,
 ) -> Result<AnimationInfo, String> {
+    dotlottie_composition(bytes, wanted, limits).map(|(info, _)| info)
+}
+
+/// The animation ids a dotLottie archive's `manifest.json` lists, in order.
+///
+/// # Errors
+/// A message when the archive or its manifest cannot be read.
+pub fn dotlottie_ids(bytes: &[u8]) -> Result<Vec<String>, String> {
+    let mut zip =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("dotLottie zip: {e}"))?;
+    let e = zip
+        .by_name("manifest.json")
+        .map_err(|_| "manifest.json is missing".to_owned())?;
+    let mut text = Vec::new();
+    e.take(MAX_LOTTIE_BYTES)
+        .read_to_end(&mut text)
+        .map_err(|err| format!("manifest.json: {err}"))?;
+    let manifest: Value =
+        serde_json::from_slice(&text).map_err(|e| format!("manifest.json: {e}"))?;
+    Ok(manifest
+        .get("animations")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|a| a.get("id").and_then(Value::as_str).map(str::to_owned))
+        .collect())
+}
+
+/// [`decode_dotlottie`], returning velato's model of the chosen animation too.
+///
+/// # Errors
+/// A message for `decode-failed`.
+pub fn dotlottie_composition(
+    bytes: &[u8],
+    wanted: Option<&str>,
+    limits: &DecodeLimits,
+) -> Result<(AnimationInfo, velato::Composition), String> {
     let mut zip =
         zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("dotLottie zip: {e}"))?;
     let names: Vec<String> = zip.file_names().map(str::to_owned).collect();
@@ -367,13 +457,13 @@ pub fn decode_dotlottie(
     let mut chosen_info = None;
     for id in &ids {
         let data = read(&mut zip, &format!("{dir}/{id}.json"))?;
-        let info = decode_lottie_with(&data, limits, &has_file)
+        let decoded = decode_lottie_with(&data, limits, &has_file)
             .map_err(|e| format!("{dir}/{id}.json: {e}"))?;
         if *id == chosen {
-            chosen_info = Some(info);
+            chosen_info = Some(decoded);
         }
     }
-    let mut info = chosen_info.ok_or("no animation decoded")?;
+    let (mut info, comp) = chosen_info.ok_or("no animation decoded")?;
     info.notes.insert(
         0,
         format!(
@@ -385,5 +475,5 @@ pub fn decode_dotlottie(
     if audio > 0 {
         info.notes.push(format!("{audio} audio file(s)"));
     }
-    Ok(info)
+    Ok((info, comp))
 }

@@ -203,7 +203,17 @@ pub fn load_animation(
             let bytes = read(&first.path)?;
             svga_animation(&bytes, limits)
         }
-        AssetFormat::Lottie | AssetFormat::Dotlottie | AssetFormat::Vap | AssetFormat::Audio => {
+        AssetFormat::Lottie | AssetFormat::Dotlottie => {
+            let bytes = read(&first.path)?;
+            let (info, comp) = if asset.format == AssetFormat::Lottie {
+                crate::format::lottie::lottie_composition(&bytes, limits)?
+            } else {
+                let wanted = asset.params.get("animation").and_then(|v| v.as_str());
+                crate::format::lottie::dotlottie_composition(&bytes, wanted, limits)?
+            };
+            Ok(lottie_animation(info, comp))
+        }
+        AssetFormat::Vap | AssetFormat::Audio => {
             let info = crate::format::decode_asset(asset, src, limits)?;
             Ok(Animation {
                 width_px: info.width_px,
@@ -218,6 +228,32 @@ pub fn load_animation(
                 )),
             })
         }
+    }
+}
+
+/// An [`Animation`] of a Lottie composition: its features velato leaves out (from the
+/// decoder's notes) named as gaps.
+#[must_use]
+pub fn lottie_animation(
+    info: crate::format::AnimationInfo,
+    comp: velato::Composition,
+) -> Animation {
+    let gaps = info
+        .notes
+        .iter()
+        .filter(|n| {
+            n.contains("does not draw") || n.contains("not evaluated") || n.contains("left out")
+        })
+        .cloned()
+        .collect();
+    Animation {
+        width_px: info.width_px,
+        height_px: info.height_px,
+        fps: info.fps.max(1.0),
+        frame_count: info.frame_count.max(1) as u32,
+        frame_start_ms: None,
+        images: Vec::new(),
+        content: Content::Lottie(Arc::new(comp), gaps),
     }
 }
 
@@ -473,4 +509,30 @@ impl FrameDecoder {
             }
         }
     }
+}
+
+/// Loads a Lottie JSON file, or one animation of a dotLottie archive picked by its id as the
+/// reference folders spell it (see [`crate::playback::fidelity::sanitise_id`]).
+///
+/// # Errors
+/// A message naming the file when it cannot be read or decoded, or the id is not in it.
+pub fn lottie_file_animation(
+    path: &std::path::Path,
+    animation: Option<&str>,
+    limits: &DecodeLimits,
+) -> Result<Animation, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let decoded = match animation {
+        None => crate::format::lottie::lottie_composition(&bytes, limits),
+        Some(folder) => {
+            let ids = crate::format::lottie::dotlottie_ids(&bytes)?;
+            let id = ids
+                .iter()
+                .find(|id| crate::playback::fidelity::sanitise_id(id) == folder)
+                .ok_or_else(|| format!("{}: no animation {folder:?}", path.display()))?;
+            crate::format::lottie::dotlottie_composition(&bytes, Some(id), limits)
+        }
+    };
+    let (info, comp) = decoded.map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(lottie_animation(info, comp))
 }

@@ -11,6 +11,7 @@
 //! `image` crate's compositing of APNG/GIF/WebP frames (disposal and blending as the file says).
 
 pub mod load;
+pub mod lottie;
 pub mod pixels;
 pub mod slots;
 pub mod text;
@@ -180,6 +181,9 @@ pub enum Content {
     Frames(Vec<(usize, [f32; 4])>),
     /// SVGA sprites, drawn in order.
     Sprites(Vec<Sprite>),
+    /// A Lottie composition (velato's model), drawn through [`lottie::lottie_cmds`]; the
+    /// features it leaves out, one line each.
+    Lottie(Arc<velato::Composition>, Vec<String>),
     /// A format the model cannot draw yet (Lottie, VAP): its canvas, timing and reason.
     NotDrawn(String),
 }
@@ -271,6 +275,7 @@ impl Animation {
                 }
             }
             Content::NotDrawn(why) => u.not_drawn = Some(why.clone()),
+            Content::Lottie(_, gaps) => u.features.clone_from(gaps),
             Content::Frames(_) => {}
         }
         u
@@ -482,6 +487,7 @@ pub fn frame_at(anim: &Animation, frame_idx: u32) -> DisplayList {
             }
         }
         Content::Sprites(sprites) => sprite_cmds(anim, sprites, idx, false, &mut cmds),
+        Content::Lottie(comp, _) => cmds = lottie::lottie_cmds(comp, idx as u32),
         Content::NotDrawn(_) => {}
     }
     DisplayList { canvas_px, cmds }

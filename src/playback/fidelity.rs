@@ -58,3 +58,85 @@ mod tests {
         assert_eq!(psnr_over_grey(&t1, &a), None);
     }
 }
+
+/// One animation's golden frames: the source file, the dotLottie animation folder name when
+/// the source is a `.lottie` archive, and `(frame index, PNG path)` in frame order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GoldenSet {
+    /// The golden folder, relative to the reference root (`rlottie/example/resource/heart`).
+    pub name: String,
+    /// The animation file under the assets root.
+    pub source: std::path::PathBuf,
+    /// For `.lottie` archives: the animation's id as its folder spells it (characters other
+    /// than `[A-Za-z0-9._-]` replaced by `_`).
+    pub animation: Option<String>,
+    /// Golden frames.
+    pub frames: Vec<(u32, std::path::PathBuf)>,
+}
+
+/// The golden sets under a reference root made as `../shared/reference/lottie/README.md`
+/// describes: every folder holding `frame_NNNN.png` files, whose path names its source
+/// (`<path>.json`, or `<path>.lottie/<animation id>`) under `assets`. Sorted by name.
+///
+/// # Errors
+/// A message when a folder cannot be read.
+pub fn golden_sets(
+    reference: &std::path::Path,
+    assets: &std::path::Path,
+) -> Result<Vec<GoldenSet>, String> {
+    let mut out = Vec::new();
+    let mut stack = vec![reference.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let mut frames = Vec::new();
+        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Some(idx) = p
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .and_then(|s| s.strip_prefix("frame_"))
+                .and_then(|s| s.parse::<u32>().ok())
+            {
+                frames.push((idx, p));
+            }
+        }
+        if frames.is_empty() {
+            continue;
+        }
+        frames.sort();
+        let rel = dir
+            .strip_prefix(reference)
+            .map_err(|e| e.to_string())?
+            .to_string_lossy()
+            .replace('\\', "/");
+        let (source, animation) = match rel.split_once(".lottie/") {
+            Some((file, id)) => (assets.join(format!("{file}.lottie")), Some(id.to_owned())),
+            None => (assets.join(format!("{rel}.json")), None),
+        };
+        out.push(GoldenSet {
+            name: rel,
+            source,
+            animation,
+            frames,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(out)
+}
+
+/// A dotLottie animation id as the reference folders spell it: characters other than
+/// `[A-Za-z0-9._-]` become `_`.
+#[must_use]
+pub fn sanitise_id(id: &str) -> String {
+    id.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

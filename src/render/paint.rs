@@ -235,3 +235,38 @@ pub fn render_frame(
     painter.draw(&target, [0.0; 4], &[(0, &placed)])?;
     Ok(ctx.read_pixels(&target)?)
 }
+
+/// Renders each golden frame's index of `anim` at the golden's size 1:1 and scores it against
+/// the golden PNG: PSNR over mid-grey in dB (see [`crate::playback::fidelity`]), in order.
+///
+/// # Errors
+/// [`PaintError`] when a frame cannot be drawn, or a golden PNG cannot be read (as a decode
+/// error naming it).
+pub fn golden_psnr(
+    ctx: &RenderContext,
+    anim: &Animation,
+    frames: &[(u32, std::path::PathBuf)],
+) -> Result<Vec<(u32, f64)>, PaintError> {
+    let mut out = Vec::with_capacity(frames.len());
+    for (idx, path) in frames {
+        let golden = image::open(path)
+            .map_err(|e| PaintError::Decode {
+                slot_label: "golden".into(),
+                key: path.display().to_string(),
+                message: e.to_string(),
+            })?
+            .into_rgba8();
+        let mut ours = render_frame(
+            ctx,
+            anim,
+            *idx,
+            [golden.width(), golden.height()],
+            crate::model::Affine::IDENTITY,
+            8192,
+        )?;
+        super::unpremultiply(&mut ours);
+        let psnr = crate::playback::fidelity::psnr_over_grey(&ours, &golden).unwrap_or(0.0);
+        out.push((*idx, psnr));
+    }
+    Ok(out)
+}

@@ -1,0 +1,190 @@
+//! Lottie and dotLottie drawn through velato's model: a [`velato::RenderSink`] that turns
+//! velato's layers, clips, fills and strokes into our [`DrawCmd`]s (meshes tessellated with
+//! lyon, layers composited by Porter–Duff operator), so Lottie shares the renderer of every
+//! other format.
+//!
+//! What velato does not model (text and image layers, expressions, layer effects, blend modes
+//! other than normal) is named by the format decoder and reported in
+//! [`super::Unsupported::features`]. Gradients are drawn flat, in the stops' mean colour (the
+//! display list carries one colour per mesh); files that lean on them say so.
+
+use std::sync::Arc;
+
+use velato::model::fixed;
+use velato::{Composition, RenderSink};
+
+use super::vector::{Cap, Join, Mesh, Stroke, fill_mesh, stroke_mesh};
+use super::{Affine, Compose, DrawCmd};
+
+/// Collects the commands of one frame.
+#[derive(Debug, Default)]
+pub struct DisplayListSink {
+    /// Commands in painter's order.
+    pub cmds: Vec<DrawCmd>,
+    /// Layers pushed and not yet popped.
+    depth: usize,
+}
+
+fn affine(t: kurbo::Affine) -> Affine {
+    let c = t.as_coeffs();
+    Affine([
+        c[0] as f32,
+        c[1] as f32,
+        c[2] as f32,
+        c[3] as f32,
+        c[4] as f32,
+        c[5] as f32,
+    ])
+}
+
+/// Flattening tolerance in local units for a transform, so curves stay within 0.1 px on the
+/// canvas whatever the scale.
+fn tolerance(t: kurbo::Affine) -> f64 {
+    let scale = t.determinant().abs().sqrt().max(1e-6);
+    (0.1 / scale).clamp(1e-4, 10.0)
+}
+
+fn mesh_of(shape: &impl kurbo::Shape, t: kurbo::Affine) -> Option<Arc<Mesh>> {
+    let path = shape.to_path(tolerance(t));
+    fill_mesh(&path).ok().map(Arc::new)
+}
+
+/// Premultiplied RGBA of a brush: solid colours as they are, gradients as the mean of their
+/// stops.
+fn premultiplied(brush: &fixed::Brush, alpha: f32) -> Option<[f32; 4]> {
+    let rgba = match brush {
+        peniko::Brush::Solid(c) => c.components,
+        peniko::Brush::Gradient(g) => {
+            if g.stops.is_empty() {
+                return None;
+            }
+            let mut sum = [0.0f32; 4];
+            for s in g.stops.iter() {
+                let c = s.color.to_alpha_color::<peniko::color::Srgb>().components;
+                for i in 0..4 {
+                    sum[i] += c[i];
+                }
+            }
+            sum.map(|v| v / g.stops.len() as f32)
+        }
+        peniko::Brush::Image(_) => return None,
+    };
+    let a = (rgba[3] * alpha).clamp(0.0, 1.0);
+    (a > 0.0).then(|| [rgba[0] * a, rgba[1] * a, rgba[2] * a, a])
+}
+
+fn compose(mode: peniko::BlendMode) -> Compose {
+    match mode.compose {
+        peniko::Compose::SrcIn => Compose::SrcIn,
+        peniko::Compose::SrcOut => Compose::SrcOut,
+        peniko::Compose::DestIn => Compose::DestIn,
+        peniko::Compose::DestOut => Compose::DestOut,
+        _ => Compose::SrcOver,
+    }
+}
+
+impl RenderSink for DisplayListSink {
+    fn push_layer(
+        &mut self,
+        blend: impl Into<peniko::BlendMode>,
+        alpha: f32,
+        transform: kurbo::Affine,
+        shape: &impl kurbo::Shape,
+    ) {
+        self.depth += 1;
+        self.cmds.push(DrawCmd::PushLayer {
+            alpha: alpha.clamp(0.0, 1.0),
+            compose: compose(blend.into()),
+            clip: mesh_of(shape, transform).map(|m| (m, affine(transform))),
+        });
+    }
+
+    fn push_clip_layer(&mut self, transform: kurbo::Affine, shape: &impl kurbo::Shape) {
+        self.depth += 1;
+        // A clip that cannot be tessellated (empty) hides everything inside it.
+        let clip = mesh_of(shape, transform).unwrap_or_default();
+        self.cmds.push(DrawCmd::PushLayer {
+            alpha: 1.0,
+            compose: Compose::SrcOver,
+            clip: Some((clip, affine(transform))),
+        });
+    }
+
+    fn pop_layer(&mut self) {
+        if self.depth > 0 {
+            self.depth -= 1;
+            self.cmds.push(DrawCmd::PopLayer);
+        }
+    }
+
+    fn draw(
+        &mut self,
+        stroke: Option<&fixed::Stroke>,
+        transform: kurbo::Affine,
+        brush: &fixed::Brush,
+        shape: &impl kurbo::Shape,
+    ) {
+        let Some(color) = premultiplied(brush, 1.0) else {
+            return;
+        };
+        let tol = tolerance(transform);
+        let path = shape.to_path(tol);
+        let mesh = match stroke {
+            None => fill_mesh(&path),
+            Some(s) => stroke_mesh(
+                &path,
+                &Stroke {
+                    color: [0.0; 4],
+                    width: s.width as f32,
+                    cap: match s.start_cap {
+                        kurbo::Cap::Butt => Cap::Butt,
+                        kurbo::Cap::Round => Cap::Round,
+                        kurbo::Cap::Square => Cap::Square,
+                    },
+                    join: match s.join {
+                        kurbo::Join::Bevel => Join::Bevel,
+                        kurbo::Join::Round => Join::Round,
+                        kurbo::Join::Miter => Join::Miter,
+                    },
+                    miter_limit: s.miter_limit as f32,
+                    dash: s.dash_pattern.iter().map(|d| *d as f32).collect(),
+                    dash_offset: s.dash_offset as f32,
+                },
+            ),
+        };
+        if let Ok(mesh) = mesh
+            && !mesh.is_empty()
+        {
+            self.cmds.push(DrawCmd::Mesh {
+                mesh: Arc::new(mesh),
+                transform: affine(transform),
+                color,
+            });
+        }
+    }
+
+    fn draw_image(
+        &mut self,
+        _image: &velato::model::ImageAsset,
+        _transform: kurbo::Affine,
+        _alpha: f64,
+    ) {
+        // Image layers are named in the report by the format decoder.
+    }
+}
+
+/// The commands of frame `idx` (counted from the composition's first frame).
+#[must_use]
+pub fn lottie_cmds(comp: &Composition, idx: u32) -> Vec<DrawCmd> {
+    let frame = (comp.frames.start + f64::from(idx)).min(comp.frames.end - 1e-3);
+    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let mut sink = DisplayListSink::default();
+        velato::Renderer::new().append(comp, frame, kurbo::Affine::IDENTITY, 1.0, &mut sink);
+        while sink.depth > 0 {
+            sink.pop_layer();
+        }
+        sink.cmds
+    }));
+    // A model velato cannot evaluate draws nothing rather than taking the player down.
+    run.unwrap_or_default()
+}
