@@ -82,6 +82,150 @@ struct Normalise {
     runaway_repeater: Option<String>,
 }
 
+/// Whether the file's bodymovin version (`v`, "major.minor.patch") is older than `min`.
+fn version_before(v: &Value, min: [u64; 3]) -> bool {
+    let Some(text) = v.get("v").and_then(Value::as_str) else {
+        return false;
+    };
+    let parts: Vec<u64> = text
+        .split('.')
+        .map(|p| p.trim().parse().unwrap_or(0))
+        .chain(std::iter::repeat(0))
+        .take(3)
+        .collect();
+    parts.as_slice() < min.as_slice()
+}
+
+/// Files older than bodymovin 4.1.9 store fill and stroke colours as 0–255; lottie-web's
+/// `checkColors` divides them by 255 on load, and so does this. Their fourth component is set
+/// to 1: players take a fill's opacity from `o`, not from the colour.
+fn old_colours(anim: &mut Value) {
+    fn scale(c: &mut Value) {
+        if let Value::Array(a) = c {
+            for (i, x) in a.iter_mut().enumerate().take(4) {
+                if let Some(f) = x.as_f64() {
+                    *x = Value::from(if i == 3 { 1.0 } else { f / 255.0 });
+                }
+            }
+        }
+    }
+    fn shapes(list: &mut Value, depth: usize) {
+        let Value::Array(items) = list else { return };
+        if depth > MAX_NORMALISE_DEPTH {
+            return;
+        }
+        for sh in items {
+            match sh.get("ty").and_then(Value::as_str) {
+                Some("gr") => {
+                    if let Some(it) = sh.get_mut("it") {
+                        shapes(it, depth + 1);
+                    }
+                }
+                Some("fl" | "st") => {
+                    let Some(k) = sh.pointer_mut("/c/k") else {
+                        continue;
+                    };
+                    let keyframed = k
+                        .as_array()
+                        .and_then(|a| a.first())
+                        .is_some_and(Value::is_object);
+                    if keyframed {
+                        if let Value::Array(kfs) = k {
+                            for kf in kfs {
+                                for end in ["s", "e"] {
+                                    if let Some(c) = kf.get_mut(end) {
+                                        scale(c);
+                                    }
+                                }
+                            }
+                        }
+                    } else {
+                        scale(k);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let mut layer_lists: Vec<&mut Value> = Vec::new();
+    let Value::Object(m) = anim else { return };
+    let (layers, assets) = {
+        let mut layers = None;
+        let mut assets = None;
+        for (k, v) in m.iter_mut() {
+            match k.as_str() {
+                "layers" => layers = Some(v),
+                "assets" => assets = Some(v),
+                _ => {}
+            }
+        }
+        (layers, assets)
+    };
+    layer_lists.extend(layers);
+    if let Some(Value::Array(assets)) = assets {
+        for a in assets {
+            if let Some(l) = a.get_mut("layers") {
+                layer_lists.push(l);
+            }
+        }
+    }
+    for list in layer_lists {
+        if let Value::Array(ls) = list {
+            for l in ls {
+                if let Some(sh) = l.get_mut("shapes") {
+                    shapes(sh, 0);
+                }
+            }
+        }
+    }
+}
+
+/// Turns a solid layer (`ty` 1: `sc` colour, `sw` × `sh` px), which velato leaves empty, into
+/// the shape layer it stands for: one rectangle from the layer's origin filled with `sc`.
+fn solid_to_shape(layer: &mut Value) {
+    if layer.get("ty").and_then(Value::as_u64) != Some(1) {
+        return;
+    }
+    let (Some(w), Some(h)) = (num(layer, "sw"), num(layer, "sh")) else {
+        return;
+    };
+    let hex = layer
+        .get("sc")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .trim_start_matches('#')
+        .to_owned();
+    // An empty or malformed colour is no colour: the layer stays empty (lottie-web's canvas
+    // ignores the bad `fillStyle` and paints with whatever colour it set last).
+    if hex.len() != 6 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return;
+    }
+    let channel = |i: usize| {
+        hex.get(i..i + 2)
+            .and_then(|h| u8::from_str_radix(h, 16).ok())
+            .map_or(0.0, |v| f64::from(v) / 255.0)
+    };
+    let color = [channel(0), channel(2), channel(4), 1.0];
+    let fixed = |k: Value| serde_json::json!({"a": 0, "k": k});
+    if let Value::Object(m) = layer {
+        m.insert("ty".into(), Value::from(4));
+        m.insert(
+            "shapes".into(),
+            serde_json::json!([{
+                "ty": "gr",
+                "it": [
+                    {"ty": "rc", "d": 1, "p": fixed(serde_json::json!([w / 2.0, h / 2.0])),
+                     "s": fixed(serde_json::json!([w, h])), "r": fixed(Value::from(0))},
+                    {"ty": "fl", "c": fixed(serde_json::json!(color)), "o": fixed(Value::from(100)), "r": 1},
+                    {"ty": "tr", "p": fixed(serde_json::json!([0, 0])), "a": fixed(serde_json::json!([0, 0])),
+                     "s": fixed(serde_json::json!([100, 100])), "r": fixed(Value::from(0)),
+                     "o": fixed(Value::from(100))}
+                ]
+            }]),
+        );
+    }
+}
+
 /// Most copies one Repeater may make.
 pub const MAX_REPEATER_COPIES: f64 = 1000.0;
 /// Largest factor a Repeater may scale geometry by over all its copies.
@@ -120,6 +264,9 @@ impl Normalise {
                     let before = layers.len();
                     layers.retain(|l| l.get("ty").and_then(Value::as_u64).is_none_or(|t| t <= 4));
                     self.dropped_layers += before - layers.len();
+                    for l in layers.iter_mut() {
+                        solid_to_shape(l);
+                    }
                 }
                 if let Some(Value::Array(kfs)) = m.get_mut("k") {
                     fix_keyframes(kfs);
@@ -301,6 +448,9 @@ fn decode_lottie_with(
         notes.push("expressions, which are not evaluated".into());
     }
     let mut normalised = v;
+    if version_before(&normalised, [4, 1, 9]) {
+        old_colours(&mut normalised);
+    }
     let mut fixes = Normalise::default();
     fixes.walk(&mut normalised, 0);
     if let Some(why) = fixes.runaway_repeater {
