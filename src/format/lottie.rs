@@ -270,6 +270,14 @@ impl Normalise {
                 }
                 if let Some(Value::Array(kfs)) = m.get_mut("k") {
                     fix_keyframes(kfs);
+                    // Keyframes without `"a": 1` (older exporters): lottie-web tells them by
+                    // their `t`, velato by `a`.
+                    let keyframed = kfs
+                        .first()
+                        .is_some_and(|k| k.get("t").is_some_and(Value::is_number));
+                    if keyframed && m.get("a").and_then(Value::as_u64) != Some(1) {
+                        m.insert("a".into(), Value::from(1));
+                    }
                 }
                 if let Some(Value::Array(assets)) = m.get_mut("assets") {
                     let before = assets.len();

@@ -91,6 +91,8 @@ pub struct Target {
     padded_row: u32,
     /// Offscreen layer textures, one per nesting depth, made on first use.
     layers: std::sync::Mutex<Vec<LayerTexture>>,
+    /// Drawn into, resolved into `texture`.
+    msaa: wgpu::TextureView,
 }
 
 /// An offscreen layer the size of its target: drawn into, then sampled when composited.
@@ -98,6 +100,8 @@ pub struct Target {
 struct LayerTexture {
     view: wgpu::TextureView,
     bind_group: wgpu::BindGroup,
+    /// Drawn into, resolved into `view`.
+    msaa: wgpu::TextureView,
 }
 
 struct Timestamps {
@@ -271,6 +275,30 @@ impl std::fmt::Debug for RenderContext {
     }
 }
 
+/// Samples per pixel of targets and layers: edges of paths and quads are anti-aliased as the
+/// reference players' (Skia, Android canvas) are.
+pub const SAMPLES: u32 = 4;
+
+/// A multisampled colour texture of `width` × `height` that resolves into a target or layer.
+fn msaa_view(device: &wgpu::Device, width: u32, height: u32) -> wgpu::TextureView {
+    device
+        .create_texture(&wgpu::TextureDescriptor {
+            label: Some("msaa"),
+            size: wgpu::Extent3d {
+                width,
+                height,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: SAMPLES,
+            dimension: wgpu::TextureDimension::D2,
+            format: FORMAT,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT,
+            view_formats: &[],
+        })
+        .create_view(&wgpu::TextureViewDescriptor::default())
+}
+
 /// The texture format of images and targets.
 pub const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba8Unorm;
 
@@ -385,7 +413,10 @@ impl RenderContext {
                 },
                 primitive: wgpu::PrimitiveState::default(),
                 depth_stencil: None,
-                multisample: wgpu::MultisampleState::default(),
+                multisample: wgpu::MultisampleState {
+                    count: SAMPLES,
+                    ..wgpu::MultisampleState::default()
+                },
                 fragment: Some(wgpu::FragmentState {
                     module: &shader,
                     entry_point: Some("fs_main"),
@@ -480,7 +511,11 @@ impl RenderContext {
             });
             let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
             let bind_group = bind_group(&self.device, &self.layout, &self.sampler, &view);
-            layers.push(LayerTexture { view, bind_group });
+            layers.push(LayerTexture {
+                view,
+                bind_group,
+                msaa: msaa_view(&self.device, target.width, target.height),
+            });
         }
         layers
     }
@@ -559,6 +594,7 @@ impl RenderContext {
             height,
             padded_row,
             layers: std::sync::Mutex::new(Vec::new()),
+            msaa: msaa_view(&self.device, width, height),
         }
     }
 
@@ -725,17 +761,18 @@ impl RenderContext {
             });
         let last = passes.len().saturating_sub(1);
         for (i, pass) in passes.iter().enumerate() {
-            let view = if pass.depth == 0 {
-                &target.view
+            let (view, resolve) = if pass.depth == 0 {
+                (&target.msaa, &target.view)
             } else {
-                &layers[pass.depth - 1].view
+                let l = &layers[pass.depth - 1];
+                (&l.msaa, &l.view)
             };
             let mut rp = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("frame"),
                 color_attachments: &[Some(wgpu::RenderPassColorAttachment {
                     view,
                     depth_slice: None,
-                    resolve_target: None,
+                    resolve_target: Some(resolve),
                     ops: wgpu::Operations {
                         load: pass.clear.map_or(wgpu::LoadOp::Load, wgpu::LoadOp::Clear),
                         store: wgpu::StoreOp::Store,
