@@ -297,6 +297,7 @@ pub enum BenchWhat {
 }
 
 /// Parses `KEY=VALUE` (`--slot`).
+#[cfg(feature = "gpu")]
 fn parse_slot(s: &str) -> Result<(String, String), String> {
     match s.split_once('=') {
         Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),

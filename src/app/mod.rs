@@ -836,9 +836,9 @@ impl GiftqaApp {
             for t in &info.audio {
                 let now = (t.start_frame..=t.end_frame).contains(&p.frame());
                 let line = format!(
-                    "{} {}",
-                    if now { "♪ playing" } else { "♪" },
-                    crate::report::text::audio_line(t, info.fps)
+                    "{}{}",
+                    crate::report::text::audio_line(t, info.fps),
+                    if now { " (sounding now)" } else { "" }
                 );
                 if now {
                     ui.label(RichText::new(line).strong());
@@ -1266,6 +1266,38 @@ fn burst_live_ui(
     }
 }
 
+/// System fonts egui falls back to for characters its own fonts lack (CJK and Arabic sender
+/// names typed into slot fields), when installed.
+const FALLBACK_FONTS: [&str; 4] = [
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
+    "/System/Library/Fonts/PingFang.ttc",
+];
+
+/// Adds the [`FALLBACK_FONTS`] found on this machine after egui's own fonts.
+fn install_fallback_fonts(ctx: &egui::Context) {
+    let mut defs = egui::FontDefinitions::default();
+    let mut added = false;
+    for path in FALLBACK_FONTS {
+        let Ok(bytes) = std::fs::read(path) else {
+            continue;
+        };
+        defs.font_data
+            .insert(path.to_owned(), Arc::new(egui::FontData::from_owned(bytes)));
+        for family in [egui::FontFamily::Proportional, egui::FontFamily::Monospace] {
+            defs.families
+                .entry(family)
+                .or_default()
+                .push(path.to_owned());
+        }
+        added = true;
+    }
+    if added {
+        ctx.set_fonts(defs);
+    }
+}
+
 fn save_report(report: &SmokeReport, dir: &std::path::Path) -> String {
     let json = serde_json::to_string_pretty(report).unwrap_or_default() + "\n";
     let html = crate::report::html::smoke_html(report);
@@ -1401,6 +1433,7 @@ pub fn run(opts: Option<ViewOptions>) -> anyhow::Result<()> {
         native,
         Box::new(move |cc| {
             // Share the window's wgpu device with the preview renderer.
+            install_fallback_fonts(&cc.egui_ctx);
             let render = cc.wgpu_render_state.as_ref().map(|rs| {
                 let info = rs.adapter.get_info();
                 let adapter = crate::render::AdapterSummary {

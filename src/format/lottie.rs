@@ -26,6 +26,50 @@ fn count_layers(layers: &[Value], ty: u64) -> usize {
         .count()
 }
 
+/// Counts of shape items and masks velato or giftqa do not draw as lottie-web does.
+#[derive(Default)]
+struct ShapeKinds {
+    merge_paths: usize,
+    gradients: usize,
+    masks_not_add: usize,
+}
+
+impl ShapeKinds {
+    fn walk(&mut self, v: &Value, depth: usize) {
+        if depth > MAX_NORMALISE_DEPTH {
+            return;
+        }
+        match v {
+            Value::Object(m) => {
+                match m.get("ty").and_then(Value::as_str) {
+                    Some("mm") => self.merge_paths += 1,
+                    Some("gf" | "gs") => self.gradients += 1,
+                    _ => {}
+                }
+                if let Some(Value::Array(masks)) = m.get("masksProperties") {
+                    self.masks_not_add += masks
+                        .iter()
+                        .filter(|mk| {
+                            mk.get("mode")
+                                .and_then(Value::as_str)
+                                .is_some_and(|md| md != "a" && md != "n")
+                        })
+                        .count();
+                }
+                for c in m.values() {
+                    self.walk(c, depth + 1);
+                }
+            }
+            Value::Array(a) => {
+                for c in a {
+                    self.walk(c, depth + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Layers (in the composition and its precomps) with a blend mode other than normal (`bm`),
 /// and with layer effects (`ef`).
 fn blend_and_effects(v: &Value, depth: usize) -> (usize, usize) {
@@ -440,6 +484,26 @@ fn decode_lottie_with(
                 format!("{dir}{p}")
             ));
         }
+    }
+    let mut kinds = ShapeKinds::default();
+    kinds.walk(&v, 0);
+    if kinds.merge_paths > 0 {
+        notes.push(format!(
+            "{} merge-paths operator(s), which velato does not draw",
+            kinds.merge_paths
+        ));
+    }
+    if kinds.gradients > 0 {
+        notes.push(format!(
+            "{} gradient(s), which giftqa does not draw as gradients (flat, in the stops' mean colour)",
+            kinds.gradients
+        ));
+    }
+    if kinds.masks_not_add > 0 {
+        notes.push(format!(
+            "{} mask(s) in subtract, intersect or other modes, which velato does not draw as such (plain clips)",
+            kinds.masks_not_add
+        ));
     }
     let (blended, effects) = blend_and_effects(&v, 0);
     if blended > 0 {

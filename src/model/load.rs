@@ -211,7 +211,7 @@ pub fn load_animation(
                 let wanted = asset.params.get("animation").and_then(|v| v.as_str());
                 crate::format::lottie::dotlottie_composition(&bytes, wanted, limits)?
             };
-            Ok(lottie_animation(info, comp))
+            Ok(lottie_animation(&info, comp))
         }
         AssetFormat::Vap | AssetFormat::Audio => {
             let info = crate::format::decode_asset(asset, src, limits)?;
@@ -235,7 +235,7 @@ pub fn load_animation(
 /// decoder's notes) named as gaps.
 #[must_use]
 pub fn lottie_animation(
-    info: crate::format::AnimationInfo,
+    info: &crate::format::AnimationInfo,
     comp: velato::Composition,
 ) -> Animation {
     let gaps = info
@@ -534,5 +534,5 @@ pub fn lottie_file_animation(
         }
     };
     let (info, comp) = decoded.map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(lottie_animation(info, comp))
+    Ok(lottie_animation(&info, comp))
 }
