@@ -177,6 +177,75 @@ pub struct RenderContext {
     timestamps: Option<Timestamps>,
 }
 
+/// The pixel rectangle `[x, y, width, height]` (within `target`) that clip triangles cover
+/// exactly, when they form one axis-aligned rectangle.
+fn scissor_rect(clip: &[[f32; 2]], size: [u32; 2]) -> Option<[u32; 4]> {
+    if clip.len() < 3 {
+        return Some([0, 0, 0, 0]);
+    }
+    let (mut x0, mut y0, mut x1, mut y1) = (f32::MAX, f32::MAX, f32::MIN, f32::MIN);
+    for p in clip {
+        x0 = x0.min(p[0]);
+        y0 = y0.min(p[1]);
+        x1 = x1.max(p[0]);
+        y1 = y1.max(p[1]);
+    }
+    let near = |a: f32, b: f32| (a - b).abs() < 1e-3;
+    let corners = clip
+        .iter()
+        .all(|p| (near(p[0], x0) || near(p[0], x1)) && (near(p[1], y0) || near(p[1], y1)));
+    let area: f32 = clip
+        .chunks_exact(3)
+        .map(|t| {
+            ((t[1][0] - t[0][0]) * (t[2][1] - t[0][1]) - (t[2][0] - t[0][0]) * (t[1][1] - t[0][1]))
+                .abs()
+                / 2.0
+        })
+        .sum();
+    let bbox = (x1 - x0) * (y1 - y0);
+    if !corners || (area - bbox).abs() > bbox.max(1.0) * 1e-4 {
+        return None;
+    }
+    let clamp = |v: f32, max: u32| v.round().clamp(0.0, max as f32) as u32;
+    let (ax, ay) = (clamp(x0, size[0]), clamp(y0, size[1]));
+    let (bx, by) = (clamp(x1, size[0]), clamp(y1, size[1]));
+    Some([ax, ay, bx.saturating_sub(ax), by.saturating_sub(ay)])
+}
+
+/// For each item, whether it is a `PushLayer` whose content holds a layer composited with an
+/// operator other than source-over (a matte): such content must be drawn in isolation, so the
+/// layer cannot be replaced by a scissor.
+fn needs_isolation(items: &[DrawItem<'_>]) -> Vec<bool> {
+    let mut out = vec![false; items.len()];
+    let mut open: Vec<usize> = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match item {
+            DrawItem::PushLayer { compose, .. } => {
+                if *compose != Compose::SrcOver {
+                    for &o in &open {
+                        out[o] = true;
+                    }
+                }
+                open.push(i);
+            }
+            DrawItem::PopLayer => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The intersection of two scissor rects `[x, y, width, height]`.
+fn intersect(a: [u32; 4], b: [u32; 4]) -> [u32; 4] {
+    let x = a[0].max(b[0]);
+    let y = a[1].max(b[1]);
+    let r = (a[0] + a[2]).min(b[0] + b[2]);
+    let btm = (a[1] + a[3]).min(b[1] + b[3]);
+    [x, y, r.saturating_sub(x), btm.saturating_sub(y)]
+}
+
 /// A bind group sampling `view` bilinearly.
 fn bind_group(
     device: &wgpu::Device,
@@ -623,6 +692,14 @@ impl RenderContext {
             range: std::ops::Range<u32>,
             bind: Bind<'b>,
             pipeline: usize,
+            /// Scissor rect `[x, y, width, height]` in target px.
+            scissor: [u32; 4],
+        }
+        /// An open `PushLayer`: an offscreen layer (composite vertices, operator, the scissor
+        /// of its parent), or a rectangular clip done with the scissor alone.
+        enum Open {
+            Layer(std::ops::Range<u32>, Compose, [u32; 4]),
+            Scissor,
         }
         struct Pass<'b> {
             /// 0: the target; d ≥ 1: layer texture d − 1.
@@ -643,23 +720,14 @@ impl RenderContext {
             }),
             ops: Vec::new(),
         }];
-        // Open layers: (composite vertex range, operator).
-        let mut stack: Vec<(std::ops::Range<u32>, Compose)> = Vec::new();
+        let full_rect = [0, 0, target.width, target.height];
+        let mut open: Vec<Open> = Vec::new();
+        // Offscreen layers open (the depth of the current pass).
+        let mut depth = 0usize;
+        let mut scissors: Vec<[u32; 4]> = vec![full_rect];
         let mut max_depth = 0;
-        let pop = |stack: &mut Vec<(std::ops::Range<u32>, Compose)>, passes: &mut Vec<Pass<'_>>| {
-            if let Some((range, compose)) = stack.pop() {
-                passes.push(Pass {
-                    depth: stack.len(),
-                    clear: None,
-                    ops: vec![Op {
-                        range,
-                        bind: Bind::Layer(stack.len()),
-                        pipeline: compose_index(compose),
-                    }],
-                });
-            }
-        };
-        for item in items {
+        let isolated = needs_isolation(items);
+        for (index, item) in items.iter().enumerate() {
             let start = vertices.len() as u32;
             match item {
                 DrawItem::Quad(tex, q) => {
@@ -683,6 +751,7 @@ impl RenderContext {
                             range: start..vertices.len() as u32,
                             bind: Bind::Texture(&tex.bind_group),
                             pipeline: 0,
+                            scissor: *scissors.last().unwrap_or(&full_rect),
                         });
                     }
                 }
@@ -700,6 +769,7 @@ impl RenderContext {
                             range: start..vertices.len() as u32,
                             bind: Bind::White,
                             pipeline: 0,
+                            scissor: *scissors.last().unwrap_or(&full_rect),
                         });
                     }
                 }
@@ -708,6 +778,20 @@ impl RenderContext {
                     compose,
                     clip,
                 } => {
+                    let parent = *scissors.last().unwrap_or(&full_rect);
+                    // An opaque, normal layer clipped to an axis-aligned rectangle needs no
+                    // offscreen texture: the scissor does it (the root clip of every Lottie
+                    // frame, image bounds).
+                    if *alpha >= 1.0
+                        && *compose == Compose::SrcOver
+                        && !isolated[index]
+                        && let Some(r) =
+                            clip.and_then(|c| scissor_rect(c, [target.width, target.height]))
+                    {
+                        scissors.push(intersect(parent, r));
+                        open.push(Open::Scissor);
+                        continue;
+                    }
                     // The composite: the clip triangles (or the whole target), sampling the
                     // layer at the same place.
                     let full = [[0.0, 0.0], [w, 0.0], [w, h], [0.0, 0.0], [w, h], [0.0, h]];
@@ -718,30 +802,52 @@ impl RenderContext {
                         uv: [p[0] / w, p[1] / h],
                         color: [*alpha; 4],
                     }));
-                    stack.push((start..vertices.len() as u32, *compose));
-                    max_depth = max_depth.max(stack.len());
+                    open.push(Open::Layer(start..vertices.len() as u32, *compose, parent));
+                    depth += 1;
+                    max_depth = max_depth.max(depth);
+                    scissors.push(full_rect);
                     passes.push(Pass {
-                        depth: stack.len(),
+                        depth,
                         clear: Some(wgpu::Color::TRANSPARENT),
                         ops: Vec::new(),
                     });
                 }
-                DrawItem::PopLayer => {
-                    pop(&mut stack, &mut passes);
-                    // Drawing goes on in the parent: a new pass on it.
-                    if let Some(p) = passes.last() {
-                        let depth = p.depth;
+                DrawItem::PopLayer => match open.pop() {
+                    Some(Open::Scissor) => {
+                        scissors.pop();
+                    }
+                    Some(Open::Layer(range, compose, parent)) => {
+                        scissors.pop();
+                        depth -= 1;
                         passes.push(Pass {
                             depth,
                             clear: None,
-                            ops: Vec::new(),
+                            ops: vec![Op {
+                                range,
+                                bind: Bind::Layer(depth),
+                                pipeline: compose_index(compose),
+                                scissor: parent,
+                            }],
                         });
                     }
-                }
+                    None => {}
+                },
             }
         }
-        while !stack.is_empty() {
-            pop(&mut stack, &mut passes);
+        while let Some(o) = open.pop() {
+            if let Open::Layer(range, compose, parent) = o {
+                depth -= 1;
+                passes.push(Pass {
+                    depth,
+                    clear: None,
+                    ops: vec![Op {
+                        range,
+                        bind: Bind::Layer(depth),
+                        pipeline: compose_index(compose),
+                        scissor: parent,
+                    }],
+                });
+            }
         }
         // Passes that load and draw nothing do nothing.
         passes.retain(|p| p.clear.is_some() || !p.ops.is_empty());
@@ -761,18 +867,23 @@ impl RenderContext {
             });
         let last = passes.len().saturating_sub(1);
         for (i, pass) in passes.iter().enumerate() {
-            let (view, resolve) = if pass.depth == 0 {
+            let (msaa, single) = if pass.depth == 0 {
                 (&target.msaa, &target.view)
             } else {
                 let l = &layers[pass.depth - 1];
                 (&l.msaa, &l.view)
+            };
+            let (view, resolve) = if SAMPLES > 1 {
+                (msaa, Some(single))
+            } else {
+                (single, None)
             };
             let mut rp = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("frame"),
                 color_attachments: &[Some(wgpu::RenderPassColorAttachment {
                     view,
                     depth_slice: None,
-                    resolve_target: Some(resolve),
+                    resolve_target: resolve,
                     ops: wgpu::Operations {
                         load: pass.clear.map_or(wgpu::LoadOp::Load, wgpu::LoadOp::Clear),
                         store: wgpu::StoreOp::Store,
@@ -792,6 +903,11 @@ impl RenderContext {
             let Some(buffer) = &buffer else { continue };
             rp.set_vertex_buffer(0, buffer.slice(..));
             for op in &pass.ops {
+                let [x, y, sw, sh] = op.scissor;
+                if sw == 0 || sh == 0 {
+                    continue;
+                }
+                rp.set_scissor_rect(x, y, sw, sh);
                 rp.set_pipeline(&self.pipelines[op.pipeline]);
                 let bg = match op.bind {
                     Bind::Texture(b) => b,
@@ -910,6 +1026,49 @@ mod tests {
         )
         .validate(&module)
         .expect("WGSL validates");
+    }
+
+    #[test]
+    fn rectangular_clips_become_scissors_and_mattes_stay_layers() {
+        let rect = [
+            [10.0, 20.0],
+            [110.0, 20.0],
+            [110.0, 70.0],
+            [10.0, 20.0],
+            [110.0, 70.0],
+            [10.0, 70.0],
+        ];
+        assert_eq!(scissor_rect(&rect, [100, 100]), Some([10, 20, 90, 50]));
+        let tri = [[0.0, 0.0], [10.0, 0.0], [0.0, 10.0]];
+        assert_eq!(
+            scissor_rect(&tri, [100, 100]),
+            None,
+            "a triangle is not a rectangle"
+        );
+        assert_eq!(
+            intersect([0, 0, 50, 50], [25, 40, 100, 100]),
+            [25, 40, 25, 10]
+        );
+        assert_eq!(intersect([0, 0, 10, 10], [20, 20, 5, 5])[2], 0);
+        let push = |compose| DrawItem::PushLayer {
+            alpha: 1.0,
+            compose,
+            clip: None,
+        };
+        let items = [
+            push(Compose::SrcOver),
+            push(Compose::SrcOver),
+            DrawItem::PopLayer,
+            push(Compose::SrcIn),
+            DrawItem::PopLayer,
+            DrawItem::PopLayer,
+            push(Compose::SrcOver),
+            DrawItem::PopLayer,
+        ];
+        assert_eq!(
+            needs_isolation(&items),
+            [true, false, false, false, false, false, false, false]
+        );
     }
 
     #[test]
