@@ -30,7 +30,6 @@ fn count_layers(layers: &[Value], ty: u64) -> usize {
 #[derive(Default)]
 struct ShapeKinds {
     merge_paths: usize,
-    gradients: usize,
     masks_not_add: usize,
 }
 
@@ -41,10 +40,8 @@ impl ShapeKinds {
         }
         match v {
             Value::Object(m) => {
-                match m.get("ty").and_then(Value::as_str) {
-                    Some("mm") => self.merge_paths += 1,
-                    Some("gf" | "gs") => self.gradients += 1,
-                    _ => {}
+                if m.get("ty").and_then(Value::as_str) == Some("mm") {
+                    self.merge_paths += 1;
                 }
                 if let Some(Value::Array(masks)) = m.get("masksProperties") {
                     self.masks_not_add += masks
@@ -491,12 +488,6 @@ fn decode_lottie_with(
         notes.push(format!(
             "{} merge-paths operator(s), which velato does not draw",
             kinds.merge_paths
-        ));
-    }
-    if kinds.gradients > 0 {
-        notes.push(format!(
-            "{} gradient(s), which giftqa does not draw as gradients (flat, in the stops' mean colour)",
-            kinds.gradients
         ));
     }
     if kinds.masks_not_add > 0 {

@@ -4,16 +4,16 @@
 //! other format.
 //!
 //! What velato does not model (text and image layers, expressions, layer effects, blend modes
-//! other than normal) is named by the format decoder and reported in
-//! [`super::Unsupported::features`]. Gradients are drawn flat, in the stops' mean colour (the
-//! display list carries one colour per mesh); files that lean on them say so.
+//! other than normal, merge paths, mask modes) is named by the format decoder and reported in
+//! [`super::Unsupported::features`]. Linear and radial gradients are drawn per pixel from a
+//! colour ramp; sweep gradients (which Lottie does not export) are drawn flat.
 
 use std::sync::Arc;
 
 use velato::model::fixed;
 use velato::{Composition, RenderSink};
 
-use super::vector::{Cap, Join, Mesh, Stroke, fill_mesh, stroke_mesh};
+use super::vector::{Cap, GradientPaint, Join, Mesh, Stroke, fill_mesh, stroke_mesh};
 use super::{Affine, Compose, DrawCmd};
 
 /// Collects the commands of one frame.
@@ -49,8 +49,8 @@ fn mesh_of(shape: &impl kurbo::Shape, t: kurbo::Affine) -> Option<Arc<Mesh>> {
     fill_mesh(&path).ok().map(Arc::new)
 }
 
-/// Premultiplied RGBA of a brush: solid colours as they are, gradients as the mean of their
-/// stops.
+/// Premultiplied RGBA of a brush: solid colours as they are, gradients (sweeps, the ones
+/// drawn flat) as the mean of their stops.
 fn premultiplied(brush: &fixed::Brush, alpha: f32) -> Option<[f32; 4]> {
     let rgba = match brush {
         peniko::Brush::Solid(c) => c.components,
@@ -71,6 +71,38 @@ fn premultiplied(brush: &fixed::Brush, alpha: f32) -> Option<[f32; 4]> {
     };
     let a = (rgba[3] * alpha).clamp(0.0, 1.0);
     (a > 0.0).then(|| [rgba[0] * a, rgba[1] * a, rgba[2] * a, a])
+}
+
+/// A linear or radial peniko gradient as a [`GradientPaint`] (`None` for other brushes).
+fn gradient(brush: &fixed::Brush) -> Option<GradientPaint> {
+    let peniko::Brush::Gradient(g) = brush else {
+        return None;
+    };
+    let p = |pt: kurbo::Point| [pt.x as f32, pt.y as f32];
+    let (radial, start, end) = match &g.kind {
+        peniko::GradientKind::Linear(l) => (false, p(l.start), p(l.end)),
+        peniko::GradientKind::Radial(r) => {
+            let c = p(r.end_center);
+            (true, c, [c[0] + r.end_radius, c[1]])
+        }
+        peniko::GradientKind::Sweep(_) => return None,
+    };
+    let stops = g
+        .stops
+        .iter()
+        .map(|s| {
+            (
+                s.offset,
+                s.color.to_alpha_color::<peniko::color::Srgb>().components,
+            )
+        })
+        .collect::<Vec<_>>();
+    (!stops.is_empty()).then_some(GradientPaint {
+        radial,
+        start,
+        end,
+        stops,
+    })
 }
 
 fn compose(mode: peniko::BlendMode) -> Compose {
@@ -124,8 +156,14 @@ impl RenderSink for DisplayListSink {
         brush: &fixed::Brush,
         shape: &impl kurbo::Shape,
     ) {
-        let Some(color) = premultiplied(brush, 1.0) else {
-            return;
+        let gradient = gradient(brush).map(Arc::new);
+        let color = if gradient.is_some() {
+            [1.0; 4]
+        } else {
+            let Some(c) = premultiplied(brush, 1.0) else {
+                return;
+            };
+            c
         };
         let tol = tolerance(transform);
         let path = shape.to_path(tol);
@@ -159,6 +197,7 @@ impl RenderSink for DisplayListSink {
                 mesh: Arc::new(mesh),
                 transform: affine(transform),
                 color,
+                gradient,
             });
         }
     }

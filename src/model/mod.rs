@@ -390,15 +390,20 @@ pub enum DrawCmd {
         /// Opacity, 0–1.
         alpha: f32,
     },
-    /// Fill the triangles of `mesh`, mapped to the canvas by `transform`, with one colour.
+    /// Fill the triangles of `mesh`, mapped to the canvas by `transform`, with one colour or
+    /// a gradient.
     Mesh {
         /// Triangles in local space.
         #[serde(skip)]
         mesh: Arc<vector::Mesh>,
         /// Local → canvas.
         transform: Affine,
-        /// Premultiplied RGBA, 0–1, the opacity included.
+        /// Premultiplied RGBA, 0–1, the opacity included; with a gradient, its opacity in all
+        /// four channels.
         color: [f32; 4],
+        /// A gradient in local space, instead of the flat colour.
+        #[serde(skip)]
+        gradient: Option<Arc<vector::GradientPaint>>,
     },
     /// Start an offscreen layer: what follows up to the matching [`DrawCmd::PopLayer`] is drawn
     /// into it, then composited with `compose` at `alpha`, only inside `clip` when given.
@@ -650,6 +655,7 @@ fn sprite_frame_cmds(
                         mesh: Arc::clone(mesh),
                         transform,
                         color: [c[0] * a, c[1] * a, c[2] * a, a],
+                        gradient: None,
                     });
                 }
             }

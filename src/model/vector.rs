@@ -379,9 +379,95 @@ pub fn stroke_mesh(path: &BezPath, s: &Stroke) -> Result<Mesh, String> {
     })
 }
 
+/// Texels of a gradient ramp (one row, premultiplied RGBA8).
+pub const RAMP_TEXELS: usize = 256;
+
+/// A linear or radial gradient in a mesh's local space (Lottie `gf`/`gs` through velato): colour
+/// stops at offsets 0–1 along the line from `start` to `end`, or outwards from `start` (the
+/// centre) to the circle through `end`; padded beyond the ends.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GradientPaint {
+    /// Radial (distance from `start`) instead of linear.
+    pub radial: bool,
+    /// Start point, or the centre.
+    pub start: [f32; 2],
+    /// End point, or a point on the outer circle.
+    pub end: [f32; 2],
+    /// `(offset, straight RGBA 0–1)`, offsets ascending.
+    pub stops: Vec<(f32, [f32; 4])>,
+}
+
+impl GradientPaint {
+    /// The colour ramp: [`RAMP_TEXELS`] premultiplied RGBA8 texels from offset 0 to 1,
+    /// interpolated linearly between stops in straight sRGB (as lottie-web's canvas does).
+    #[must_use]
+    pub fn ramp(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(RAMP_TEXELS * 4);
+        for i in 0..RAMP_TEXELS {
+            let t = i as f32 / (RAMP_TEXELS - 1) as f32;
+            let c = self.color_at(t);
+            let a = c[3].clamp(0.0, 1.0);
+            for v in [c[0] * a, c[1] * a, c[2] * a, a] {
+                out.push((v.clamp(0.0, 1.0) * 255.0).round() as u8);
+            }
+        }
+        out
+    }
+
+    fn color_at(&self, t: f32) -> [f32; 4] {
+        let Some(first) = self.stops.first() else {
+            return [0.0; 4];
+        };
+        if t <= first.0 {
+            return first.1;
+        }
+        for w in self.stops.windows(2) {
+            let ((t0, c0), (t1, c1)) = (w[0], w[1]);
+            if t <= t1 {
+                let f = if t1 > t0 { (t - t0) / (t1 - t0) } else { 1.0 };
+                return [0, 1, 2, 3].map(|k| c0[k] + (c1[k] - c0[k]) * f);
+            }
+        }
+        self.stops.last().map_or([0.0; 4], |s| s.1)
+    }
+
+    /// The texture coordinate of a local point: `(t, 0.5)` along a linear gradient (affine, so
+    /// exact when interpolated across a triangle), or the offset from the centre in radii for a
+    /// radial one (the shader takes its length per pixel).
+    #[must_use]
+    pub fn uv(&self, p: [f32; 2]) -> [f32; 2] {
+        let d = [self.end[0] - self.start[0], self.end[1] - self.start[1]];
+        let q = [p[0] - self.start[0], p[1] - self.start[1]];
+        if self.radial {
+            let r = (d[0] * d[0] + d[1] * d[1]).sqrt().max(1e-6);
+            [q[0] / r, q[1] / r]
+        } else {
+            let len2 = (d[0] * d[0] + d[1] * d[1]).max(1e-12);
+            [(q[0] * d[0] + q[1] * d[1]) / len2, 0.5]
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn gradient_ramps_and_coordinates() {
+        let g = GradientPaint {
+            radial: false,
+            start: [0.0, 0.0],
+            end: [10.0, 0.0],
+            stops: vec![(0.0, [1.0, 0.0, 0.0, 1.0]), (1.0, [0.0, 0.0, 1.0, 0.5])],
+        };
+        let ramp = g.ramp();
+        assert_eq!(&ramp[..4], &[255, 0, 0, 255]);
+        assert_eq!(&ramp[ramp.len() - 4..], &[0, 0, 128, 128], "premultiplied");
+        let close = |a: [f32; 2], b: [f32; 2]| (a[0] - b[0]).abs() + (a[1] - b[1]).abs() < 1e-6;
+        assert!(close(g.uv([5.0, 7.0]), [0.5, 0.5]));
+        let r = GradientPaint { radial: true, ..g };
+        assert!(close(r.uv([0.0, 20.0]), [0.0, 2.0]));
+    }
 
     #[test]
     fn a_square_path_fills_its_area() {

@@ -8,7 +8,9 @@ pub mod scenario;
 pub mod stats;
 pub mod tiers;
 
-use crate::model::vector::Mesh;
+use std::sync::Arc;
+
+use crate::model::vector::{GradientPaint, Mesh};
 use crate::model::{Affine, Compose, DisplayList, DrawCmd};
 
 /// A quad placed on the target: image index, corners in target px (top-left, top-right,
@@ -31,8 +33,11 @@ pub struct PlacedQuad {
 pub struct PlacedMesh {
     /// Triangle corners in target px.
     pub triangles: Vec<[f32; 2]>,
-    /// Premultiplied RGBA, 0–1.
+    /// Premultiplied RGBA, 0–1 (with a gradient: its opacity in all four channels).
     pub color: [f32; 4],
+    /// A gradient and each corner's ramp coordinate (see
+    /// [`crate::model::vector::GradientPaint::uv`]).
+    pub gradient: Option<(Arc<GradientPaint>, Vec<[f32; 2]>)>,
 }
 
 /// One display-list command placed on a target (see [`crate::model::DrawCmd`]).
@@ -141,9 +146,19 @@ pub fn place(dl: &DisplayList, fit: Affine) -> Vec<Placed> {
                 mesh,
                 transform,
                 color,
+                gradient,
             } => Placed::Mesh(PlacedMesh {
                 triangles: place_mesh(mesh, fit.then_after(*transform)),
                 color: *color,
+                gradient: gradient.as_ref().map(|g| {
+                    let uvs = mesh
+                        .indices
+                        .iter()
+                        .filter_map(|&i| mesh.vertices.get(i as usize))
+                        .map(|v| g.uv(*v))
+                        .collect();
+                    (Arc::clone(g), uvs)
+                }),
             }),
             DrawCmd::PushLayer {
                 alpha,

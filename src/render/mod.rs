@@ -133,6 +133,8 @@ struct Vertex {
     uv: [f32; 2],
     /// Premultiplied tint the texel is multiplied by.
     color: [f32; 4],
+    /// 0: texture at `uv`; 1: linear gradient ramp at `uv.x`; 2: radial ramp at `|uv|`.
+    mode: f32,
 }
 
 /// One thing to draw, in painter's order (see [`RenderContext::draw`]).
@@ -142,6 +144,20 @@ pub enum DrawItem<'a> {
     Quad(&'a GpuTexture, Quad),
     /// Triangles in target px (three corners each) filled with a premultiplied colour.
     Triangles(&'a [[f32; 2]], [f32; 4]),
+    /// Triangles filled with a gradient: corners in target px, each corner's ramp coordinate,
+    /// radial or linear, the ramp texture (256 × 1) and an opacity tint.
+    Gradient {
+        /// Corners, three per triangle.
+        points: &'a [[f32; 2]],
+        /// Ramp coordinates, one per corner.
+        uvs: &'a [[f32; 2]],
+        /// Radial (else linear).
+        radial: bool,
+        /// The colour ramp.
+        ramp: &'a GpuTexture,
+        /// Premultiplied tint.
+        color: [f32; 4],
+    },
     /// Start an offscreen layer, composited at `alpha` with `compose` on the matching
     /// [`DrawItem::PopLayer`], only inside `clip` (triangles in target px) when given.
     PushLayer {
@@ -477,7 +493,7 @@ impl RenderContext {
                     buffers: &[Some(wgpu::VertexBufferLayout {
                         array_stride: std::mem::size_of::<Vertex>() as u64,
                         step_mode: wgpu::VertexStepMode::Vertex,
-                        attributes: &wgpu::vertex_attr_array![0 => Float32x2, 1 => Float32x2, 2 => Float32x4],
+                        attributes: &wgpu::vertex_attr_array![0 => Float32x2, 1 => Float32x2, 2 => Float32x4, 3 => Float32],
                     })],
                 },
                 primitive: wgpu::PrimitiveState::default(),
@@ -737,6 +753,7 @@ impl RenderContext {
                         position: ndc(c[i]),
                         uv,
                         color: [q.alpha; 4],
+                        mode: 0.0,
                     };
                     vertices.extend_from_slice(&[
                         corner(0, [u0, v0]),
@@ -761,6 +778,7 @@ impl RenderContext {
                         position: ndc(*p),
                         uv: [0.5, 0.5],
                         color: *color,
+                        mode: 0.0,
                     }));
                     if n > 0
                         && let Some(p) = passes.last_mut()
@@ -768,6 +786,32 @@ impl RenderContext {
                         p.ops.push(Op {
                             range: start..vertices.len() as u32,
                             bind: Bind::White,
+                            pipeline: 0,
+                            scissor: *scissors.last().unwrap_or(&full_rect),
+                        });
+                    }
+                }
+                DrawItem::Gradient {
+                    points,
+                    uvs,
+                    radial,
+                    ramp,
+                    color,
+                } => {
+                    let n = points.len().min(uvs.len()) / 3 * 3;
+                    let mode = if *radial { 2.0 } else { 1.0 };
+                    vertices.extend(points[..n].iter().zip(&uvs[..n]).map(|(p, uv)| Vertex {
+                        position: ndc(*p),
+                        uv: *uv,
+                        color: *color,
+                        mode,
+                    }));
+                    if n > 0
+                        && let Some(p) = passes.last_mut()
+                    {
+                        p.ops.push(Op {
+                            range: start..vertices.len() as u32,
+                            bind: Bind::Texture(&ramp.bind_group),
                             pipeline: 0,
                             scissor: *scissors.last().unwrap_or(&full_rect),
                         });
@@ -801,6 +845,7 @@ impl RenderContext {
                         position: ndc(*p),
                         uv: [p[0] / w, p[1] / h],
                         color: [*alpha; 4],
+                        mode: 0.0,
                     }));
                     open.push(Open::Layer(start..vertices.len() as u32, *compose, parent));
                     depth += 1;

@@ -41,7 +41,12 @@ pub struct Painter {
     max_texture_px: u32,
     /// Bytes uploaded by the last [`Painter::prepare`] call.
     pub uploaded_bytes: u64,
+    /// Gradient ramps (256 × 1 texels) by content; cleared when it holds [`MAX_RAMPS`].
+    ramps: HashMap<Vec<u8>, GpuTexture>,
 }
+
+/// Most gradient ramps kept (each 1 KiB of texture).
+pub const MAX_RAMPS: usize = 512;
 
 impl Painter {
     /// A painter with a texture budget in bytes and a largest texture side in px.
@@ -53,6 +58,7 @@ impl Painter {
             lru: BudgetLru::new(budget_bytes),
             max_texture_px,
             uploaded_bytes: 0,
+            ramps: HashMap::new(),
         }
     }
 
@@ -130,10 +136,37 @@ impl Painter {
         clear: [f64; 4],
         layers: &[(u32, &[Placed])],
     ) -> Result<(Option<f64>, usize), RenderError> {
+        // Gradient ramps first: the items below borrow them.
+        let mut ramp_of: Vec<Option<Vec<u8>>> = Vec::new();
+        for (_, placed) in layers {
+            for p in *placed {
+                let key = match p {
+                    Placed::Mesh(m) => m.gradient.as_ref().map(|(g, _)| g.ramp()),
+                    _ => None,
+                };
+                if let Some(k) = &key
+                    && !self.ramps.contains_key(k)
+                {
+                    if self.ramps.len() >= MAX_RAMPS {
+                        self.ramps.clear();
+                    }
+                    let img =
+                        RgbaImage::from_raw(crate::model::vector::RAMP_TEXELS as u32, 1, k.clone())
+                            .ok_or_else(|| RenderError::Readback("gradient ramp".into()))?;
+                    let tex = self.ctx.upload(&img, self.max_texture_px.max(256))?;
+                    self.ramps.insert(k.clone(), tex);
+                }
+                ramp_of.push(key);
+            }
+        }
+        let mut ramps = ramp_of.iter();
         let mut items = Vec::new();
         let mut missing = 0;
         for (slot, placed) in layers {
             for p in *placed {
+                if !matches!(p, Placed::Mesh(_)) {
+                    ramps.next();
+                }
                 match p {
                     Placed::Image(q) => match self.textures.get(&(*slot, q.image)) {
                         Some(t) => items.push(DrawItem::Quad(
@@ -146,7 +179,22 @@ impl Painter {
                         )),
                         None => missing += 1,
                     },
-                    Placed::Mesh(m) => items.push(DrawItem::Triangles(&m.triangles, m.color)),
+                    Placed::Mesh(m) => {
+                        let ramp = ramps
+                            .next()
+                            .and_then(Option::as_ref)
+                            .and_then(|k| self.ramps.get(k));
+                        match (&m.gradient, ramp) {
+                            (Some((g, uvs)), Some(ramp)) => items.push(DrawItem::Gradient {
+                                points: &m.triangles,
+                                uvs,
+                                radial: g.radial,
+                                ramp,
+                                color: m.color,
+                            }),
+                            _ => items.push(DrawItem::Triangles(&m.triangles, m.color)),
+                        }
+                    }
                     Placed::PushLayer {
                         alpha,
                         compose,
