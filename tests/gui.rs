@@ -54,6 +54,21 @@ fn wait_for_label(
     }
 }
 
+/// The app on a copy of the demo bundle, heartbeat selected, drawn and paused (by its label).
+fn heartbeat_paused() -> (Fixture, Harness<'static, GiftqaApp>) {
+    let (f, opts) = demo_copy();
+    let mut h = harness(opts);
+    step_until(&mut h, "the bundle to load", |a| a.loaded().is_some());
+    h.get_by_label("heartbeat").click();
+    step_until(&mut h, "the heartbeat preview", |a| {
+        a.preview()
+            .is_some_and(|p| p.asset == "heartbeat" && p.first_frame_ms.is_some())
+    });
+    h.get_by_label("Pause").click();
+    h.step();
+    (f, h)
+}
+
 fn demo_copy() -> (Fixture, ViewOptions) {
     let f = Fixture::demo();
     let opts = ViewOptions {
@@ -70,17 +85,8 @@ fn preview_matrix_kill_switch_and_signoff() {
     if common::gpu().is_none() {
         return;
     }
-    let (_f, opts) = demo_copy();
-    let mut h = harness(opts);
-    step_until(&mut h, "the bundle to load", |a| a.loaded().is_some());
     // Select an effect, pause, step.
-    h.get_by_label("heartbeat").click();
-    step_until(&mut h, "the heartbeat preview", |a| {
-        a.preview()
-            .is_some_and(|p| p.asset == "heartbeat" && p.first_frame_ms.is_some())
-    });
-    h.get_by_label("Pause").click();
-    h.step();
+    let (_f, mut h) = heartbeat_paused();
     let before = h.state().preview().unwrap().frame();
     h.get_by_label("Step").click();
     h.step();
@@ -180,17 +186,8 @@ fn main_screens_match_their_snapshots() {
     if common::gpu().is_none() {
         return;
     }
-    let (_f, opts) = demo_copy();
-    let mut h = harness(opts);
-    step_until(&mut h, "the bundle to load", |a| a.loaded().is_some());
-    h.get_by_label("heartbeat").click();
-    step_until(&mut h, "the heartbeat preview", |a| {
-        a.preview()
-            .is_some_and(|p| p.asset == "heartbeat" && p.first_frame_ms.is_some())
-    });
     // Paused on frame 10 with the profiler folded (its timings differ run to run).
-    h.get_by_label("Pause").click();
-    h.step();
+    let (_f, mut h) = heartbeat_paused();
     h.key_press(egui::Key::Home);
     h.step();
     for _ in 0..10 {

@@ -215,18 +215,13 @@ pub fn load_animation(
         }
         AssetFormat::Vap | AssetFormat::Audio => {
             let info = crate::format::decode_asset(asset, src, limits)?;
-            Ok(Animation {
-                width_px: info.width_px,
-                height_px: info.height_px,
-                fps: info.fps.max(1.0),
-                frame_count: info.frame_count.max(1) as u32,
-                frame_start_ms: None,
-                images: Vec::new(),
-                content: Content::NotDrawn(format!(
+            Ok(timed_animation(
+                &info,
+                Content::NotDrawn(format!(
                     "{} is not drawn by the playback engine yet",
                     asset.format
                 )),
-            })
+            ))
         }
     }
 }
@@ -246,6 +241,11 @@ pub fn lottie_animation(
         })
         .cloned()
         .collect();
+    timed_animation(info, Content::Lottie(Arc::new(comp), gaps))
+}
+
+/// An animation with no bitmaps of its own: the decoder's canvas and timing, and `content`.
+fn timed_animation(info: &crate::format::AnimationInfo, content: Content) -> Animation {
     Animation {
         width_px: info.width_px,
         height_px: info.height_px,
@@ -253,7 +253,7 @@ pub fn lottie_animation(
         frame_count: info.frame_count.max(1) as u32,
         frame_start_ms: None,
         images: Vec::new(),
-        content: Content::Lottie(Arc::new(comp), gaps),
+        content,
     }
 }
 

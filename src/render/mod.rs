@@ -736,6 +736,24 @@ impl RenderContext {
             }),
             ops: Vec::new(),
         }];
+        // The pass that composites layer `depth` onto its parent (at `depth`, which is its
+        // index among the layer textures).
+        let composite = |depth: usize,
+                         range: std::ops::Range<u32>,
+                         compose: Compose,
+                         scissor: [u32; 4]|
+         -> Pass<'_> {
+            Pass {
+                depth,
+                clear: None,
+                ops: vec![Op {
+                    range,
+                    bind: Bind::Layer(depth),
+                    pipeline: compose_index(compose),
+                    scissor,
+                }],
+            }
+        };
         let full_rect = [0, 0, target.width, target.height];
         let mut open: Vec<Open> = Vec::new();
         // Offscreen layers open (the depth of the current pass).
@@ -864,16 +882,7 @@ impl RenderContext {
                     Some(Open::Layer(range, compose, parent)) => {
                         scissors.pop();
                         depth -= 1;
-                        passes.push(Pass {
-                            depth,
-                            clear: None,
-                            ops: vec![Op {
-                                range,
-                                bind: Bind::Layer(depth),
-                                pipeline: compose_index(compose),
-                                scissor: parent,
-                            }],
-                        });
+                        passes.push(composite(depth, range, compose, parent));
                     }
                     None => {}
                 },
@@ -882,16 +891,7 @@ impl RenderContext {
         while let Some(o) = open.pop() {
             if let Open::Layer(range, compose, parent) = o {
                 depth -= 1;
-                passes.push(Pass {
-                    depth,
-                    clear: None,
-                    ops: vec![Op {
-                        range,
-                        bind: Bind::Layer(depth),
-                        pipeline: compose_index(compose),
-                        scissor: parent,
-                    }],
-                });
+                passes.push(composite(depth, range, compose, parent));
             }
         }
         // Passes that load and draw nothing do nothing.
