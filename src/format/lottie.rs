@@ -31,6 +31,8 @@ fn count_layers(layers: &[Value], ty: u64) -> usize {
 struct ShapeKinds {
     merge_paths: usize,
     masks_not_add: usize,
+    /// Position keyframes with non-zero spatial tangents (`ti`/`to`): motion along a curve.
+    curved_motion: usize,
 }
 
 impl ShapeKinds {
@@ -42,6 +44,14 @@ impl ShapeKinds {
             Value::Object(m) => {
                 if m.get("ty").and_then(Value::as_str) == Some("mm") {
                     self.merge_paths += 1;
+                }
+                let curved = ["ti", "to"].iter().any(|k| {
+                    m.get(*k).and_then(Value::as_array).is_some_and(|a| {
+                        a.iter().any(|x| x.as_f64().is_some_and(|f| f.abs() > 1e-6))
+                    })
+                });
+                if curved {
+                    self.curved_motion += 1;
                 }
                 if let Some(Value::Array(masks)) = m.get("masksProperties") {
                     self.masks_not_add += masks
@@ -488,6 +498,12 @@ fn decode_lottie_with(
         notes.push(format!(
             "{} merge-paths operator(s), which velato does not draw",
             kinds.merge_paths
+        ));
+    }
+    if kinds.curved_motion > 0 {
+        notes.push(format!(
+            "{} keyframe(s) moving along curves (spatial tangents), which velato does not draw as curves (straight motion)",
+            kinds.curved_motion
         ));
     }
     if kinds.masks_not_add > 0 {
