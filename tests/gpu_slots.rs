@@ -125,21 +125,31 @@ fn render_fills_declared_slots_from_the_command_line() {
     f.seal();
     let avatar = shared.join("png-sequence/APNG4Android/app/src/main/assets/c_10.png");
     let t = tempfile::tempdir().unwrap();
-    let (code, stdout, stderr) = common::giftqa(&[
-        "render",
-        f.dir().to_str().unwrap(),
-        "--asset",
-        "kingset",
-        "--keys",
-        common::keys().to_str().unwrap(),
+    let bundle = f.dir().to_str().unwrap();
+    let keys = common::keys();
+    let out = t.path().to_str().unwrap();
+    // `giftqa render` of the kingset effect with these extra arguments.
+    let render = |extra: &[&str]| {
+        let mut args = vec![
+            "render",
+            bundle,
+            "--asset",
+            "kingset",
+            "--keys",
+            keys.to_str().unwrap(),
+            "--out",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        common::giftqa(&args)
+    };
+    let (code, stdout, stderr) = render(&[
         "--frames",
         "30",
         "--slot",
         &format!("99={}", avatar.display()),
         "--slot",
         &format!("banner={NAME}"),
-        "--out",
-        t.path().to_str().unwrap(),
     ]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(stdout.contains("slot 99 (image, 1 sprite(s))"), "{stdout}");
@@ -149,18 +159,7 @@ fn render_fills_declared_slots_from_the_command_line() {
     );
     assert!(t.path().join("kingset_0030.png").is_file());
     // A key the file does not have is an error naming it.
-    let (code, _, stderr) = common::giftqa(&[
-        "render",
-        f.dir().to_str().unwrap(),
-        "--asset",
-        "kingset",
-        "--keys",
-        common::keys().to_str().unwrap(),
-        "--slot",
-        "avatar=Ann",
-        "--out",
-        t.path().to_str().unwrap(),
-    ]);
+    let (code, _, stderr) = render(&["--slot", "avatar=Ann"]);
     assert_ne!(code, 0);
     assert!(
         stderr.contains("no sprite has the image key \"avatar\""),

@@ -131,7 +131,8 @@ pub struct GiftqaApp {
     scenario: String,
     burst: Burst,
     burst_texture: Option<egui::TextureHandle>,
-    burst_live: Option<LiveSummary>,
+    /// The last look at a running burst, its pixels moved into `burst_texture`.
+    burst_live: Option<LiveFrame>,
     /// Slot key → value typed in the preview (a picture path or a text).
     slot_inputs: BTreeMap<String, String>,
     signoff_key: String,
@@ -551,17 +552,7 @@ impl GiftqaApp {
             && p.tick()
             && let Some((size, px)) = &p.pixels
         {
-            let image = egui::ColorImage::from_rgba_premultiplied(*size, px);
-            match &mut self.texture {
-                Some(t) => t.set(image, egui::TextureOptions::LINEAR),
-                None => {
-                    self.texture = Some(ui.ctx().load_texture(
-                        "preview",
-                        image,
-                        egui::TextureOptions::LINEAR,
-                    ));
-                }
-            }
+            show_pixels(ui.ctx(), &mut self.texture, "preview", *size, px);
         }
         let busy = self.loading.is_some()
             || self.preview.as_ref().is_some_and(Preview::busy)
@@ -938,19 +929,10 @@ impl GiftqaApp {
                     ));
                 });
                 let look = live.lock().ok().and_then(|mut s| s.take());
-                if let Some(f) = look {
-                    self.burst_live = Some(LiveSummary::from(&f));
-                    let image = egui::ColorImage::from_rgba_premultiplied(f.size, &f.rgba);
-                    match &mut self.burst_texture {
-                        Some(t) => t.set(image, egui::TextureOptions::LINEAR),
-                        None => {
-                            self.burst_texture = Some(ui.ctx().load_texture(
-                                "burst",
-                                image,
-                                egui::TextureOptions::LINEAR,
-                            ));
-                        }
-                    }
+                if let Some(mut f) = look {
+                    let rgba = std::mem::take(&mut f.rgba);
+                    show_pixels(ui.ctx(), &mut self.burst_texture, "burst", f.size, &rgba);
+                    self.burst_live = Some(f);
                 }
                 if let Some(l) = &self.burst_live {
                     burst_live_ui(ui, l, self.burst_texture.as_ref(), self.background);
@@ -1199,37 +1181,25 @@ impl GiftqaApp {
     }
 }
 
-/// The queue of a running burst, as last seen (the pixels go to the burst texture).
-struct LiveSummary {
+/// Puts premultiplied RGBA pixels of `size` into a texture, made on first use.
+fn show_pixels(
+    ctx: &egui::Context,
+    texture: &mut Option<egui::TextureHandle>,
+    name: &str,
     size: [usize; 2],
-    t_ms: f64,
-    length_ms: f64,
-    playing: Vec<String>,
-    queued: usize,
-    sent: usize,
-    total: usize,
-    dropped: usize,
-}
-
-impl From<&LiveFrame> for LiveSummary {
-    fn from(f: &LiveFrame) -> Self {
-        Self {
-            size: f.size,
-            t_ms: f.t_ms,
-            length_ms: f.length_ms,
-            playing: f.playing.clone(),
-            queued: f.queued,
-            sent: f.sent,
-            total: f.total,
-            dropped: f.dropped,
-        }
+    rgba: &[u8],
+) {
+    let image = egui::ColorImage::from_rgba_premultiplied(size, rgba);
+    match texture {
+        Some(t) => t.set(image, egui::TextureOptions::LINEAR),
+        None => *texture = Some(ctx.load_texture(name, image, egui::TextureOptions::LINEAR)),
     }
 }
 
 /// The live view of a running burst: progress, the queue and the frame, letterboxed.
 fn burst_live_ui(
     ui: &mut egui::Ui,
-    l: &LiveSummary,
+    l: &LiveFrame,
     texture: Option<&egui::TextureHandle>,
     bg: Background,
 ) {

@@ -190,7 +190,7 @@ impl Preview {
             let step = 1000.0 / self.anim.fps.max(1.0);
             for k in 0..8u32 {
                 let f = self.anim.frame_at_time(self.t_ms + f64::from(k) * step);
-                for img in frame_at(&self.anim, f).images() {
+                for img in self.anim.images_at(f) {
                     if !self.requested.contains(&img) && !self.painter.has((0, img)) {
                         self.requested.insert(img);
                         pool.submit(Job {

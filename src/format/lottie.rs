@@ -198,34 +198,22 @@ fn old_colours(anim: &mut Value) {
             }
         }
     }
-    let mut layer_lists: Vec<&mut Value> = Vec::new();
-    let Value::Object(m) = anim else { return };
-    let (layers, assets) = {
-        let mut layers = None;
-        let mut assets = None;
-        for (k, v) in m.iter_mut() {
-            match k.as_str() {
-                "layers" => layers = Some(v),
-                "assets" => assets = Some(v),
-                _ => {}
-            }
-        }
-        (layers, assets)
-    };
-    layer_lists.extend(layers);
-    if let Some(Value::Array(assets)) = assets {
-        for a in assets {
-            if let Some(l) = a.get_mut("layers") {
-                layer_lists.push(l);
-            }
-        }
-    }
-    for list in layer_lists {
+    let layer_list = |list: &mut Value| {
         if let Value::Array(ls) = list {
             for l in ls {
                 if let Some(sh) = l.get_mut("shapes") {
                     shapes(sh, 0);
                 }
+            }
+        }
+    };
+    if let Some(l) = anim.get_mut("layers") {
+        layer_list(l);
+    }
+    if let Some(Value::Array(assets)) = anim.get_mut("assets") {
+        for a in assets {
+            if let Some(l) = a.get_mut("layers") {
+                layer_list(l);
             }
         }
     }

@@ -406,8 +406,6 @@ pub fn svga_animation(bytes: &[u8], limits: &DecodeLimits) -> Result<Animation, 
                     alpha: f.alpha,
                     layout: f.layout.map_or([0.0; 4], |l| [l.x, l.y, l.width, l.height]),
                     transform: affine(f.transform),
-                    clip: !f.clip_path.is_empty(),
-                    shapes: !f.shapes.is_empty(),
                 })
                 .collect();
             let shapes = if has_shapes {

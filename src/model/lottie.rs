@@ -51,7 +51,7 @@ fn mesh_of(shape: &impl kurbo::Shape, t: kurbo::Affine) -> Option<Arc<Mesh>> {
 
 /// Premultiplied RGBA of a brush: solid colours as they are, gradients (sweeps, the ones
 /// drawn flat) as the mean of their stops.
-fn premultiplied(brush: &fixed::Brush, alpha: f32) -> Option<[f32; 4]> {
+fn premultiplied(brush: &fixed::Brush) -> Option<[f32; 4]> {
     let rgba = match brush {
         peniko::Brush::Solid(c) => c.components,
         peniko::Brush::Gradient(g) => {
@@ -69,7 +69,7 @@ fn premultiplied(brush: &fixed::Brush, alpha: f32) -> Option<[f32; 4]> {
         }
         peniko::Brush::Image(_) => return None,
     };
-    let a = (rgba[3] * alpha).clamp(0.0, 1.0);
+    let a = rgba[3].clamp(0.0, 1.0);
     (a > 0.0).then(|| [rgba[0] * a, rgba[1] * a, rgba[2] * a, a])
 }
 
@@ -160,7 +160,7 @@ impl RenderSink for DisplayListSink {
         let color = if gradient.is_some() {
             [1.0; 4]
         } else {
-            let Some(c) = premultiplied(brush, 1.0) else {
+            let Some(c) = premultiplied(brush) else {
                 return;
             };
             c

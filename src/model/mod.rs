@@ -120,10 +120,6 @@ pub struct SpriteFrame {
     pub layout: [f32; 4],
     /// Sprite space → canvas.
     pub transform: Affine,
-    /// Whether this frame has a clip path.
-    pub clip: bool,
-    /// Whether this frame has vector shapes.
-    pub shapes: bool,
 }
 
 /// What kind of drawing a sprite needs.
@@ -233,6 +229,18 @@ impl Animation {
                 (starts.partition_point(|s| *s <= t_ms).saturating_sub(1) as u32).min(last)
             }
             None => ((t_ms.max(0.0) * self.fps / 1000.0).floor() as u32).min(last),
+        }
+    }
+
+    /// Indices of the images frame `frame_idx` draws (what a player decodes ahead). Formats
+    /// without bitmaps (Lottie, the ones not drawn) answer without building the frame.
+    #[must_use]
+    pub fn images_at(&self, frame_idx: u32) -> Vec<usize> {
+        match &self.content {
+            Content::Lottie(..) | Content::NotDrawn(_) => Vec::new(),
+            Content::Frames(_) | Content::Sprites(_) => {
+                frame_at(self, frame_idx).images().collect()
+            }
         }
     }
 
@@ -704,15 +712,11 @@ mod tests {
                         alpha: 0.5,
                         layout: [0.0, 0.0, 0.0, 0.0],
                         transform: Affine::translate(5.0, 5.0),
-                        clip: false,
-                        shapes: false,
                     },
                     SpriteFrame {
                         alpha: 0.0,
                         layout: [0.0, 0.0, 10.0, 20.0],
                         transform: Affine::IDENTITY,
-                        clip: false,
-                        shapes: false,
                     },
                 ],
             }]),

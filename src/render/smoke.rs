@@ -454,7 +454,7 @@ pub fn run_scenario(
             let step = 1000.0 / inst.anim.fps.max(1.0);
             while t <= t0 + LOOKAHEAD_MS {
                 let f = inst.anim.frame_at_time(t);
-                for img in frame_at(&inst.anim, f).images() {
+                for img in inst.anim.images_at(f) {
                     if !inst.requested.contains(&img) && !painter.has((inst.slot, img)) {
                         let headroom = painter.resident_bytes()
                             + inst.anim.images[img].texture_bytes()
