@@ -307,6 +307,7 @@ impl Normalise {
                         solid_to_shape(l);
                     }
                 }
+                super::lottie_web::keep_star_animated(m);
                 if let Some(Value::Array(kfs)) = m.get_mut("k") {
                     fix_keyframes(kfs);
                     // Keyframes without `"a": 1` (older exporters): lottie-web tells them by
@@ -534,11 +535,12 @@ fn decode_lottie_with(
     }
     let normalised = serde_json::to_vec(&normalised).map_err(|e| e.to_string())?;
     let parsed = std::panic::catch_unwind(|| velato::Composition::from_slice(&normalised));
-    let comp = match parsed {
+    let mut comp = match parsed {
         Ok(Ok(c)) => c,
         Ok(Err(e)) => return Err(e.to_string()),
         Err(_) => return Err("the Lottie model could not be built from this file".into()),
     };
+    super::lottie_web::conform(&mut comp);
     let frames = (comp.frames.end - comp.frames.start).max(0.0);
     let info = AnimationInfo {
         width_px: comp.width as u32,
