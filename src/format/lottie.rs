@@ -31,8 +31,6 @@ fn count_layers(layers: &[Value], ty: u64) -> usize {
 struct ShapeKinds {
     merge_paths: usize,
     masks_not_add: usize,
-    /// Position keyframes with non-zero spatial tangents (`ti`/`to`): motion along a curve.
-    curved_motion: usize,
 }
 
 impl ShapeKinds {
@@ -44,14 +42,6 @@ impl ShapeKinds {
             Value::Object(m) => {
                 if m.get("ty").and_then(Value::as_str) == Some("mm") {
                     self.merge_paths += 1;
-                }
-                let curved = ["ti", "to"].iter().any(|k| {
-                    m.get(*k).and_then(Value::as_array).is_some_and(|a| {
-                        a.iter().any(|x| x.as_f64().is_some_and(|f| f.abs() > 1e-6))
-                    })
-                });
-                if curved {
-                    self.curved_motion += 1;
                 }
                 if let Some(Value::Array(masks)) = m.get("masksProperties") {
                     self.masks_not_add += masks
@@ -131,6 +121,10 @@ struct Normalise {
     dropped_sounds: usize,
     /// The first repeater whose copies compound geometry past the limit.
     runaway_repeater: Option<String>,
+    /// Keyframe segments resampled as lottie-web moves them, and left to velato.
+    baked: super::lottie_web::Baked,
+    /// Motion keyframes that may still be added (see `lottie_web::MAX_BAKED_KEYFRAMES`).
+    keyframe_budget: usize,
 }
 
 /// Whether the file's bodymovin version (`v`, "major.minor.patch") is older than `min`.
@@ -308,8 +302,21 @@ impl Normalise {
                     }
                 }
                 super::lottie_web::keep_star_animated(m);
+                // Path direction: lottie-web reverses on 3 and treats anything else as 1;
+                // velato's parser rejects values other than 1 and 3 (some exporters write 2).
+                if m.get("ty").is_some_and(Value::is_string)
+                    && m.get("d").is_some_and(|d| {
+                        d.is_number() && d.as_u64() != Some(1) && d.as_u64() != Some(3)
+                    })
+                {
+                    m.insert("d".into(), Value::from(1));
+                }
                 if let Some(Value::Array(kfs)) = m.get_mut("k") {
                     fix_keyframes(kfs);
+                    let baked = super::lottie_web::bake_keyframes(kfs, &mut self.keyframe_budget);
+                    self.baked.curved += baked.curved;
+                    self.baked.per_dimension += baked.per_dimension;
+                    self.baked.left += baked.left;
                     // Keyframes without `"a": 1` (older exporters): lottie-web tells them by
                     // their `t`, velato by `a`.
                     let keyframed = kfs
@@ -489,15 +496,9 @@ fn decode_lottie_with(
             kinds.merge_paths
         ));
     }
-    if kinds.curved_motion > 0 {
-        notes.push(format!(
-            "{} keyframe(s) moving along curves (spatial tangents), which velato does not draw as curves (straight motion)",
-            kinds.curved_motion
-        ));
-    }
     if kinds.masks_not_add > 0 {
         notes.push(format!(
-            "{} mask(s) in subtract, intersect or other modes, which velato does not draw as such (plain clips)",
+            "{} mask(s) in subtract, intersect or other modes, drawn as one clip of all mask paths as lottie-web's canvas does (the mode is not applied)",
             kinds.masks_not_add
         ));
     }
@@ -519,10 +520,19 @@ fn decode_lottie_with(
     if version_before(&normalised, [4, 1, 9]) {
         old_colours(&mut normalised);
     }
-    let mut fixes = Normalise::default();
+    let mut fixes = Normalise {
+        keyframe_budget: super::lottie_web::MAX_BAKED_KEYFRAMES,
+        ..Normalise::default()
+    };
     fixes.walk(&mut normalised, 0);
     if let Some(why) = fixes.runaway_repeater {
         return Err(format!("repeater {why}"));
+    }
+    if fixes.baked.left > 0 {
+        notes.push(format!(
+            "{} keyframe(s) moving along curves or eased per dimension past the sampling budget, drawn with velato's interpolation (straight, one easing)",
+            fixes.baked.left
+        ));
     }
     if fixes.dropped_sounds > 0 {
         notes.push(format!(

@@ -1,7 +1,7 @@
 //! Brings velato's Lottie model in line with lottie-web, the player gift teams author against
 //! and the one the golden frames in `../shared/reference/lottie/` come from.
 //!
-//! velato 0.12 departs from lottie-web in two places this module mends on the model after
+//! velato 0.12 departs from lottie-web in four places this module mends on the model after
 //! parsing:
 //!
 //! - **Eased path keyframes.** velato interpolates animated paths (`sh` shapes and mask paths)
@@ -17,9 +17,27 @@
 //!   path when nothing moves, else one linear keyframe per sample over the animated range.
 //!   Static stars reach this pass because [`keep_star_animated`] marks them before parsing
 //!   (velato would otherwise bake them into a fixed path with its own formula).
+//! - **The last path keyframe.** Evaluated exactly at its last keyframe, velato's animated
+//!   path divides 0 by 0 and comes out empty; the last keyframe is marked held instead.
+//! - **Several masks on a layer.** velato clips by each in turn (their intersection); lottie-web
+//!   joins them into one nonzero clip path ([`merge_masks`]).
 //!
-//! Memory stays bounded: a composition gets at most [`MAX_BAKED_POINTS`] resampled points in
-//! all; segments past that budget keep velato's linear interpolation.
+//! Two more are mended on the JSON before velato parses it, because velato's model drops the
+//! data ([`bake_keyframes`]):
+//!
+//! - **Per-dimension easing.** A keyframe may give one easing handle per dimension
+//!   (`"o": {"x": [0.054, 0.057]}`); lottie-web eases each dimension with its own curve, velato
+//!   applies one of them to all.
+//! - **Motion along curves.** velato reads a keyframe's spatial tangents (`to`/`ti`) but
+//!   moves positions in straight lines; lottie-web moves them along the cubic bezier
+//!   `s, s + to, e + ti, e`, at the eased fraction of its arc length
+//!   (`PropertyFactory.interpolateValue`, `bez.buildBezierData`).
+//!
+//! Both are replaced by linear keyframes every quarter frame, sampled as lottie-web samples.
+//!
+//! Memory stays bounded: a composition gets at most [`MAX_BAKED_POINTS`] resampled path points
+//! and [`MAX_BAKED_KEYFRAMES`] motion keyframes in all; segments past that budget keep velato's
+//! straight interpolation, and the report says how many.
 
 use kurbo::{PathEl, Point};
 use serde_json::Value;
@@ -33,6 +51,8 @@ pub const SAMPLES_PER_FRAME: f64 = 4.0;
 pub const MAX_SAMPLES_PER_RUN: usize = 4096;
 /// Most resampled points (each 16 bytes) one composition may gain: 2 Mi points, 32 MiB.
 pub const MAX_BAKED_POINTS: usize = 2 << 20;
+/// Most motion keyframes [`bake_keyframes`] may add to one file (each a small JSON object).
+pub const MAX_BAKED_KEYFRAMES: usize = 1 << 16;
 /// How far an easing handle may sit off the diagonal and still count as linear.
 const LINEAR_EPS: f64 = 1e-9;
 /// Deepest group nesting walked (the JSON parser stops well before).
@@ -47,6 +67,8 @@ pub struct Conformed {
     pub polystars: usize,
     /// Eased segments left linear because the point budget ran out.
     pub over_budget: usize,
+    /// Layers whose fixed masks were joined into one clip path.
+    pub merged_masks: usize,
 }
 
 /// Rewrites `comp` in place where velato's model departs from lottie-web (see the module
@@ -93,6 +115,215 @@ pub fn keep_star_animated(shape: &mut serde_json::Map<String, Value>) {
     );
 }
 
+/// What [`bake_keyframes`] did with the segments of one keyframed property.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Baked {
+    /// Segments now sampled along their spatial curve.
+    pub curved: usize,
+    /// Segments now sampled with one easing per dimension.
+    pub per_dimension: usize,
+    /// Such segments left to velato because the keyframe budget ran out.
+    pub left: usize,
+}
+
+/// Replaces the keyframe segments of `kfs` that velato would move differently from lottie-web
+/// by linear keyframes every quarter frame, sampled as lottie-web samples them:
+///
+/// - a segment that moves along a curve (non-zero `to`/`ti` off the straight line, not held)
+///   follows the cubic bezier at the eased fraction of its arc length;
+/// - a segment whose easing handles differ per dimension (`"o": {"x": [0.05, 0.06]}`) eases
+///   each dimension with its own curve (velato applies one handle to all of them).
+///
+/// `budget` is the number of keyframes still allowed in this file; it is decreased by what is
+/// added. Keyframe lists without numeric `t` are left as they are.
+pub fn bake_keyframes(kfs: &mut Vec<Value>, budget: &mut usize) -> Baked {
+    let mut done = Baked::default();
+    let time = |k: &Value| k.get("t").and_then(Value::as_f64);
+    if kfs.len() < 2 || kfs.iter().any(|k| time(k).is_none()) {
+        return done;
+    }
+    if !(0..kfs.len() - 1).any(|k| Segment::of(&kfs[k], &kfs[k + 1]).is_some()) {
+        return done;
+    }
+    let mut out = Vec::with_capacity(kfs.len());
+    for k in 0..kfs.len() {
+        let Some(segment) = kfs.get(k + 1).and_then(|next| Segment::of(&kfs[k], next)) else {
+            out.push(kfs[k].clone());
+            continue;
+        };
+        let steps = samples(segment.t1 - segment.t0);
+        if steps > *budget {
+            done.left += 1;
+            out.push(kfs[k].clone());
+            continue;
+        }
+        *budget -= steps;
+        match segment.shape {
+            Motion::Curve { .. } => done.curved += 1,
+            Motion::PerDimension { .. } => done.per_dimension += 1,
+        }
+        let values = (0..=steps)
+            .map(|j| segment.at(j as f64 / steps as f64))
+            .collect::<Vec<_>>();
+        for j in 0..steps {
+            let u = j as f64 / steps as f64;
+            out.push(serde_json::json!({
+                "t": segment.t0 + (segment.t1 - segment.t0) * u,
+                "s": values[j],
+                "e": values[j + 1],
+                "o": { "x": [0.0], "y": [0.0] },
+                "i": { "x": [1.0], "y": [1.0] },
+            }));
+        }
+    }
+    *kfs = out;
+    done
+}
+
+/// One keyframe segment velato would interpolate differently from lottie-web.
+struct Segment {
+    t0: f64,
+    t1: f64,
+    shape: Motion,
+}
+
+enum Motion {
+    /// Along a cubic bezier by arc length, eased once.
+    Curve {
+        bez: kurbo::CubicBez,
+        /// Arc length of `bez`, in px.
+        length: f64,
+        easing: Easing,
+        /// Third and further dimensions (z), interpolated straight.
+        rest: Vec<(f64, f64)>,
+    },
+    /// Straight, each dimension `(from, to)` with its own easing.
+    PerDimension(Vec<(f64, f64, Easing)>),
+}
+
+impl Segment {
+    /// The segment from keyframe `kf` to `next` when velato would get it wrong, else `None`
+    /// (no tangents, or tangents along the line as lottie-web tests with `pointOnLine2D`, and
+    /// one easing for all dimensions; a hold; values it cannot read).
+    fn of(kf: &Value, next: &Value) -> Option<Segment> {
+        let nums = |v: Option<&Value>| -> Option<Vec<f64>> {
+            v?.as_array()?.iter().map(Value::as_f64).collect()
+        };
+        if kf.get("h").and_then(Value::as_u64) == Some(1) {
+            return None;
+        }
+        let t0 = kf.get("t")?.as_f64()?;
+        let t1 = next.get("t")?.as_f64()?;
+        let from = nums(kf.get("s"))?;
+        let to = nums(kf.get("e")).or_else(|| nums(next.get("s")))?;
+        if t1 <= t0 || from.len() < 2 || to.len() < 2 {
+            return None;
+        }
+        let easings = easings(kf, from.len().min(to.len()));
+        let shape = if let Some((bez, length)) = curve(&from, &to, kf) {
+            Motion::Curve {
+                bez,
+                length,
+                easing: easings[0],
+                rest: from
+                    .iter()
+                    .zip(&to)
+                    .skip(2)
+                    .map(|(a, b)| (*a, *b))
+                    .collect(),
+            }
+        } else if easings.windows(2).any(|w| !same(&w[0], &w[1])) {
+            Motion::PerDimension(
+                from.iter()
+                    .zip(&to)
+                    .zip(easings)
+                    .map(|((a, b), e)| (*a, *b, e))
+                    .collect(),
+            )
+        } else {
+            return None;
+        };
+        Some(Segment { t0, t1, shape })
+    }
+
+    /// The value at fraction `u` of the segment's time.
+    fn at(&self, u: f64) -> Vec<f64> {
+        use kurbo::{ParamCurve, ParamCurveArclen};
+        match &self.shape {
+            Motion::Curve {
+                bez,
+                length,
+                easing,
+                rest,
+            } => {
+                // lottie-web clamps overshooting easings on curved motion to the segment.
+                let w = 0.0f64.tween(&1.0, u, easing).clamp(0.0, 1.0);
+                let p = bez.eval(bez.inv_arclen(w * length, 1e-3));
+                let mut v = vec![p.x, p.y];
+                v.extend(rest.iter().map(|(a, b)| a + (b - a) * w));
+                v
+            }
+            Motion::PerDimension(dims) => dims.iter().map(|(a, b, e)| a.tween(b, u, e)).collect(),
+        }
+    }
+}
+
+/// The spatial curve from `from` to `to` with keyframe `kf`'s tangents, and its length, or
+/// `None` when the motion is straight.
+fn curve(from: &[f64], to: &[f64], kf: &Value) -> Option<(kurbo::CubicBez, f64)> {
+    use kurbo::{ParamCurveArclen, Point};
+    let pair = |key: &str| -> Option<Point> {
+        let a = kf.get(key)?.as_array()?;
+        Some(Point::new(a.first()?.as_f64()?, a.get(1)?.as_f64()?))
+    };
+    let (out_t, in_t) = (pair("to")?, pair("ti")?);
+    let p0 = Point::new(from[0], from[1]);
+    let p3 = Point::new(to[0], to[1]);
+    let p1 = p0 + out_t.to_vec2();
+    let p2 = p3 + in_t.to_vec2();
+    // lottie-web's `pointOnLine2D`: twice the triangle's signed area within ±0.001.
+    let on_line = |p: Point| {
+        let (d, e) = (p3 - p0, p - p0);
+        (d.x * e.y - d.y * e.x).abs() < 0.001
+    };
+    if p0 != p3 && on_line(p1) && on_line(p2) || p0 == p1 && p2 == p3 {
+        return None;
+    }
+    let bez = kurbo::CubicBez::new(p0, p1, p2, p3);
+    let length = bez.arclen(1e-3);
+    (length.is_finite() && length > 0.0).then_some((bez, length))
+}
+
+/// The easing of each of `dims` dimensions of the segment starting at `kf`: its `o` and `i`
+/// handles, whose coordinates are numbers or per-dimension arrays (a missing entry falls back
+/// to the first, as in lottie-web's `interpolateValue`); linear where absent.
+fn easings(kf: &Value, dims: usize) -> Vec<Easing> {
+    let coord = |key: &str, axis: &str, i: usize| -> Option<f64> {
+        let c = kf.get(key)?.get(axis)?;
+        c.as_f64()
+            .or_else(|| c.get(i).or_else(|| c.get(0))?.as_f64())
+    };
+    (0..dims.max(1))
+        .map(|i| {
+            let handle = |key, default: (f64, f64)| EasingHandle {
+                x: coord(key, "x", i).unwrap_or(default.0),
+                y: coord(key, "y", i).unwrap_or(default.1),
+            };
+            Easing {
+                o: handle("o", (0.0, 0.0)),
+                i: handle("i", (1.0, 1.0)),
+            }
+        })
+        .collect()
+}
+
+/// Whether two easings are the same curve (handles within [`LINEAR_EPS`]).
+fn same(a: &Easing, b: &Easing) -> bool {
+    [a.o.x - b.o.x, a.o.y - b.o.y, a.i.x - b.i.x, a.i.y - b.i.y]
+        .iter()
+        .all(|d| d.abs() <= LINEAR_EPS)
+}
+
 struct Pass {
     done: Conformed,
     budget: usize,
@@ -102,6 +333,9 @@ impl Pass {
     fn layer(&mut self, layer: &mut Layer) {
         for mask in &mut layer.masks {
             self.geometry(&mut mask.geometry);
+        }
+        if merge_masks(&mut layer.masks) {
+            self.done.merged_masks += 1;
         }
         if let Content::Shape(shapes) = &mut layer.content {
             self.shapes(shapes, 0);
@@ -123,7 +357,10 @@ impl Pass {
 
     fn geometry(&mut self, g: &mut Geometry) {
         match g {
-            Geometry::Spline(spline) => self.ease_spline(spline),
+            Geometry::Spline(spline) => {
+                self.ease_spline(spline);
+                hold_last(spline);
+            }
             Geometry::Star(star) => {
                 if let Some(rebuilt) = self.star(star) {
                     *g = rebuilt;
@@ -214,11 +451,46 @@ impl Pass {
             triples_to_path(&values[0].start, &mut path);
             return Some(Geometry::Fixed(path));
         }
-        Some(Geometry::Spline(Spline {
+        let mut spline = Spline {
             is_closed: true,
             times,
             values,
-        }))
+        };
+        hold_last(&mut spline);
+        Some(Geometry::Spline(spline))
+    }
+}
+
+/// Joins a layer's masks into one clip path, as lottie-web's canvas renderer does
+/// (`CVMaskElement`: every mask not in mode `n` is appended to one path, clipped with nonzero
+/// winding, whatever its mode). velato clips by each mask in turn, which intersects them: an
+/// outline made of an added shape and a subtracted inner one (rlottie's `like`) becomes the
+/// filled inner shape. Only masks whose paths are fixed are joined; returns whether it did.
+fn merge_masks(masks: &mut Vec<velato::model::Mask>) -> bool {
+    if masks.len() < 2
+        || !masks
+            .iter()
+            .all(|m| matches!(m.geometry, Geometry::Fixed(_)))
+    {
+        return false;
+    }
+    let mut path = Vec::new();
+    for m in masks.iter() {
+        if let Geometry::Fixed(els) = &m.geometry {
+            path.extend_from_slice(els);
+        }
+    }
+    masks.truncate(1);
+    masks[0].geometry = Geometry::Fixed(path);
+    true
+}
+
+/// Marks a path's last keyframe as held. At exactly that frame velato pairs the keyframe with
+/// itself and interpolates by 0 / 0: the path turns to NaN and vanishes for one frame (Tiger's
+/// front leg at frame 76). Held, it is drawn as the keyframe says.
+fn hold_last(spline: &mut Spline) {
+    if let Some(last) = spline.times.last_mut() {
+        last.hold = true;
     }
 }
 
@@ -351,6 +623,142 @@ fn triples_to_path(points: &[Point], path: &mut Vec<PathEl>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn curved_motion_follows_the_bezier_by_arc_length() {
+        // A quarter circle-ish arc from (0, 0) to (100, 100) bulging through (100, 0), linear
+        // easing, 10 frames; then a held keyframe.
+        let mut kfs = vec![
+            serde_json::json!({"t": 0, "s": [0, 0], "to": [55.2, 0], "ti": [0, -55.2],
+                "o": {"x": 0, "y": 0}, "i": {"x": 1, "y": 1}}),
+            serde_json::json!({"t": 10, "s": [100, 100], "h": 1}),
+            serde_json::json!({"t": 20, "s": [0, 0]}),
+        ];
+        let mut budget = 1000;
+        let done = bake_keyframes(&mut kfs, &mut budget);
+        assert_eq!(
+            done,
+            Baked {
+                curved: 1,
+                ..Baked::default()
+            }
+        );
+        assert_eq!(
+            kfs.len(),
+            40 + 2,
+            "40 quarter-frame samples, then the two others"
+        );
+        assert_eq!(budget, 1000 - 40);
+        // Half way by arc length the point sits on the arc's middle, near (70.7, 29.3), far
+        // from the straight line's (50, 50).
+        let mid = &kfs[20];
+        assert_eq!(mid["t"].as_f64(), Some(5.0));
+        let (x, y) = (mid["s"][0].as_f64().unwrap(), mid["s"][1].as_f64().unwrap());
+        assert!(
+            (x - 70.7).abs() < 1.0 && (y - 29.3).abs() < 1.0,
+            "({x}, {y})"
+        );
+        assert_eq!(kfs[41]["t"].as_f64(), Some(20.0));
+        // With no budget left the segment stays straight and is counted.
+        let mut again = vec![
+            serde_json::json!({"t": 0, "s": [0, 0], "to": [55.2, 0], "ti": [0, -55.2]}),
+            serde_json::json!({"t": 10, "s": [100, 100]}),
+        ];
+        let before = again.clone();
+        assert_eq!(
+            bake_keyframes(&mut again, &mut 0),
+            Baked {
+                left: 1,
+                ..Baked::default()
+            }
+        );
+        assert_eq!(again, before);
+    }
+
+    #[test]
+    fn per_dimension_easing_eases_each_dimension_on_its_own() {
+        // 5317-fireworkds' ray scale: x eases out fast, y slowly (lottie-web uses one curve
+        // per dimension, velato one for all).
+        let mut kfs = vec![
+            serde_json::json!({"t": 9, "s": [50, 0], "e": [0, 100],
+                "i": {"x": [0.194, 0.431], "y": [1, 1]}, "o": {"x": [0.054, 0.057], "y": [0, 0]}}),
+            serde_json::json!({"t": 33}),
+        ];
+        let first = kfs[0].clone();
+        assert_eq!(
+            bake_keyframes(&mut kfs, &mut 1000),
+            Baked {
+                per_dimension: 1,
+                ..Baked::default()
+            }
+        );
+        assert_eq!(kfs.len(), 24 * 4 + 1);
+        let at = |k: usize, d: usize| kfs[k]["s"][d].as_f64().unwrap();
+        let ease = |dim| easings(&first, 2)[dim];
+        let half = 0.5f64;
+        assert!((at(48, 0) - 0.0f64.tween(&1.0, half, &ease(0)).mul_add(-50.0, 50.0)).abs() < 1e-9);
+        assert!((at(48, 1) - 100.0 * 0.0f64.tween(&1.0, half, &ease(1))).abs() < 1e-9);
+        assert!(
+            (at(48, 0) - 50.0).abs() / 50.0 > at(48, 1) / 100.0 + 0.01,
+            "x has moved further than y half way: {} {}",
+            at(48, 0),
+            at(48, 1)
+        );
+        // The same handle in every dimension is velato's business.
+        let mut uniform = vec![
+            serde_json::json!({"t": 0, "s": [0, 0], "i": {"x": [0.4, 0.4], "y": [1, 1]},
+                "o": {"x": [0.6, 0.6], "y": [0, 0]}}),
+            serde_json::json!({"t": 10, "s": [10, 10]}),
+        ];
+        assert_eq!(bake_keyframes(&mut uniform, &mut 1000), Baked::default());
+    }
+
+    #[test]
+    fn a_path_is_drawn_at_its_last_keyframe() {
+        let tri = |s: f64| {
+            [(0.0, 0.0), (s, 0.0), (0.0, s)]
+                .into_iter()
+                .flat_map(|(x, y)| [Point::new(x, y), Point::ZERO, Point::ZERO])
+                .collect::<Vec<_>>()
+        };
+        let key = |start| SplineKeyframeValues { start, end: None };
+        let spline = Spline {
+            is_closed: true,
+            times: vec![linear(0.0), linear(76.0)],
+            values: vec![key(tri(10.0)), key(tri(20.0))],
+        };
+        let finite = |g: &Geometry| {
+            let mut path = Vec::new();
+            g.evaluate(76.0, &mut path);
+            !path.is_empty()
+                && path.iter().all(|el| match el {
+                    PathEl::MoveTo(p) | PathEl::LineTo(p) => p.x.is_finite(),
+                    _ => true,
+                })
+        };
+        let mut g = Geometry::Spline(spline);
+        assert!(
+            !finite(&g),
+            "velato alone loses the path at its last keyframe"
+        );
+        let mut pass = Pass {
+            done: Conformed::default(),
+            budget: MAX_BAKED_POINTS,
+        };
+        pass.geometry(&mut g);
+        assert!(finite(&g));
+    }
+
+    #[test]
+    fn straight_tangents_are_left_to_velato() {
+        let mut kfs = vec![
+            serde_json::json!({"t": 0, "s": [0, 0], "to": [10, 10], "ti": [-10, -10]}),
+            serde_json::json!({"t": 10, "s": [100, 100]}),
+        ];
+        let before = kfs.clone();
+        assert_eq!(bake_keyframes(&mut kfs, &mut 1000), Baked::default());
+        assert_eq!(kfs, before);
+    }
     use velato::model::Value as V;
 
     fn star(points: f64, roundness: f64, polygon: bool) -> Star {
