@@ -313,10 +313,7 @@ impl Normalise {
                 }
                 if let Some(Value::Array(kfs)) = m.get_mut("k") {
                     fix_keyframes(kfs);
-                    let baked = super::lottie_web::bake_keyframes(kfs, &mut self.keyframe_budget);
-                    self.baked.curved += baked.curved;
-                    self.baked.per_dimension += baked.per_dimension;
-                    self.baked.left += baked.left;
+                    self.baked += super::lottie_web::bake_keyframes(kfs, &mut self.keyframe_budget);
                     // Keyframes without `"a": 1` (older exporters): lottie-web tells them by
                     // their `t`, velato by `a`.
                     let keyframed = kfs
@@ -550,7 +547,13 @@ fn decode_lottie_with(
         Ok(Err(e)) => return Err(e.to_string()),
         Err(_) => return Err("the Lottie model could not be built from this file".into()),
     };
-    super::lottie_web::conform(&mut comp);
+    let conformed = super::lottie_web::conform(&mut comp);
+    if conformed.over_budget > 0 {
+        notes.push(format!(
+            "{} eased path keyframe(s) past the sampling budget, drawn with linear interpolation",
+            conformed.over_budget
+        ));
+    }
     let frames = (comp.frames.end - comp.frames.start).max(0.0);
     let info = AnimationInfo {
         width_px: comp.width as u32,

@@ -126,6 +126,14 @@ pub struct Baked {
     pub left: usize,
 }
 
+impl std::ops::AddAssign for Baked {
+    fn add_assign(&mut self, other: Baked) {
+        self.curved += other.curved;
+        self.per_dimension += other.per_dimension;
+        self.left += other.left;
+    }
+}
+
 /// Replaces the keyframe segments of `kfs` that velato would move differently from lottie-web
 /// by linear keyframes every quarter frame, sampled as lottie-web samples them:
 ///
