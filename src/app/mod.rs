@@ -21,7 +21,8 @@ use crate::check::compat::{Outcome, build_matrix};
 use crate::check::finding::{Area, Finding, Severity};
 use crate::playback::tiers::{Tier, builtin_tiers};
 use crate::render::RenderContext;
-use crate::render::smoke::{LiveFrame, LiveView, SmokeReport};
+use crate::render::sink::{LiveFrame, LiveView};
+use crate::report::smoke::SmokeReport;
 use load::{Loaded, Loading, ViewOptions};
 use preview::Preview;
 
@@ -380,7 +381,7 @@ impl GiftqaApp {
             return Ok(anim);
         }
         let values =
-            crate::render::commands::slot_values(asset, &wanted).map_err(|e| format!("{e:#}"))?;
+            crate::cli::commands::slot_values(asset, &wanted).map_err(|e| format!("{e:#}"))?;
         let (filled, _) = crate::model::slots::fill_slots(
             &anim,
             &values,
@@ -396,25 +397,41 @@ impl GiftqaApp {
         }
         let live: LiveSlot = Arc::default();
         let slot = Arc::clone(&live);
-        let req = crate::render::commands::SmokeRequest {
+        let req = crate::report::smoke::SmokeRequest {
             bundle: loaded.opts.bundle.clone(),
             tiers: vec![self.tiers[self.tier].clone()],
             scenarios: vec![name.clone()],
             keys: loaded.opts.keys.clone(),
-            unpaced: false,
-            context: self.render.clone(),
-            live: Some(LiveView {
-                every: std::time::Duration::from_millis(100),
-                sink: Arc::new(move |f| {
-                    if let Ok(mut s) = slot.lock() {
-                        *s = Some(f);
-                    }
-                }),
+            fleet: loaded.opts.fleet.clone(),
+            kills: self.kills.iter().cloned().collect(),
+            now: crate::bundle::time::now_utc(),
+        };
+        let view = LiveView {
+            every: std::time::Duration::from_millis(100),
+            sink: Arc::new(move |f| {
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some(f);
+                }
             }),
         };
+        let render = self.render.clone();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            let r = match crate::render::commands::run_smoke(&req, &|_, _| {}) {
+            let outcome = match render {
+                Some(ctx) => {
+                    let mut drawer = crate::render::sink::GpuDrawer {
+                        ctx,
+                        live: Some(view),
+                    };
+                    crate::report::smoke::run_smoke(&req, &mut drawer, &|_, _| {})
+                }
+                None => crate::report::smoke::run_smoke(
+                    &req,
+                    &mut crate::report::smoke::Simulate,
+                    &|_, _| {},
+                ),
+            };
+            let r = match outcome {
                 Ok(Ok(report)) => Ok(report),
                 Ok(Err(findings)) => Err(format!(
                     "the bundle does not verify ({} errors)",
@@ -422,7 +439,8 @@ impl GiftqaApp {
                 )),
                 Err(e) => Err(e.to_string()),
             };
-            let _ = tx.send(r);
+            // The app may have closed the burst view; nobody to tell then.
+            tx.send(r).ok();
         });
         self.burst = Burst::Running(rx, name, live);
         self.burst_texture = None;
@@ -949,30 +967,35 @@ impl GiftqaApp {
                             .strong(),
                     );
                     ui.label(format!(
-                        "{} frames at {:.1} fps · CPU p50 {:.1} ms p95 {:.1} ms · jank {} · late {} · first frame p95 {:.0} ms · queue delay p95 {:.0} ms · textures {:.1} MiB · sends {} completed {} dropped {}",
+                        "{} frames at {:.1} fps (simulated) · main thread p50 {:.1} ms p95 {:.1} ms · GPU p95 {:.1} ms · jank {} · late {} · first frame p95 {:.0} ms · queue delay p95 {:.0} ms · device memory {:.1} MiB · sends {} completed {} dropped {}",
                         s.frames,
                         s.fps,
-                        s.frame_cpu_ms.p50,
-                        s.frame_cpu_ms.p95,
+                        s.frame_main_ms.p50,
+                        s.frame_main_ms.p95,
+                        s.frame_gpu_ms.p95,
                         s.jank.over_budget,
                         s.late_frames,
                         s.first_frame_ms.p95,
                         s.queue_delay_ms.p95,
-                        s.peak_texture_bytes as f64 / 1_048_576.0,
+                        s.peak_memory.total() as f64 / 1_048_576.0,
                         s.sends,
                         s.completed,
                         s.dropped
                     ));
                     let points: Vec<[f64; 2]> = run
-                        .frame_cpu_series_ms
+                        .frame_main_series_ms
                         .iter()
+                        .zip(&run.frame_gpu_series_ms)
                         .enumerate()
-                        .map(|(i, v)| [i as f64, *v])
+                        .map(|(i, (m, g))| [i as f64, m.max(*g)])
                         .collect();
                     egui_plot::Plot::new(format!("burst-{}-{}", run.tier, run.scenario))
                         .height(160.0)
                         .show(ui, |plot| {
-                            plot.line(egui_plot::Line::new("CPU frame time (ms)", points));
+                            plot.line(egui_plot::Line::new(
+                                "device frame cost, simulated (ms)",
+                                points,
+                            ));
                             plot.hline(
                                 egui_plot::HLine::new("frame budget", s.frame_budget_ms)
                                     .color(theme::BUDGET),
@@ -1329,13 +1352,16 @@ fn performance_body(ui: &mut egui::Ui, p: &Preview) {
     egui::Grid::new("perf").show(ui, |ui| {
         ui.label("current / avg / max");
         ui.end_row();
-        ui.label("Decode");
-        ui.label(stats(|t| t.decode_ms));
+        ui.label("Device main thread (simulated)");
+        ui.label(stats(|t| t.device_main_ms));
         ui.end_row();
-        ui.label("Render");
+        ui.label("Device GPU (simulated)");
+        ui.label(stats(|t| t.device_gpu_ms));
+        ui.end_row();
+        ui.label("Host render");
         ui.label(stats(|t| t.render_ms));
         ui.end_row();
-        ui.label("Present");
+        ui.label("Host present");
         ui.label(stats(|t| t.present_ms));
         ui.end_row();
         ui.label("First frame");
@@ -1343,7 +1369,7 @@ fn performance_body(ui: &mut egui::Ui, p: &Preview) {
             format!("{ms:.0} ms (budget {:.0} ms)", p.tier.first_frame_budget_ms)
         }));
         ui.end_row();
-        ui.label("Textures");
+        ui.label("Device memory");
         ui.label(format!(
             "{:.1} MiB of {:.0} MiB",
             p.texture_bytes() as f64 / 1_048_576.0,
@@ -1354,20 +1380,25 @@ fn performance_body(ui: &mut egui::Ui, p: &Preview) {
         ui.label(format!("{:.2} screen fills", p.overdraw));
         ui.end_row();
     });
-    let total: Vec<[f64; 2]> = p
-        .history
-        .iter()
-        .enumerate()
-        .map(|(i, t)| [i as f64, t.decode_ms + t.render_ms + t.present_ms])
-        .collect();
+    let series = |f: fn(&preview::FrameTimes) -> f64| -> Vec<[f64; 2]> {
+        p.history
+            .iter()
+            .enumerate()
+            .map(|(i, t)| [i as f64, f(t)])
+            .collect()
+    };
+    let device = series(|t| t.device_main_ms.max(t.device_gpu_ms));
+    let host = series(|t| t.render_ms + t.present_ms);
     egui_plot::Plot::new("preview-frame-times")
         .height(180.0)
         .allow_scroll(false)
+        .legend(egui_plot::Legend::default())
         .show(ui, |plot| {
             plot.line(egui_plot::Line::new(
-                "decode + render + present (ms)",
-                total,
+                "device frame cost, simulated (ms)",
+                device,
             ));
+            plot.line(egui_plot::Line::new("host render + present (ms)", host));
             plot.hline(
                 egui_plot::HLine::new("tier frame budget", p.tier.frame_budget_ms())
                     .color(theme::BUDGET),

@@ -1,31 +1,35 @@
-//! The preview engine: one effect played in a tier's viewport by the shared renderer
-//! ([`Painter`] on a [`RenderContext`]), its images decoded on the tier's workers, the frame
-//! read back into an egui texture. Never blocks the UI thread on decoding.
+//! The preview: one effect played by the playback engine (the same engine `smoke` runs) in a
+//! tier's viewport, drawn by the shared renderer ([`PainterSink`]). The engine's clock is
+//! driven by real time here, so the preview shows what the tier's device would show: a frame
+//! the device could not decode in time is late on screen too. Host decodes are polled, never
+//! waited for on the UI thread.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::model::{Animation, frame_at};
-use crate::playback::tiers::{Tier, fit_contain};
-use crate::playback::{Placed, place};
-use crate::render::paint::Painter;
-use crate::render::smoke::{DecodePool, Job};
-use crate::render::{RenderContext, Target};
+use crate::model::Animation;
+use crate::playback::engine::{Engine, HostWait, Playlist, RunOptions};
+use crate::playback::scenario::{Event, Scenario};
+use crate::playback::tiers::Tier;
+use crate::render::RenderContext;
+use crate::render::sink::PainterSink;
 
 /// Longest side of the preview target, px (the tier viewport is scaled to fit).
 pub const PREVIEW_MAX_PX: f32 = 960.0;
 /// Frames kept in the performance history.
 pub const HISTORY: usize = 240;
 
-/// Per-frame timings of the preview, ms.
+/// Per-frame timings of the preview, ms: the simulated device's and the host's.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct FrameTimes {
-    /// Decode time of the last image decoded for this frame (tier slowdown included).
-    pub decode_ms: f64,
-    /// Draw (GPU pass, waited for).
+    /// Simulated device main-thread time (evaluation, tessellation, submission).
+    pub device_main_ms: f64,
+    /// Simulated device GPU time (upload, fill, layers).
+    pub device_gpu_ms: f64,
+    /// Host: uploads and the draw (GPU pass, waited for).
     pub render_ms: f64,
-    /// Readback and upload to the window's texture.
+    /// Host: readback and upload to the window's texture.
     pub present_ms: f64,
 }
 
@@ -45,16 +49,13 @@ pub struct Preview {
     pub speed: f32,
     /// Playback position, ms.
     pub t_ms: f64,
-    last_tick: Option<Instant>,
-    painter: Painter,
+    engine: Engine,
+    sink: PainterSink,
     ctx: RenderContext,
-    target: Target,
-    pool: Option<DecodePool>,
-    requested: HashSet<usize>,
+    started: Instant,
     drawn_frame: Option<u32>,
     dirty: bool,
-    started: Instant,
-    /// Time from opening the preview to its first frame drawn, ms.
+    /// Simulated time from opening the preview to its first frame presented, ms.
     pub first_frame_ms: Option<f64>,
     /// Recent frame timings.
     pub history: VecDeque<FrameTimes>,
@@ -64,7 +65,6 @@ pub struct Preview {
     pub pixels: Option<([usize; 2], Vec<u8>)>,
     /// Decode errors, if any.
     pub error: Option<String>,
-    last_decode_ms: f64,
 }
 
 impl Preview {
@@ -77,6 +77,34 @@ impl Preview {
             (vp[0] * scale).round().max(1.0) as u32,
             (vp[1] * scale).round().max(1.0) as u32,
         ];
+        let playlist = Arc::new(Playlist::new(
+            [(asset.to_owned(), Arc::clone(&anim))].into_iter().collect(),
+            vec![asset.to_owned()],
+        ));
+        let scenario = Scenario {
+            name: "preview".into(),
+            duration_ms: 0,
+            max_concurrent: 1,
+            queue_limit: 0,
+            events: vec![Event {
+                at_ms: 0,
+                asset: asset.to_owned(),
+                repeat: 1,
+                every_ms: 0,
+            }],
+        };
+        let engine = Engine::new(
+            playlist,
+            tier,
+            &scenario,
+            RunOptions {
+                host_wait: HostWait::Poll,
+                looping: true,
+                viewport_px: Some(size),
+                ..RunOptions::default()
+            },
+            true,
+        );
         Self {
             asset: asset.to_owned(),
             anim,
@@ -85,25 +113,17 @@ impl Preview {
             looping: true,
             speed: 1.0,
             t_ms: 0.0,
-            last_tick: None,
-            painter: Painter::new(
-                ctx,
-                tier.texture_budget_bytes,
-                tier.max_texture_px.min(ctx.max_texture_px),
-            ),
+            engine,
+            sink: PainterSink::new(ctx, size, tier.max_texture_px),
             ctx: ctx.clone(),
-            target: ctx.target(size[0], size[1]),
-            pool: Some(DecodePool::new(tier.decode_threads, tier.cpu_slowdown)),
-            requested: HashSet::new(),
+            started: Instant::now(),
             drawn_frame: None,
             dirty: true,
-            started: Instant::now(),
             first_frame_ms: None,
             history: VecDeque::with_capacity(HISTORY),
             overdraw: 0.0,
             pixels: None,
             error: None,
-            last_decode_ms: 0.0,
         }
     }
 
@@ -120,7 +140,7 @@ impl Preview {
             Some(s) => s.get(f as usize).copied().unwrap_or(0.0),
             None => f64::from(f) * 1000.0 / self.anim.fps.max(1e-3),
         };
-        self.last_tick = None;
+        self.engine.seek(self.t_ms);
         self.dirty = true;
     }
 
@@ -137,93 +157,43 @@ impl Preview {
         self.playing || self.drawn_frame != Some(self.frame()) || self.dirty
     }
 
-    /// The tier's viewport fitted into the preview target.
-    fn placed(&self, frame: u32) -> Vec<Placed> {
-        let fit = fit_contain(
-            [self.anim.width_px as f32, self.anim.height_px as f32],
-            [self.target.width as f32, self.target.height as f32],
-        );
-        place(&frame_at(&self.anim, frame), fit)
-    }
-
-    /// Advances time, takes decoded images, asks for the next ones, and redraws when the
-    /// frame changed and its images are resident. Returns whether new pixels are ready.
+    /// Advances the engine to now, and reads the frame back when a new one was presented.
+    /// Returns whether new pixels are ready.
     pub fn tick(&mut self) -> bool {
-        let now = Instant::now();
-        if self.playing {
-            if let Some(last) = self.last_tick {
-                self.t_ms +=
-                    now.duration_since(last).as_secs_f64() * 1000.0 * f64::from(self.speed);
+        self.engine.paused = !self.playing;
+        self.engine.speed = f64::from(self.speed);
+        let before = self.engine.position_ms().unwrap_or(0.0);
+        let now = self.started.elapsed().as_secs_f64() * 1000.0;
+        let presented = match self.engine.tick(&mut self.sink, now) {
+            Ok(p) => p,
+            Err(e) => {
+                self.error = Some(e.to_string());
+                return false;
             }
-            let d = self.anim.duration_ms();
-            if self.t_ms >= d {
-                if self.looping && d > 0.0 {
-                    self.t_ms %= d;
-                } else {
-                    self.t_ms = d;
-                    self.playing = false;
-                }
-            }
+        };
+        if let Some((_, e)) = self.engine.first_error() {
+            self.error = Some(e.to_owned());
         }
-        self.last_tick = Some(now);
-        let frame = self.frame();
-        let placed = self.placed(frame);
-        let pinned: HashSet<(u32, usize)> = placed
-            .iter()
-            .filter_map(Placed::image)
-            .map(|i| (0, i))
-            .collect();
-        if let Some(pool) = &self.pool {
-            while let Ok(d) = pool.results.try_recv() {
-                self.last_decode_ms = d.decode_ms;
-                match d.result {
-                    Ok(img) => {
-                        if let Err(e) = self.painter.upload((d.slot, d.image), img, &pinned) {
-                            self.error = Some(e.to_string());
-                        }
-                        self.dirty = true;
-                    }
-                    Err(e) => self.error = Some(e),
-                }
-            }
-            // This frame's images, then the next few.
-            let step = 1000.0 / self.anim.fps.max(1.0);
-            for k in 0..8u32 {
-                let f = self.anim.frame_at_time(self.t_ms + f64::from(k) * step);
-                for img in self.anim.images_at(f) {
-                    if !self.requested.contains(&img) && !self.painter.has((0, img)) {
-                        self.requested.insert(img);
-                        pool.submit(Job {
-                            slot: 0,
-                            image: img,
-                            anim: Arc::clone(&self.anim),
-                        });
-                    }
-                }
-            }
-            // Textures evicted since must be asked for again.
-            let painter = &mut self.painter;
-            self.requested
-                .retain(|i| painter.has((0, *i)) || !pinned.contains(&(0, *i)));
-        }
-        if self.drawn_frame == Some(frame) && !self.dirty {
+        let pos = self.engine.position_ms().unwrap_or(0.0);
+        if self.playing && !self.looping && pos < before {
+            // Wrapped: stop on the last frame instead.
+            self.playing = false;
+            self.seek_frame(self.anim.frame_count.saturating_sub(1));
             return false;
         }
-        if !placed
-            .iter()
-            .filter_map(Placed::image)
-            .all(|i| self.painter.has((0, i)))
-        {
+        self.t_ms = pos;
+        let Some(last) = self.engine.last_frame() else {
+            return false;
+        };
+        let frame = self.anim.frame_at_time(pos);
+        let render_ms = self.sink.cpu_ms.last().copied().unwrap_or(0.0);
+        self.sink.cpu_ms.clear();
+        self.sink.gpu_ms.clear();
+        if !presented || (self.drawn_frame == Some(frame) && !self.dirty) {
             return false;
         }
         let t = Instant::now();
-        if let Err(e) = self.painter.draw(&self.target, [0.0; 4], &[(0, &placed)]) {
-            self.error = Some(e.to_string());
-            return false;
-        }
-        let render_ms = t.elapsed().as_secs_f64() * 1000.0;
-        let t = Instant::now();
-        match self.ctx.read_pixels(&self.target) {
+        match self.ctx.read_pixels(&self.sink.target) {
             Ok(img) => {
                 let size = [img.width() as usize, img.height() as usize];
                 self.pixels = Some((size, img.into_raw()));
@@ -234,16 +204,16 @@ impl Preview {
             }
         }
         let present_ms = t.elapsed().as_secs_f64() * 1000.0;
-        let area = f64::from(self.target.width) * f64::from(self.target.height);
-        self.overdraw = placed.iter().map(|p| p.area(area)).sum::<f64>() / area.max(1.0);
+        self.overdraw = last.overdraw;
         if self.first_frame_ms.is_none() {
-            self.first_frame_ms = Some(self.started.elapsed().as_secs_f64() * 1000.0);
+            self.first_frame_ms = Some(last.t_ms);
         }
         if self.history.len() == HISTORY {
             self.history.pop_front();
         }
         self.history.push_back(FrameTimes {
-            decode_ms: self.last_decode_ms,
+            device_main_ms: last.main_ms,
+            device_gpu_ms: last.gpu_ms,
             render_ms,
             present_ms,
         });
@@ -252,18 +222,9 @@ impl Preview {
         true
     }
 
-    /// Texture bytes resident.
+    /// Device memory resident, bytes (textures, targets, layers, meshes).
     #[must_use]
     pub fn texture_bytes(&self) -> u64 {
-        self.painter.resident_bytes()
-    }
-}
-
-impl Drop for Preview {
-    fn drop(&mut self) {
-        if let Some(pool) = self.pool.take() {
-            // Workers end when their queues close; do not wait for them on the UI thread.
-            std::thread::spawn(move || pool.shutdown());
-        }
+        self.engine.resident().total()
     }
 }

@@ -476,3 +476,81 @@ impl KillSet for Union<'_> {
         self.0.is_killed(id) || self.1.is_killed(id)
     }
 }
+
+/// What each effect of `m` plays on `tier` (spec §3, §6), as a smoke run or the preview
+/// plays it. With a fleet, the tier's newest delivered client stands for the tier (its
+/// matrix cell); without one, only the effect's `tiers`, kills and fallback chain are known
+/// (clients, capabilities and dependencies are not).
+#[must_use]
+pub fn plays_on_tier(
+    m: &Manifest,
+    fleet: Option<&Fleet>,
+    tier: &str,
+    killed: &dyn KillSet,
+) -> BTreeMap<String, crate::playback::engine::Plays> {
+    use crate::playback::engine::Plays;
+    let effects = m.assets.iter().filter(|a| a.kind == AssetKind::Effect);
+    let Some(fleet) = fleet else {
+        return effects
+            .map(|a| (a.id.clone(), plays_without_fleet(m, a, tier, killed)))
+            .collect();
+    };
+    let newest = fleet
+        .population
+        .iter()
+        .filter(|c| c.tier == tier && cmp_precedence(&c.client, &m.min_client).is_ge())
+        .max_by(|a, b| cmp_precedence(&a.client, &b.client));
+    let Some(cell) = newest else {
+        return effects.map(|a| (a.id.clone(), Plays::Itself)).collect();
+    };
+    let r = Resolver { m, fleet };
+    effects
+        .map(|a| {
+            let plays = match r.resolve(a, cell, killed) {
+                Outcome::Primary => Plays::Itself,
+                Outcome::Fallback(f) => match f.strip_prefix("builtin:") {
+                    Some(b) => Plays::Builtin(b.to_owned()),
+                    None => Plays::Fallback(f),
+                },
+                Outcome::Hole => Plays::Nothing(format!(
+                    "a hole on client {} tier {tier}: nothing playable",
+                    cell.client_text
+                )),
+                Outcome::NotDelivered => Plays::Nothing("not delivered".into()),
+            };
+            (a.id.clone(), plays)
+        })
+        .collect()
+}
+
+fn plays_without_fleet(
+    m: &Manifest,
+    effect: &Asset,
+    tier: &str,
+    killed: &dyn KillSet,
+) -> crate::playback::engine::Plays {
+    use crate::playback::engine::Plays;
+    let ok = |a: &Asset| {
+        !(a.kind == AssetKind::Effect && killed.is_killed(&a.id))
+            && a.tiers.as_ref().is_none_or(|t| t.iter().any(|x| x == tier))
+    };
+    let mut cur = effect;
+    for _ in 0..=MAX_FALLBACK_LINKS {
+        if ok(cur) {
+            return if cur.id == effect.id {
+                Plays::Itself
+            } else {
+                Plays::Fallback(cur.id.clone())
+            };
+        }
+        match &cur.fallback {
+            None => break,
+            Some(Fallback::Builtin(name)) => return Plays::Builtin(name.clone()),
+            Some(Fallback::Asset(id)) => match m.asset(id) {
+                Some(next) => cur = next,
+                None => break,
+            },
+        }
+    }
+    Plays::Nothing(format!("not delivered to tier {tier} and no playable fallback"))
+}

@@ -5,6 +5,7 @@
 //! history, graph, rollout and the compatibility matrix. Assets are sniffed and decoded only
 //! when the manifest, archive, integrity and trust areas hold no error: the tool fails closed.
 
+pub mod budgets;
 pub mod compat;
 pub mod finding;
 pub mod graph;

@@ -31,6 +31,8 @@ pub struct Mesh {
     pub vertices: Vec<[f32; 2]>,
     /// Triangle list indices into `vertices`.
     pub indices: Vec<u32>,
+    /// Path segments (lines and curves) flattened to make it: what the device model counts.
+    pub segments: u32,
 }
 
 impl Mesh {
@@ -332,6 +334,7 @@ pub fn fill_mesh(path: &BezPath) -> Result<Mesh, String> {
     Ok(Mesh {
         vertices: buffers.vertices,
         indices: buffers.indices,
+        segments: u32::try_from(path.elements().len()).unwrap_or(u32::MAX),
     })
 }
 
@@ -376,6 +379,7 @@ pub fn stroke_mesh(path: &BezPath, s: &Stroke) -> Result<Mesh, String> {
     Ok(Mesh {
         vertices: buffers.vertices,
         indices: buffers.indices,
+        segments: u32::try_from(path.elements().len()).unwrap_or(u32::MAX),
     })
 }
 

@@ -3,6 +3,9 @@
 
 pub mod bench;
 pub mod cache;
+pub mod calibrate;
+pub mod device;
+pub mod engine;
 pub mod fidelity;
 pub mod scenario;
 pub mod stats;
@@ -38,6 +41,8 @@ pub struct PlacedMesh {
     /// A gradient and each corner's ramp coordinate (see
     /// [`crate::model::vector::GradientPaint::uv`]).
     pub gradient: Option<(Arc<GradientPaint>, Vec<[f32; 2]>)>,
+    /// Path segments flattened to make the mesh (see [`crate::model::vector::Mesh::segments`]).
+    pub segments: u32,
 }
 
 /// One display-list command placed on a target (see [`crate::model::DrawCmd`]).
@@ -149,6 +154,7 @@ pub fn place(dl: &DisplayList, fit: Affine) -> Vec<Placed> {
                 gradient,
             } => Placed::Mesh(PlacedMesh {
                 triangles: place_mesh(mesh, fit.then_after(*transform)),
+                segments: mesh.segments,
                 color: *color,
                 gradient: gradient.as_ref().map(|g| {
                     let uvs = mesh

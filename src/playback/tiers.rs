@@ -5,9 +5,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::device::{DeviceConstants, builtin_constants, mid_constants};
 use crate::model::Affine;
 
-/// One simulated device tier.
+/// One simulated device tier: the device it stands for (viewport, limits, decode threads, the
+/// device constants of its model) and every budget its effects are judged against.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Tier {
@@ -17,16 +19,32 @@ pub struct Tier {
     pub viewport_px: [u32; 2],
     /// Largest texture side, px.
     pub max_texture_px: u32,
-    /// Texture budget, bytes.
+    /// Device memory budget (textures, targets, layers, meshes), bytes.
     pub texture_budget_bytes: u64,
     /// Target frames per second.
     pub target_fps: u32,
     /// Decode worker threads.
     pub decode_threads: u32,
-    /// CPU slowdown factor: decode work runs this many times longer.
-    pub cpu_slowdown: f64,
     /// First-frame budget, ms.
     pub first_frame_budget_ms: f64,
+    /// Screen fills one effect may paint in a frame before `overdraw-over-budget`. Default:
+    /// 2.5 on `low`, 4 on `mid`, 6 otherwise.
+    #[serde(default)]
+    pub overdraw_budget: Option<f64>,
+    /// Bytes uploaded per frame (p95) before `upload-over-budget`. Default: a quarter of the
+    /// texture budget per second, spread over the frames.
+    #[serde(default)]
+    pub upload_budget_bytes_per_frame: Option<u64>,
+    /// Samples per pixel of the target and layers (the renderer's 4× MSAA). Default 4.
+    #[serde(default)]
+    pub msaa_samples: Option<u32>,
+    /// CPU slowdown: every CPU throughput of the device constants divided by it (1–1000).
+    /// Default 1.
+    #[serde(default)]
+    pub cpu_slowdown: Option<f64>,
+    /// The device constants; default: the built-in tier of the same name, else `mid`'s.
+    #[serde(default)]
+    pub device: Option<DeviceConstants>,
 }
 
 impl Tier {
@@ -36,62 +54,133 @@ impl Tier {
         1000.0 / f64::from(self.target_fps.max(1))
     }
 
-    /// Bytes uploaded per frame that a tier can afford: a quarter of the texture budget per
-    /// second, spread over its frames (a mobile GPU's upload bandwidth is a fraction of its
-    /// memory; see docs/decisions.md).
+    /// Bytes uploaded per frame that a tier can afford (the field, or a quarter of the
+    /// texture budget per second spread over its frames; see docs/decisions.md).
     #[must_use]
     pub fn upload_budget_bytes_per_frame(&self) -> u64 {
-        self.texture_budget_bytes / 4 / u64::from(self.target_fps.max(1))
+        self.upload_budget_bytes_per_frame
+            .unwrap_or(self.texture_budget_bytes / 4 / u64::from(self.target_fps.max(1)))
     }
 
     /// Screen fills per frame a tier can afford before overdraw stalls its GPU.
     #[must_use]
     pub fn overdraw_budget(&self) -> f64 {
-        match self.name.as_str() {
+        self.overdraw_budget.unwrap_or(match self.name.as_str() {
             "low" => 2.5,
             "mid" => 4.0,
             _ => 6.0,
+        })
+    }
+
+    /// Samples per pixel of targets and layers.
+    #[must_use]
+    pub fn msaa_samples(&self) -> u32 {
+        self.msaa_samples.unwrap_or(4)
+    }
+
+    /// The device constants the model uses, `cpu_slowdown` applied.
+    #[must_use]
+    pub fn device(&self) -> DeviceConstants {
+        let base = self
+            .device
+            .unwrap_or_else(|| builtin_constants(&self.name).unwrap_or_else(mid_constants));
+        base.slowed(self.cpu_slowdown.unwrap_or(1.0))
+    }
+
+    /// Checks every number against its range (see `docs/limits.md`).
+    ///
+    /// # Errors
+    /// The first field out of range, named.
+    pub fn validate(&self) -> Result<(), String> {
+        let bad = |what: &str| Err(format!("tier {:?}: {what}", self.name));
+        if self.viewport_px.iter().any(|&v| v == 0 || v > MAX_VIEWPORT_PX) {
+            return bad(&format!("viewport_px sides must be 1 to {MAX_VIEWPORT_PX}"));
         }
+        if self.max_texture_px == 0 || self.max_texture_px > 65_536 {
+            return bad("max_texture_px must be 1 to 65536");
+        }
+        if self.texture_budget_bytes == 0 || self.texture_budget_bytes > 1 << 40 {
+            return bad("texture_budget_bytes must be 1 to 2^40");
+        }
+        if self.target_fps == 0 || self.target_fps > 240 {
+            return bad("target_fps must be 1 to 240");
+        }
+        if self.decode_threads == 0 || self.decode_threads > 64 {
+            return bad("decode_threads must be 1 to 64");
+        }
+        if !(self.first_frame_budget_ms.is_finite()
+            && (0.0..=600_000.0).contains(&self.first_frame_budget_ms))
+        {
+            return bad("first_frame_budget_ms must be 0 to 600000");
+        }
+        if let Some(o) = self.overdraw_budget
+            && !(o.is_finite() && (0.0..=1000.0).contains(&o))
+        {
+            return bad("overdraw_budget must be 0 to 1000");
+        }
+        if let Some(s) = self.msaa_samples
+            && ![1, 2, 4, 8].contains(&s)
+        {
+            return bad("msaa_samples must be 1, 2, 4 or 8");
+        }
+        if let Some(k) = self.cpu_slowdown
+            && !(k.is_finite() && (1.0..=1000.0).contains(&k))
+        {
+            return bad("cpu_slowdown must be 1 to 1000");
+        }
+        if let Some(d) = &self.device {
+            d.validate().or_else(|e| bad(&e))?;
+        }
+        Ok(())
     }
 }
 
+/// Largest viewport side a tiers file may ask for, px.
+pub const MAX_VIEWPORT_PX: u32 = 8192;
+
 const MIB: u64 = 1024 * 1024;
 
-/// The built-in tiers of spec §9.
+fn tier(name: &str, viewport_px: [u32; 2], max_texture_px: u32, budget_mib: u64, target_fps: u32, decode_threads: u32, first_frame_budget_ms: f64) -> Tier {
+    Tier {
+        name: name.into(),
+        viewport_px,
+        max_texture_px,
+        texture_budget_bytes: budget_mib * MIB,
+        target_fps,
+        decode_threads,
+        first_frame_budget_ms,
+        overdraw_budget: None,
+        upload_budget_bytes_per_frame: None,
+        msaa_samples: None,
+        cpu_slowdown: None,
+        device: None,
+    }
+}
+
+/// The built-in tiers of spec §9, with their budgets and device constants filled in.
 #[must_use]
 pub fn builtin_tiers() -> Vec<Tier> {
-    vec![
-        Tier {
-            name: "low".into(),
-            viewport_px: [540, 960],
-            max_texture_px: 2048,
-            texture_budget_bytes: 96 * MIB,
-            target_fps: 30,
-            decode_threads: 1,
-            cpu_slowdown: 4.0,
-            first_frame_budget_ms: 300.0,
-        },
-        Tier {
-            name: "mid".into(),
-            viewport_px: [720, 1280],
-            max_texture_px: 4096,
-            texture_budget_bytes: 256 * MIB,
-            target_fps: 60,
-            decode_threads: 2,
-            cpu_slowdown: 2.0,
-            first_frame_budget_ms: 200.0,
-        },
-        Tier {
-            name: "high".into(),
-            viewport_px: [1080, 1920],
-            max_texture_px: 8192,
-            texture_budget_bytes: 512 * MIB,
-            target_fps: 60,
-            decode_threads: 4,
-            cpu_slowdown: 1.0,
-            first_frame_budget_ms: 150.0,
-        },
+    [
+        tier("low", [540, 960], 2048, 96, 30, 1, 300.0),
+        tier("mid", [720, 1280], 4096, 256, 60, 2, 200.0),
+        tier("high", [1080, 1920], 8192, 512, 60, 4, 150.0),
     ]
+    .into_iter()
+    .map(Tier::filled)
+    .collect()
+}
+
+impl Tier {
+    /// This tier with every defaulted field written out (what a tiers file states).
+    #[must_use]
+    pub fn filled(mut self) -> Self {
+        self.overdraw_budget = Some(self.overdraw_budget());
+        self.upload_budget_bytes_per_frame = Some(self.upload_budget_bytes_per_frame());
+        self.msaa_samples = Some(self.msaa_samples());
+        self.device = Some(self.device());
+        self.cpu_slowdown = None;
+        self
+    }
 }
 
 /// Errors reading a tiers file (exit code 2).
@@ -107,7 +196,7 @@ pub struct TiersError {
 /// Reads a tiers file: `{"tiers": [Tier, ...]}` with the fields of [`Tier`].
 ///
 /// # Errors
-/// [`TiersError`] when unreadable or when a tier has a zero size, rate or budget.
+/// [`TiersError`] when unreadable or when a number is out of range ([`Tier::validate`]).
 pub fn load_tiers(path: &Path) -> Result<Vec<Tier>, TiersError> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
@@ -123,22 +212,13 @@ pub fn load_tiers(path: &Path) -> Result<Vec<Tier>, TiersError> {
     if f.tiers.is_empty() {
         return Err(err("no tiers".into()));
     }
-    for t in &f.tiers {
-        if t.viewport_px.contains(&0)
-            || t.max_texture_px == 0
-            || t.texture_budget_bytes == 0
-            || t.target_fps == 0
-            || t.decode_threads == 0
-            || t.cpu_slowdown.is_nan()
-            || t.cpu_slowdown < 1.0
-        {
-            return Err(err(format!(
-                "tier {:?}: sizes, budgets, fps and threads must be positive and cpu_slowdown ≥ 1",
-                t.name
-            )));
-        }
+    if f.tiers.len() > 64 {
+        return Err(err(format!("{} tiers; at most 64", f.tiers.len())));
     }
-    Ok(f.tiers)
+    for t in &f.tiers {
+        t.validate().map_err(err)?;
+    }
+    Ok(f.tiers.into_iter().map(Tier::filled).collect())
 }
 
 /// The transform that fits a canvas into a viewport: contain (whole canvas visible, aspect

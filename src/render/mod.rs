@@ -7,9 +7,9 @@
 //! has `TIMESTAMP_QUERY`, scaled by the queue's timestamp period; CPU wall time is always
 //! measured by the caller.
 
-pub mod commands;
+pub mod calibrate;
 pub mod paint;
-pub mod smoke;
+pub mod sink;
 
 use image::RgbaImage;
 
@@ -45,18 +45,7 @@ pub enum RenderError {
     Readback(String),
 }
 
-/// What the adapter is, for reports.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
-pub struct AdapterSummary {
-    /// Adapter name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".
-    pub name: String,
-    /// Backend, e.g. "Vulkan".
-    pub backend: String,
-    /// Device type, e.g. "Cpu".
-    pub device_type: String,
-    /// Whether GPU timestamps are measured.
-    pub timestamps: bool,
-}
+pub use crate::report::smoke::AdapterSummary;
 
 /// A texture uploaded to the GPU, ready to draw.
 #[derive(Debug)]

@@ -12,8 +12,7 @@ use crate::model::load::FrameDecoder;
 use crate::playback::Placed;
 use crate::playback::cache::BudgetLru;
 
-/// A texture key: (animation slot, image index).
-pub type TextureKey = (u32, usize);
+pub use crate::playback::engine::TextureKey;
 
 /// Why a frame could not be painted.
 #[derive(Debug, thiserror::Error)]
@@ -210,6 +209,12 @@ impl Painter {
         }
         let gpu = self.ctx.draw(target, clear, &items)?;
         Ok((gpu, missing))
+    }
+
+    /// Drops one texture (the playback engine evicted it).
+    pub fn evict(&mut self, key: TextureKey) {
+        self.textures.remove(&key);
+        self.lru.remove(&key);
     }
 
     /// Drops every texture of a slot (an animation that finished).

@@ -82,10 +82,10 @@ pub fn frame_time_svg(cpu_ms: &[f64], gpu_ms: &[f64], budget_ms: f64) -> String 
     s
 }
 
-/// Renders the smoke report as one HTML page.
-#[cfg(feature = "gpu")]
+/// Renders the smoke report as one HTML page: findings, what plays instead of what, each
+/// simulated run with its frame-cost chart, and the host's figures and thumbnails apart.
 #[must_use]
-pub fn smoke_html(r: &crate::render::smoke::SmokeReport) -> String {
+pub fn smoke_html(r: &super::smoke::SmokeReport) -> String {
     let mut s = String::new();
     let title = r.bundle.as_ref().map_or_else(
         || "bundle".to_owned(),
@@ -93,23 +93,16 @@ pub fn smoke_html(r: &crate::render::smoke::SmokeReport) -> String {
     );
     let _ = write!(
         s,
-        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>giftqa smoke: {}</title><style>body{{font:14px system-ui,sans-serif;margin:24px;color:#222}}table{{border-collapse:collapse;margin:8px 0}}td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#eee}}td:first-child,th:first-child{{text-align:left}}.error{{color:#b00}}.warning{{color:#a60}}.info{{color:#555}}code{{background:#f3f3f3}}</style></head><body>",
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>giftqa smoke: {}</title><style>body{{font:14px system-ui,sans-serif;margin:24px;color:#222}}table{{border-collapse:collapse;margin:8px 0}}td,th{{border:1px solid #ccc;padding:3px 8px;text-align:right}}th{{background:#eee}}td:first-child,th:first-child{{text-align:left}}.error{{color:#b00}}.warning{{color:#a60}}.info{{color:#555}}code{{background:#f3f3f3}}figure{{display:inline-block;margin:4px 12px 4px 0}}</style></head><body>",
         escape(&title)
     );
     let _ = write!(s, "<h1>giftqa smoke: {}</h1>", escape(&title));
     let _ = write!(
         s,
-        "<p>{} {} · adapter {} ({}, {}) · {} errors, {} warnings, {} infos</p>",
-        r.tool.name,
-        r.tool.version,
-        escape(&r.adapter.name),
-        escape(&r.adapter.backend),
-        escape(&r.adapter.device_type),
-        r.summary.errors,
-        r.summary.warnings,
-        r.summary.infos
+        "<p>{} {} · {} errors, {} warnings, {} infos</p>",
+        r.tool.name, r.tool.version, r.summary.errors, r.summary.warnings, r.summary.infos
     );
-    s.push_str("<p>Host frame times are this machine's; findings are judged on device-independent costs (texture bytes, overdraw, upload bytes) and on decode latency with the tier's CPU slowdown.</p>");
+    s.push_str("<p>Every figure but the host's is simulated device time (the device model of each tier, docs/device-model.md): the same bundle, tiers and scenarios give the same figures and findings on any machine.</p>");
     if !r.findings.is_empty() {
         s.push_str("<h2>Findings</h2><ul>");
         for f in &r.findings {
@@ -124,6 +117,35 @@ pub fn smoke_html(r: &crate::render::smoke::SmokeReport) -> String {
         }
         s.push_str("</ul>");
     }
+    if !r.substitutions.is_empty() {
+        s.push_str("<h2>What users get instead</h2><ul>");
+        for (tier, plays) in &r.substitutions {
+            for (effect, p) in plays {
+                let _ = write!(
+                    s,
+                    "<li>tier {}: <code>{}</code> plays {}</li>",
+                    escape(tier),
+                    escape(effect),
+                    escape(&serde_json::to_string(p).unwrap_or_default())
+                );
+            }
+        }
+        s.push_str("</ul>");
+    }
+    if !r.host.thumbnails.is_empty() {
+        s.push_str("<h2>Each effect at its most expensive frame</h2>");
+        for t in &r.host.thumbnails {
+            let _ = write!(
+                s,
+                "<figure><img alt=\"{0} frame {1}\" src=\"data:image/png;base64,{2}\"><figcaption><code>{0}</code> frame {1}, tier {3}: {4:.2} ms simulated</figcaption></figure>",
+                escape(&t.asset),
+                t.frame_idx,
+                t.png_base64,
+                escape(&t.tier),
+                t.cost_ms
+            );
+        }
+    }
     if !r.not_drawn.is_empty() {
         s.push_str("<h2>Not drawn yet</h2><ul>");
         for (asset, u) in &r.not_drawn {
@@ -136,7 +158,7 @@ pub fn smoke_html(r: &crate::render::smoke::SmokeReport) -> String {
         }
         s.push_str("</ul>");
     }
-    s.push_str("<h2>Runs</h2>");
+    s.push_str("<h2>Runs (simulated)</h2>");
     for run in &r.runs {
         let st = &run.stats;
         let _ = write!(
@@ -155,10 +177,8 @@ pub fn smoke_html(r: &crate::render::smoke::SmokeReport) -> String {
                 v.p50, v.p95, v.p99, v.max
             );
         };
-        row("CPU frame time, ms", &st.frame_cpu_ms);
-        if let Some(g) = &st.frame_gpu_ms {
-            row("GPU pass time, ms", g);
-        }
+        row("main-thread frame time, ms", &st.frame_main_ms);
+        row("GPU frame time, ms", &st.frame_gpu_ms);
         row(
             "first-frame latency (send → first frame), ms",
             &st.first_frame_ms,
@@ -167,7 +187,7 @@ pub fn smoke_html(r: &crate::render::smoke::SmokeReport) -> String {
             "start → first frame (decode share), ms",
             &st.start_to_first_frame_ms,
         );
-        row("decode per image (tier slowdown), ms", &st.decode_ms);
+        row("decode per image, ms", &st.decode_ms);
         row("queue delay, ms", &st.queue_delay_ms);
         s.push_str("</table><table>");
         let mut kv = |k: &str, v: String| {
@@ -179,7 +199,7 @@ pub fn smoke_html(r: &crate::render::smoke::SmokeReport) -> String {
                 "{} frames, {:.1} fps over {:.1} s",
                 st.frames,
                 st.fps,
-                st.wall_ms / 1000.0
+                st.device_ms / 1000.0
             ),
         );
         kv(
@@ -193,12 +213,18 @@ pub fn smoke_html(r: &crate::render::smoke::SmokeReport) -> String {
             "late frames (content not ready)",
             st.late_frames.to_string(),
         );
+        let m = &st.peak_memory;
         kv(
-            "peak texture bytes / budget",
+            "peak device memory / budget",
             format!(
-                "{:.1} MiB / {:.0} MiB",
-                st.peak_texture_bytes as f64 / 1_048_576.0,
-                st.texture_budget_bytes as f64 / 1_048_576.0
+                "{:.1} MiB / {:.0} MiB (textures {:.1}, targets {:.1}, MSAA {:.1}, layers {:.1}, meshes {:.2})",
+                m.total() as f64 / 1_048_576.0,
+                st.texture_budget_bytes as f64 / 1_048_576.0,
+                m.textures as f64 / 1_048_576.0,
+                m.targets as f64 / 1_048_576.0,
+                m.msaa as f64 / 1_048_576.0,
+                m.layers as f64 / 1_048_576.0,
+                m.meshes as f64 / 1_048_576.0
             ),
         );
         kv(
@@ -215,10 +241,47 @@ pub fn smoke_html(r: &crate::render::smoke::SmokeReport) -> String {
         );
         s.push_str("</table>");
         s.push_str(&frame_time_svg(
-            &run.frame_cpu_series_ms,
+            &run.frame_main_series_ms,
             &run.frame_gpu_series_ms,
             st.frame_budget_ms,
         ));
+    }
+    s.push_str("<h2>Host (this machine; never judged)</h2>");
+    match &r.host.adapter {
+        Some(a) => {
+            let _ = write!(
+                s,
+                "<p>adapter {} ({}, {}) · wall time {:.1} s</p>",
+                escape(&a.name),
+                escape(&a.backend),
+                escape(&a.device_type),
+                r.host.wall_ms / 1000.0
+            );
+        }
+        None => {
+            let _ = write!(
+                s,
+                "<p>nothing drawn (--no-gpu) · wall time {:.1} s</p>",
+                r.host.wall_ms / 1000.0
+            );
+        }
+    }
+    if !r.host.runs.is_empty() {
+        s.push_str("<table><tr><th>tier · scenario</th><th>frames</th><th>host fps</th><th>CPU p50 ms</th><th>CPU p95 ms</th><th>GPU p95 ms</th></tr>");
+        for h in &r.host.runs {
+            let _ = write!(
+                s,
+                "<tr><td>{} · {}</td><td>{}</td><td>{:.1}</td><td>{:.2}</td><td>{:.2}</td><td>{}</td></tr>",
+                escape(&h.tier),
+                escape(&h.scenario),
+                h.frames,
+                h.fps,
+                h.frame_cpu_ms.p50,
+                h.frame_cpu_ms.p95,
+                h.frame_gpu_ms.map_or("-".to_owned(), |g| format!("{:.2}", g.p95))
+            );
+        }
+        s.push_str("</table>");
     }
     s.push_str("</body></html>\n");
     s

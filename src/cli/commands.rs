@@ -1,12 +1,13 @@
-//! The GPU commands' engines: `giftqa render` (frames to PNG files).
+//! The CLI's GPU commands: `giftqa render` (frames to PNG files) and the tessellation
+//! benchmark, on the renderer.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
-use super::paint::{Painter, over_background};
-use super::{RenderContext, unpremultiply};
+use crate::render::paint::{Painter, over_background};
+use crate::render::{RenderContext, unpremultiply};
 use crate::bundle::manifest::Manifest;
 use crate::bundle::source::{BundleSource, ReadLimits};
 use crate::check::finding::{Code, Finding, Reporter};
@@ -173,25 +174,6 @@ pub fn open_verified(
     Ok(Ok((manifest, src)))
 }
 
-/// Images larger than the tier's largest texture: `frame-too-large` findings.
-#[must_use]
-pub fn oversized_images(
-    asset: &str,
-    anim: &Animation,
-    max_texture_px: u32,
-    tier: &str,
-) -> Vec<Finding> {
-    anim.images
-        .iter()
-        .filter(|i| i.width_px > max_texture_px || i.height_px > max_texture_px)
-        .map(|i| {
-            Finding::new(Code::FrameTooLarge, format!("image {:?} is {} × {} px, over the {max_texture_px} px texture limit of tier {tier}", i.key, i.width_px, i.height_px))
-                .asset(asset)
-                .expected_actual(format!("≤ {max_texture_px} px a side"), format!("{} × {} px", i.width_px, i.height_px))
-        })
-        .collect()
-}
-
 /// Renders frames of one asset to `DIR/<asset>_<frame:04>.png`.
 ///
 /// # Errors
@@ -271,7 +253,8 @@ pub fn run_render(
     };
     let ctx = RenderContext::headless()?;
     let max_tex = max_tex.min(ctx.max_texture_px);
-    outcome.findings = oversized_images(&asset.id, &anim, max_tex, &tier_name);
+    outcome.findings =
+        crate::check::budgets::oversized_images(&asset.id, &anim, max_tex, &tier_name);
     if !outcome.findings.is_empty() {
         return Ok(outcome);
     }
@@ -346,129 +329,6 @@ mod tests {
     }
 }
 
-/// What `smoke` was asked for.
-#[derive(Debug, Clone)]
-pub struct SmokeRequest {
-    /// Bundle directory or zip.
-    pub bundle: PathBuf,
-    /// Tiers to run.
-    pub tiers: Vec<Tier>,
-    /// Scenario names (built-in) or files.
-    pub scenarios: Vec<String>,
-    /// Keyring, to check signatures before playing.
-    pub keys: Option<PathBuf>,
-    /// Draw frames back to back (benchmarks).
-    pub unpaced: bool,
-    /// The GPU context to draw with (the app shares its own); `None` opens a headless one.
-    pub context: Option<RenderContext>,
-    /// Looks at the burst while it runs (the app's live view).
-    pub live: Option<super::smoke::LiveView>,
-}
-
-/// Runs every (tier, scenario) of a smoke test. Returns the findings that block playback
-/// instead when the bundle does not verify (fail closed).
-///
-/// # Errors
-/// When the bundle cannot be read, a scenario is unknown, or no GPU adapter is found.
-pub fn run_smoke(
-    req: &SmokeRequest,
-    progress: &dyn Fn(&str, f64),
-) -> anyhow::Result<Result<super::smoke::SmokeReport, Vec<Finding>>> {
-    use std::sync::Arc;
-
-    let (manifest, src) = match open_verified(&req.bundle, req.keys.clone())? {
-        Ok(v) => v,
-        Err(findings) => return Ok(Err(findings)),
-    };
-    let manifest_bytes = src.read(
-        crate::bundle::manifest::MANIFEST_FILE,
-        crate::bundle::manifest::MANIFEST_MAX_BYTES,
-    )?;
-    let header = crate::check::BundleHeader {
-        bundle_id: manifest.bundle_id.clone(),
-        version: manifest.version.to_string(),
-        manifest_blake3: crate::bundle::manifest::hex32(blake3::hash(&manifest_bytes).as_bytes()),
-    };
-    let effects: Vec<String> = manifest
-        .assets
-        .iter()
-        .filter(|a| a.kind == crate::bundle::manifest::AssetKind::Effect)
-        .map(|a| a.id.clone())
-        .collect();
-    let scenarios = req
-        .scenarios
-        .iter()
-        .map(|s| crate::playback::scenario::resolve(s, &effects))
-        .collect::<Result<Vec<_>, _>>()?;
-    let limits = DecodeLimits::default();
-    let mut findings = Vec::new();
-    let mut playlist = super::smoke::Playlist {
-        effects: effects.clone(),
-        unpaced: req.unpaced,
-        live: req.live.clone(),
-        ..Default::default()
-    };
-    let mut not_drawn = Vec::new();
-    for a in manifest
-        .assets
-        .iter()
-        .filter(|a| a.kind == crate::bundle::manifest::AssetKind::Effect)
-    {
-        match load_animation(a, &src, &limits) {
-            Ok(anim) => {
-                let u = anim.unsupported();
-                if !u.is_empty() {
-                    not_drawn.push((a.id.clone(), u));
-                }
-                playlist.anims.insert(a.id.clone(), Arc::new(anim));
-            }
-            Err(why) => findings.push(
-                Finding::new(Code::DecodeFailed, why)
-                    .asset(&a.id)
-                    .path(a.files.first().map(|f| f.path.clone()).unwrap_or_default()),
-            ),
-        }
-    }
-    let ctx = match &req.context {
-        Some(c) => c.clone(),
-        None => RenderContext::headless()?,
-    };
-    let mut runs = Vec::new();
-    for tier in &req.tiers {
-        playlist.blocked.clear();
-        for (id, anim) in &playlist.anims {
-            let too_large = oversized_images(
-                id,
-                anim,
-                tier.max_texture_px.min(ctx.max_texture_px),
-                &tier.name,
-            );
-            if !too_large.is_empty() {
-                playlist.blocked.insert(id.clone());
-                findings.extend(too_large);
-            }
-        }
-        for s in &scenarios {
-            let label = format!("{} / {}", tier.name, s.name);
-            let run = super::smoke::run_scenario(&ctx, &playlist, tier, s, &mut findings, &|f| {
-                progress(&label, f);
-            })?;
-            runs.push(run);
-        }
-    }
-    let (findings, summary) = super::smoke::finish_findings(findings);
-    Ok(Ok(super::smoke::SmokeReport {
-        tool: crate::report::json::TOOL,
-        bundle: Some(header),
-        summary,
-        findings,
-        adapter: ctx.adapter.clone(),
-        tiers: req.tiers.clone(),
-        runs,
-        not_drawn,
-    }))
-}
-
 /// Frames per second with and without the tessellation cache (see
 /// [`tessellation_bench`]).
 #[derive(Debug, Clone, serde::Serialize)]
@@ -501,12 +361,12 @@ pub struct TessellationBench {
 /// play first.
 ///
 /// # Errors
-/// [`super::paint::PaintError`] when an image fails to decode or the GPU fails.
+/// [`crate::render::paint::PaintError`] when an image fails to decode or the GPU fails.
 pub fn tessellation_bench(
     ctx: &RenderContext,
     anim: &Animation,
     passes: u32,
-) -> Result<TessellationBench, super::paint::PaintError> {
+) -> Result<TessellationBench, crate::render::paint::PaintError> {
     use crate::model::{Content, DrawCmd, frame_at_uncached};
     use std::time::Instant;
     let scale = (1080.0 / anim.width_px.max(anim.height_px).max(1) as f32).min(1.0);
@@ -553,7 +413,7 @@ pub fn tessellation_bench(
         }
         _ => 0,
     };
-    let mut time = |uncached: bool, draw: bool| -> Result<f64, super::paint::PaintError> {
+    let mut time = |uncached: bool, draw: bool| -> Result<f64, crate::render::paint::PaintError> {
         let start = Instant::now();
         for _ in 0..passes {
             for f in 0..anim.frame_count {
