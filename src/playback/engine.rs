@@ -274,7 +274,7 @@ pub struct WorstFrame {
 /// Simulated measurements of one (tier, scenario) run: device time, never host time.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SimStats {
-    /// Frames presented (vsyncs with an effect on screen).
+    /// Frames presented (vsyncs that drew at least one effect).
     pub frames: usize,
     /// Simulated length of the run, ms.
     pub device_ms: f64,
@@ -1006,7 +1006,7 @@ impl Engine {
             self.peak_memory = memory;
             self.peak_memory_playing.clone_from(&playing);
         }
-        let on_screen = !self.instances.is_empty();
+        let on_screen = !layers.is_empty();
         if on_screen {
             let queue = QueueState {
                 playing,
