@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Playback benchmarks (docs/performance.md): decode throughput per format, smoke frame rate
-# per tier (unpaced), and peak process memory of smoke spam-100 per tier against the tier's
+# Playback benchmarks (docs/performance.md): decode throughput per format, simulation speed
+# and host frame rate of smoke per tier, and peak process memory of smoke spam-100 per tier against the tier's
 # texture budget + 150 MiB.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,16 +11,21 @@ echo "== decode throughput (demo bundle): engine (decode + premultiply) with 1 a
 $bin bench decode assets/demo-bundle --threads 1 --runs 5
 $bin bench decode assets/demo-bundle --threads 2 --runs 5 | tail -n +2
 echo
-echo "== smoke frame rate per tier, storm, unpaced"
-$bin smoke assets/demo-bundle --tier all --scenario storm --unpaced --format json > /tmp/giftqa-bench-smoke.json
+echo "== smoke, storm on every tier: simulation speed without drawing, host frame rate drawing"
+$bin smoke assets/demo-bundle --tier all --scenario storm --no-gpu --format json > /tmp/giftqa-bench-sim.json
+$bin smoke assets/demo-bundle --tier all --scenario storm --format json > /tmp/giftqa-bench-smoke.json
 python3 - <<'PY'
 import json
+r = json.load(open('/tmp/giftqa-bench-sim.json'))
+device_ms = sum(run["stats"]["device_ms"] for run in r["runs"])
+wall = r["host"]["wall_ms"]
+print(f"simulated without drawing: {device_ms/1000:.1f} device-s in {wall/1000:.3f} host-s = {device_ms/wall:.0f} device-s per host-s")
 r = json.load(open('/tmp/giftqa-bench-smoke.json'))
-print("adapter:", r["adapter"]["name"], r["adapter"]["backend"])
-for run in r["runs"]:
-    s = run["stats"]
-    g = s["frame_gpu_ms"] or {}
-    print(f'{run["tier"]:5} {run["scenario"]:8} {s["frames"]:5} frames {s["fps"]:6.1f} fps  cpu p50 {s["frame_cpu_ms"]["p50"]:.1f} ms p95 {s["frame_cpu_ms"]["p95"]:.1f} ms  gpu p50 {g.get("p50", 0):.2f} ms')
+a = r["host"]["adapter"]
+print("drawn on:", a["name"], a["backend"])
+for h in r["host"]["runs"]:
+    g = h["frame_gpu_ms"] or {}
+    print(f'{h["tier"]:5} {h["scenario"]:8} {h["frames"]:5} frames {h["fps"]:6.1f} host fps  cpu p50 {h["frame_cpu_ms"]["p50"]:.1f} ms p95 {h["frame_cpu_ms"]["p95"]:.1f} ms  gpu p50 {g.get("p50", 0):.2f} ms')
 PY
 echo
 echo "== peak process memory, smoke spam-100 (budget + 150 MiB)"
@@ -33,6 +38,6 @@ tier, rss = sys.argv[1], int(sys.argv[2])
 r = json.load(open('/tmp/giftqa-bench-spam.json'))
 s = r["runs"][0]["stats"]
 budget = s["texture_budget_bytes"] / 2**20
-print(f'{tier:5} peak RSS {rss/1024:.1f} MiB (limit {budget + 150:.0f} MiB)  peak textures {s["peak_texture_bytes"]/2**20:.1f} MiB of {budget:.0f} MiB  sends {s["sends"]} dropped {s["dropped"]}')
+print(f'{tier:5} peak RSS {rss/1024:.1f} MiB (limit {budget + 150:.0f} MiB)  peak device memory {s["peak_memory"]["textures"]/2**20:.1f} MiB textures of {budget:.0f} MiB  sends {s["sends"]} dropped {s["dropped"]}')
 PY
 done

@@ -82,7 +82,10 @@ fn a_small_effect_on_a_fast_tier_has_no_finding() {
     let (run, codes) = simulate(sequence(10, 64, 30.0), &high, &scenario(1, 0, 1));
     assert!(codes.is_empty(), "{codes:?}");
     assert_eq!(run.stats.late_frames, 0);
-    assert_eq!(run.stats.frames, 20, "10 frames at 30 fps on a 60 fps display");
+    assert_eq!(
+        run.stats.frames, 20,
+        "10 frames at 30 fps on a 60 fps display"
+    );
 }
 
 #[test]

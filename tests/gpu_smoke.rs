@@ -38,6 +38,7 @@ fn smoke_demo_bundle_all_tiers_single_and_storm_writes_a_measured_report() {
         "single",
         "--scenario",
         "storm",
+        "--no-gpu",
         "--out",
         dir,
     ]);
@@ -94,11 +95,7 @@ fn smoke_demo_bundle_all_tiers_single_and_storm_writes_a_measured_report() {
         .find(|r| r["tier"] == "mid" && r["scenario"] == "storm")
         .unwrap();
     assert_eq!(storm["stats"]["sends"], 27, "every effect three times");
-    assert!(
-        report["host"]["adapter"]["name"]
-            .as_str()
-            .is_some_and(|n| !n.is_empty())
-    );
+    assert!(report["host"]["adapter"].is_null(), "nothing drawn");
     let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
     assert_eq!(
         html.matches("<svg").count(),
@@ -112,6 +109,36 @@ fn smoke_demo_bundle_all_tiers_single_and_storm_writes_a_measured_report() {
         "no network references"
     );
     assert!(stdout.contains("low    storm"), "{stdout}");
+    // Drawn on the adapter: the host's figures and a thumbnail per effect at its worst frame.
+    let drawn = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = giftqa(&[
+        "smoke",
+        "assets/demo-bundle",
+        "--tier",
+        "low",
+        "--scenario",
+        "storm",
+        "--out",
+        drawn.path().to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(drawn.path().join("report.json")).unwrap()).unwrap();
+    let host = &report["host"];
+    assert!(
+        host["adapter"]["name"]
+            .as_str()
+            .is_some_and(|n| !n.is_empty())
+    );
+    assert_eq!(
+        host["runs"][0]["frames"], report["runs"][0]["stats"]["frames"],
+        "the host draws every simulated frame"
+    );
+    let html = std::fs::read_to_string(drawn.path().join("report.html")).unwrap();
+    assert!(
+        html.matches("data:image/png;base64,").count() >= 5,
+        "thumbnails of the effects played"
+    );
 }
 
 #[test]

@@ -78,7 +78,9 @@ impl Preview {
             (vp[1] * scale).round().max(1.0) as u32,
         ];
         let playlist = Arc::new(Playlist::new(
-            [(asset.to_owned(), Arc::clone(&anim))].into_iter().collect(),
+            [(asset.to_owned(), Arc::clone(&anim))]
+                .into_iter()
+                .collect(),
             vec![asset.to_owned()],
         ));
         let scenario = Scenario {

@@ -552,5 +552,7 @@ fn plays_without_fleet(
             },
         }
     }
-    Plays::Nothing(format!("not delivered to tier {tier} and no playable fallback"))
+    Plays::Nothing(format!(
+        "not delivered to tier {tier} and no playable fallback"
+    ))
 }

@@ -86,6 +86,34 @@ pub enum CheckError {
     History(#[from] HistoryError),
 }
 
+/// Verifies a bundle without decoding (fail closed, spec §10) and returns its manifest and
+/// source, or the findings that block playing it.
+///
+/// # Errors
+/// [`CheckError`] when the bundle or keyring cannot be read at all.
+pub fn open_verified(
+    bundle: &Path,
+    keys: Option<PathBuf>,
+    now: Timestamp,
+) -> Result<Result<(Manifest, BundleSource), Vec<Finding>>, CheckError> {
+    let opts = CheckOptions {
+        keys,
+        decode: false,
+        ..CheckOptions::new(now)
+    };
+    let report = run_check(bundle, &opts, &|_| {})?;
+    let blocking: Vec<Finding> = report.blocking_findings().cloned().collect();
+    if !blocking.is_empty() {
+        return Ok(Err(blocking));
+    }
+    let Some(manifest) = report.manifest else {
+        return Ok(Err(report.findings));
+    };
+    let mut rep = Reporter::new();
+    let src = BundleSource::open(bundle, ReadLimits::default(), &mut rep)?;
+    Ok(Ok((manifest, src)))
+}
+
 /// The report header (spec §11 `bundle`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct BundleHeader {

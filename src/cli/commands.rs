@@ -6,18 +6,17 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context as _, bail};
 
-use crate::render::paint::{Painter, over_background};
-use crate::render::{RenderContext, unpremultiply};
 use crate::bundle::manifest::Manifest;
-use crate::bundle::source::{BundleSource, ReadLimits};
-use crate::check::finding::{Code, Finding, Reporter};
-use crate::check::{CheckOptions, run_check};
+use crate::bundle::source::BundleSource;
+use crate::check::finding::{Code, Finding};
 use crate::format::DecodeLimits;
 use crate::fsutil::write_atomic;
 use crate::model::load::{FrameDecoder, load_animation};
 use crate::model::{Affine, Animation, Unsupported, frame_at};
 use crate::playback::place;
 use crate::playback::tiers::{Tier, fit_contain};
+use crate::render::paint::{Painter, over_background};
+use crate::render::{RenderContext, unpremultiply};
 
 /// Which frames to render.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,8 +146,7 @@ pub struct RenderOutcome {
     pub slots: Vec<crate::model::slots::FilledSlot>,
 }
 
-/// Verifies a bundle (fail closed) and returns its manifest and source, or the findings that
-/// block it.
+/// Verifies a bundle on the wall clock (see [`crate::check::open_verified`]).
 ///
 /// # Errors
 /// When the bundle or keyring cannot be read at all.
@@ -156,22 +154,11 @@ pub fn open_verified(
     bundle: &Path,
     keys: Option<PathBuf>,
 ) -> anyhow::Result<Result<(Manifest, BundleSource), Vec<Finding>>> {
-    let opts = CheckOptions {
+    Ok(crate::check::open_verified(
+        bundle,
         keys,
-        decode: false,
-        ..CheckOptions::new(crate::bundle::time::now_utc())
-    };
-    let report = run_check(bundle, &opts, &|_| {})?;
-    let blocking: Vec<Finding> = report.blocking_findings().cloned().collect();
-    if !blocking.is_empty() {
-        return Ok(Err(blocking));
-    }
-    let Some(manifest) = report.manifest else {
-        return Ok(Err(report.findings));
-    };
-    let mut rep = Reporter::new();
-    let src = BundleSource::open(bundle, ReadLimits::default(), &mut rep)?;
-    Ok(Ok((manifest, src)))
+        crate::bundle::time::now_utc(),
+    )?)
 }
 
 /// Renders frames of one asset to `DIR/<asset>_<frame:04>.png`.

@@ -47,7 +47,12 @@ pub fn test_picture(px: u32) -> image::RgbaImage {
         state ^= state << 17;
         let n = (state & 0x3f) as u8;
         let g = ((x + y) * 255 / (2 * px).max(1)) as u8;
-        image::Rgba([g.wrapping_add(n), 255 - g, n.wrapping_mul(3), 200 + (n & 0x1f)])
+        image::Rgba([
+            g.wrapping_add(n),
+            255 - g,
+            n.wrapping_mul(3),
+            200 + (n & 0x1f),
+        ])
     })
 }
 

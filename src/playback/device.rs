@@ -295,7 +295,10 @@ impl DeviceConstants {
             ("upload_mb_per_s", self.upload_mb_per_s),
             ("eval_properties_per_ms", self.eval_properties_per_ms),
             ("flatten_segments_per_ms", self.flatten_segments_per_ms),
-            ("tessellate_vertices_per_ms", self.tessellate_vertices_per_ms),
+            (
+                "tessellate_vertices_per_ms",
+                self.tessellate_vertices_per_ms,
+            ),
             ("draw_call_us", self.draw_call_us),
             ("layer_us", self.layer_us),
             ("fill_mpx_per_ms", self.fill_mpx_per_ms),

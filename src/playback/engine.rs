@@ -520,7 +520,12 @@ impl Engine {
         // Textures get what the target and its MSAA buffer leave of the device budget.
         let target_bytes = u64::from(vp[0]) * u64::from(vp[1]) * 4;
         let samples = u64::from(tier.msaa_samples());
-        let fixed = target_bytes + if samples > 1 { target_bytes * samples } else { 0 };
+        let fixed = target_bytes
+            + if samples > 1 {
+                target_bytes * samples
+            } else {
+                0
+            };
         Self {
             device: tier.device(),
             residency: BudgetLru::new(tier.texture_budget_bytes.saturating_sub(fixed)),
@@ -648,10 +653,7 @@ impl Engine {
         if self.memo.len() >= MAX_MEMO_FRAMES {
             self.memo.clear();
         }
-        let fit = fit_contain(
-            [anim.width_px as f32, anim.height_px as f32],
-            self.viewport,
-        );
+        let fit = fit_contain([anim.width_px as f32, anim.height_px as f32], self.viewport);
         let placed = place(&frame_at(anim, frame), fit);
         let area = f64::from(self.viewport[0]) * f64::from(self.viewport[1]);
         let samples = self.tier.msaa_samples();
@@ -825,8 +827,7 @@ impl Engine {
             }
         }
         // Sends that are due.
-        while self.next_send < self.sends.len() && self.sends[self.next_send].at_ms as f64 <= now
-        {
+        while self.next_send < self.sends.len() && self.sends[self.next_send].at_ms as f64 <= now {
             let id = self.sends[self.next_send].id;
             match self.sched.send(id) {
                 Admit::Start => {
@@ -973,7 +974,10 @@ impl Engine {
                 }
                 work += e.work;
                 overdraw += e.overdraw;
-                let od = self.overdraw_by_asset.entry(inst.plays.clone()).or_default();
+                let od = self
+                    .overdraw_by_asset
+                    .entry(inst.plays.clone())
+                    .or_default();
                 *od = od.max(e.overdraw);
                 let own = self.device.main_ms(&e.work) + self.device.gpu_ms(&e.work);
                 let worst = self
@@ -1156,7 +1160,11 @@ mod tests {
                     source: ImageSource::Encoded(Arc::clone(&png)),
                 })
                 .collect(),
-            content: Content::Frames((0..frames as usize).map(|i| (i, [0.0, 0.0, 1.0, 1.0])).collect()),
+            content: Content::Frames(
+                (0..frames as usize)
+                    .map(|i| (i, [0.0, 0.0, 1.0, 1.0]))
+                    .collect(),
+            ),
         }
     }
 
@@ -1254,14 +1262,24 @@ mod tests {
         let p = playlist(&[("a", sequence(4, 128, 10.0))]);
         let (r, sink) = run(&p, &tier, &scenario(1, 0, vec![send(0, "a", 1, 0)]));
         assert!(r.stats.jank.over_budget > 0);
-        let gaps: Vec<f64> = sink.frames.windows(2).map(|w| w[1].t_ms - w[0].t_ms).collect();
-        assert!(gaps.iter().any(|g| *g > 2.0 * tier.frame_budget_ms()), "{gaps:?}");
+        let gaps: Vec<f64> = sink
+            .frames
+            .windows(2)
+            .map(|w| w[1].t_ms - w[0].t_ms)
+            .collect();
+        assert!(
+            gaps.iter().any(|g| *g > 2.0 * tier.frame_budget_ms()),
+            "{gaps:?}"
+        );
     }
 
     #[test]
     fn runs_are_deterministic_and_pixels_change_nothing() {
         let tier = builtin_tiers().remove(0);
-        let p = playlist(&[("a", sequence(12, 200, 24.0)), ("b", sequence(5, 300, 12.0))]);
+        let p = playlist(&[
+            ("a", sequence(12, 200, 24.0)),
+            ("b", sequence(5, 300, 12.0)),
+        ]);
         let s = scenario(2, 3, vec![send(0, "*", 3, 40)]);
         let (a, _) = run(&p, &tier, &s);
         let (b, _) = run(&p, &tier, &s);
@@ -1308,6 +1326,10 @@ mod tests {
             .run(&mut CostSink, &|_| {})
             .unwrap();
         assert_eq!(r.stats.frames, 0);
-        assert!(r.sends.iter().all(|s| s.first_frame_ms.is_none() && !s.dropped));
+        assert!(
+            r.sends
+                .iter()
+                .all(|s| s.first_frame_ms.is_none() && !s.dropped)
+        );
     }
 }

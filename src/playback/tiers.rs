@@ -93,7 +93,11 @@ impl Tier {
     /// The first field out of range, named.
     pub fn validate(&self) -> Result<(), String> {
         let bad = |what: &str| Err(format!("tier {:?}: {what}", self.name));
-        if self.viewport_px.iter().any(|&v| v == 0 || v > MAX_VIEWPORT_PX) {
+        if self
+            .viewport_px
+            .iter()
+            .any(|&v| v == 0 || v > MAX_VIEWPORT_PX)
+        {
             return bad(&format!("viewport_px sides must be 1 to {MAX_VIEWPORT_PX}"));
         }
         if self.max_texture_px == 0 || self.max_texture_px > 65_536 {
@@ -140,7 +144,15 @@ pub const MAX_VIEWPORT_PX: u32 = 8192;
 
 const MIB: u64 = 1024 * 1024;
 
-fn tier(name: &str, viewport_px: [u32; 2], max_texture_px: u32, budget_mib: u64, target_fps: u32, decode_threads: u32, first_frame_budget_ms: f64) -> Tier {
+fn tier(
+    name: &str,
+    viewport_px: [u32; 2],
+    max_texture_px: u32,
+    budget_mib: u64,
+    target_fps: u32,
+    decode_threads: u32,
+    first_frame_budget_ms: f64,
+) -> Tier {
     Tier {
         name: name.into(),
         viewport_px,

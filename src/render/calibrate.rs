@@ -57,7 +57,9 @@ pub fn measure_gpu(
     let px = 16.0 * f64::from(TARGET_PX * TARGET_PX) * f64::from(samples.max(1));
     c.fill_mpx_per_ms = px / 1e6 / fill_ms;
     // Draw calls: 400 one-pixel rectangles.
-    let tiny: Vec<Placed> = (0..400).map(|i| rect((i % 20) as f32, (i / 20) as f32, 1.0, 1.0)).collect();
+    let tiny: Vec<Placed> = (0..400)
+        .map(|i| rect((i % 20) as f32, (i / 20) as f32, 1.0, 1.0))
+        .collect();
     c.draw_call_us = ((run(&tiny)? - base).max(0.0) * 1000.0 / 400.0).max(0.01);
     // Layers: 20 unclipped layers, each with one one-pixel rectangle.
     let mut layered = Vec::new();

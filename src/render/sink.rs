@@ -231,11 +231,8 @@ impl Drawer for GpuDrawer {
                 .ok()?;
                 let img = super::paint::over_background(&img, [128, 128, 128]);
                 let mut png = Vec::new();
-                img.write_to(
-                    &mut std::io::Cursor::new(&mut png),
-                    image::ImageFormat::Png,
-                )
-                .ok()?;
+                img.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+                    .ok()?;
                 Some(Thumbnail {
                     asset: asset.clone(),
                     tier: tier.name.clone(),

@@ -278,7 +278,8 @@ pub fn smoke_html(r: &super::smoke::SmokeReport) -> String {
                 h.fps,
                 h.frame_cpu_ms.p50,
                 h.frame_cpu_ms.p95,
-                h.frame_gpu_ms.map_or("-".to_owned(), |g| format!("{:.2}", g.p95))
+                h.frame_gpu_ms
+                    .map_or("-".to_owned(), |g| format!("{:.2}", g.p95))
             );
         }
         s.push_str("</table>");

@@ -3,5 +3,5 @@
 
 pub mod html;
 pub mod json;
-pub mod text;
 pub mod smoke;
+pub mod text;

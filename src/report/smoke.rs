@@ -288,38 +288,23 @@ pub fn run_smoke(
     use std::sync::Arc;
 
     use crate::bundle::manifest::{AssetKind, MANIFEST_FILE, MANIFEST_MAX_BYTES, hex32};
-    use crate::check::finding::{Code, Reporter, sort_findings, summarize};
-    use crate::check::{CheckOptions, run_check};
+    use crate::check::finding::{Code, sort_findings, summarize};
     use crate::format::DecodeLimits;
     use crate::model::load::load_animation;
     use crate::playback::engine::{Engine, Playlist, RunOptions};
 
     let wall = std::time::Instant::now();
-    let opts = CheckOptions {
-        keys: req.keys.clone(),
-        decode: false,
-        ..CheckOptions::new(req.now)
+    let (manifest, src) = match crate::check::open_verified(&req.bundle, req.keys.clone(), req.now)?
+    {
+        Ok(v) => v,
+        Err(blocking) => return Ok(Err(blocking)),
     };
-    let report = run_check(&req.bundle, &opts, &|_| {})?;
-    let blocking: Vec<Finding> = report.blocking_findings().cloned().collect();
-    if !blocking.is_empty() {
-        return Ok(Err(blocking));
-    }
-    let Some(manifest) = report.manifest else {
-        return Ok(Err(report.findings));
-    };
-    let mut rep = Reporter::new();
-    let src = crate::bundle::source::BundleSource::open(
-        &req.bundle,
-        crate::bundle::source::ReadLimits::default(),
-        &mut rep,
-    )?;
-    let manifest_bytes =
-        src.read(MANIFEST_FILE, MANIFEST_MAX_BYTES)
-            .map_err(|source| SmokeError::Manifest {
-                path: req.bundle.clone(),
-                source,
-            })?;
+    let manifest_bytes = src
+        .read(MANIFEST_FILE, MANIFEST_MAX_BYTES)
+        .map_err(|source| SmokeError::Manifest {
+            path: req.bundle.clone(),
+            source,
+        })?;
     let header = BundleHeader {
         bundle_id: manifest.bundle_id.clone(),
         version: manifest.version.to_string(),
@@ -377,20 +362,16 @@ pub fn run_smoke(
     let mut runs = Vec::new();
     let mut host_runs = Vec::new();
     let mut substitutions = BTreeMap::new();
-    let mut worst: BTreeMap<String, (Tier, crate::playback::engine::WorstFrame)> =
-        BTreeMap::new();
+    let mut worst: BTreeMap<String, (Tier, crate::playback::engine::WorstFrame)> = BTreeMap::new();
     for tier in &req.tiers {
         let mut plays = plays_by_tier.remove(&tier.name).unwrap_or_default();
         for (id, anim) in &playlist.anims {
-            let too_large = crate::check::budgets::oversized_images(id, anim, tier.max_texture_px, &tier.name);
+            let too_large =
+                crate::check::budgets::oversized_images(id, anim, tier.max_texture_px, &tier.name);
             if !too_large.is_empty() {
                 findings.extend(too_large);
                 for p in plays.values_mut() {
-                    let blocked = match p {
-                        Plays::Itself => false,
-                        Plays::Fallback(f) => f == id,
-                        _ => false,
-                    };
+                    let blocked = matches!(p, Plays::Fallback(f) if f == id);
                     if blocked {
                         *p = Plays::Nothing(format!(
                             "{id} has images over the tier's {} px texture limit",
@@ -440,10 +421,8 @@ pub fn run_smoke(
             host_runs.extend(host);
         }
     }
-    let worst: Vec<(String, Tier, crate::playback::engine::WorstFrame)> = worst
-        .into_iter()
-        .map(|(a, (t, w))| (a, t, w))
-        .collect();
+    let worst: Vec<(String, Tier, crate::playback::engine::WorstFrame)> =
+        worst.into_iter().map(|(a, (t, w))| (a, t, w)).collect();
     let thumbnails = drawer.thumbnails(&playlist, &worst);
     sort_findings(&mut findings);
     findings.dedup();
