@@ -86,10 +86,21 @@ fn smoke_demo_bundle_all_tiers_single_and_storm_writes_a_measured_report() {
         .find(|r| r["tier"] == "low" && r["scenario"] == "single")
         .unwrap();
     assert_eq!(single_low["stats"]["sends"], 9, "each effect once");
+    // On low, confetti-gif is not delivered and falls back to the client's builtin:confetti
+    // (not measured); every other effect, heartbeat through its fallback, plays to its end.
     assert_eq!(
-        single_low["stats"]["completed"], 9,
-        "each effect played to its end"
+        single_low["stats"]["completed"], 8,
+        "each delivered effect played to its end"
     );
+    let sends = single_low["sends"].as_array().unwrap();
+    let builtin = sends
+        .iter()
+        .find(|s| s["asset"] == "confetti-gif")
+        .unwrap();
+    assert_eq!(builtin["plays"]["plays"], "builtin");
+    let heartbeat = sends.iter().find(|s| s["asset"] == "heartbeat").unwrap();
+    assert_eq!(heartbeat["plays"]["via"], "ball-apng");
+    assert_eq!(heartbeat["completed"], true);
     let storm = runs
         .iter()
         .find(|r| r["tier"] == "mid" && r["scenario"] == "storm")
