@@ -1,6 +1,11 @@
 //! Spec §9: every playback finding from the simulation, on constructed inputs, with no GPU;
 //! and the same smoke verdict, byte for byte, on a busy machine as on an idle one.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed unwrap is the test failing"
+)]
+
 mod common;
 
 use std::sync::Arc;

@@ -914,16 +914,13 @@ fn calibrate(path: Option<&Path>, no_gpu: bool) -> Result<ExitCode> {
     for m in &measured {
         let _ = writeln!(s, "  {:<30} {:>14.3}  {}", m.name, m.value, m.how);
     }
-    match path {
-        Some(p) => {
-            write_atomic(p, json.as_bytes(), None).with_context(|| format!("writing {p:?}"))?;
-            let _ = writeln!(s, "wrote {}", p.display());
-            out(&s);
-        }
-        None => {
-            eprint!("{s}");
-            out(&json);
-        }
+    if let Some(p) = path {
+        write_atomic(p, json.as_bytes(), None).with_context(|| format!("writing {p:?}"))?;
+        let _ = writeln!(s, "wrote {}", p.display());
+        out(&s);
+    } else {
+        eprint!("{s}");
+        out(&json);
     }
     Ok(ExitCode::SUCCESS)
 }
