@@ -93,10 +93,7 @@ fn smoke_demo_bundle_all_tiers_single_and_storm_writes_a_measured_report() {
         "each delivered effect played to its end"
     );
     let sends = single_low["sends"].as_array().unwrap();
-    let builtin = sends
-        .iter()
-        .find(|s| s["asset"] == "confetti-gif")
-        .unwrap();
+    let builtin = sends.iter().find(|s| s["asset"] == "confetti-gif").unwrap();
     assert_eq!(builtin["plays"]["plays"], "builtin");
     let heartbeat = sends.iter().find(|s| s["asset"] == "heartbeat").unwrap();
     assert_eq!(heartbeat["plays"]["via"], "ball-apng");
