@@ -15,10 +15,33 @@ use egui_kittest::kittest::Queryable as _;
 use giftqa::app::GiftqaApp;
 use giftqa::app::load::ViewOptions;
 
+/// The app and the test renderer on one wgpu device, as in the window: the preview's frames
+/// reach egui as a native texture, never read back.
 fn harness(opts: ViewOptions) -> Harness<'static, GiftqaApp> {
-    let app = GiftqaApp::new(opts, common::gpu());
-    Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
+    let builder = Harness::builder().with_size(egui::vec2(1400.0, 900.0));
+    if common::gpu().is_none() {
+        let app = GiftqaApp::new(opts, None);
+        return builder.build_ui_state(|ui, app: &mut GiftqaApp| app.ui(ui), app);
+    }
+    let rs = egui_kittest::wgpu::create_render_state(
+        egui_kittest::wgpu::default_wgpu_setup(),
+        eframe::egui_wgpu::RendererOptions::PREDICTABLE,
+    );
+    let info = rs.adapter.get_info();
+    let render = giftqa::render::RenderContext::from_device(
+        rs.device.clone(),
+        rs.queue.clone(),
+        giftqa::render::AdapterSummary {
+            name: info.name,
+            backend: format!("{:?}", info.backend),
+            device_type: format!("{:?}", info.device_type),
+            timestamps: false,
+        },
+        rs.device.limits().max_texture_dimension_2d,
+    );
+    let app = GiftqaApp::new(opts, Some(render)).with_egui_renderer(rs.renderer.clone());
+    builder
+        .renderer(egui_kittest::wgpu::WgpuTestRenderer::from_render_state(rs))
         .build_ui_state(|ui, app: &mut GiftqaApp| app.ui(ui), app)
 }
 
@@ -66,6 +89,14 @@ fn heartbeat_paused() -> (Fixture, Harness<'static, GiftqaApp>) {
     });
     h.get_by_label("Pause").click();
     h.step();
+    assert!(
+        h.state().preview_is_native(),
+        "the preview's frame reaches egui as a wgpu texture"
+    );
+    assert!(
+        h.state().preview().unwrap().pixels.is_none(),
+        "no frame was read back"
+    );
     (f, h)
 }
 

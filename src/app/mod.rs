@@ -124,6 +124,11 @@ pub struct GiftqaApp {
     render_error: Option<String>,
     preview: Option<Preview>,
     texture: Option<egui::TextureHandle>,
+    /// The window's renderer, when it shares the preview's device: the preview's frame is
+    /// registered with it as a native texture instead of being read back.
+    egui_renderer: Option<EguiRenderer>,
+    /// The preview's frame as a native texture, and whether a frame has been drawn into it.
+    preview_native: Option<(egui::TextureId, bool)>,
     background: Background,
     kills: BTreeSet<String>,
     severity_filter: Option<Severity>,
@@ -170,6 +175,8 @@ impl GiftqaApp {
             render_error: None,
             preview: None,
             texture: None,
+            egui_renderer: None,
+            preview_native: None,
             background: Background::Checker,
             kills: BTreeSet::new(),
             severity_filter: None,
@@ -320,6 +327,9 @@ impl GiftqaApp {
     fn restart_preview(&mut self) {
         self.preview = None;
         self.texture = None;
+        if let (Some((id, _)), Some(r)) = (self.preview_native.take(), &self.egui_renderer) {
+            r.write().free_texture(&id);
+        }
         let Some(id) = self.selected.clone() else {
             return;
         };
@@ -362,7 +372,32 @@ impl GiftqaApp {
                 tier.name
             )
         };
-        self.preview = Some(Preview::new(&render, &shown, anim, &tier));
+        let mut preview = Preview::new(&render, &shown, anim, &tier);
+        if let Some(r) = &self.egui_renderer {
+            let id = r.write().register_native_texture(
+                &render.device,
+                preview.target_view(),
+                eframe::egui_wgpu::wgpu::FilterMode::Linear,
+            );
+            self.preview_native = Some((id, false));
+            preview.readback = false;
+        }
+        self.preview = Some(preview);
+    }
+
+    /// Shows the preview through the window's renderer: each frame is drawn into a texture
+    /// that `renderer` samples, with no readback. `renderer` must share the device of the
+    /// [`RenderContext`] the app was made with.
+    #[must_use]
+    pub fn with_egui_renderer(mut self, renderer: EguiRenderer) -> Self {
+        self.egui_renderer = Some(renderer);
+        self
+    }
+
+    /// Whether the preview's frames reach the window as a native texture (no readback).
+    #[must_use]
+    pub fn preview_is_native(&self) -> bool {
+        self.preview_native.is_some() && self.preview.as_ref().is_some_and(|p| !p.readback)
     }
 
     /// The animation with the slot values typed in the preview put in (unchanged when none
@@ -568,9 +603,12 @@ impl GiftqaApp {
         self.poll();
         if let Some(p) = &mut self.preview
             && p.tick()
-            && let Some((size, px)) = &p.pixels
         {
-            show_pixels(ui.ctx(), &mut self.texture, "preview", *size, px);
+            if let Some((_, drawn)) = &mut self.preview_native {
+                *drawn = true;
+            } else if let Some((size, px)) = &p.pixels {
+                show_pixels(ui.ctx(), &mut self.texture, "preview", *size, px);
+            }
         }
         let busy = self.loading.is_some()
             || self.preview.as_ref().is_some_and(Preview::busy)
@@ -904,9 +942,14 @@ impl GiftqaApp {
             let size = egui::vec2(vp[0] * scale, vp[1] * scale);
             let (rect, _) = cols[0].allocate_exact_size(size, egui::Sense::hover());
             paint_background(cols[0].painter(), rect, self.background);
-            if let Some(t) = &self.texture {
+            let shown = match self.preview_native {
+                Some((id, true)) => Some(id),
+                Some((_, false)) => None,
+                None => self.texture.as_ref().map(egui::TextureHandle::id),
+            };
+            if let Some(t) = shown {
                 cols[0].painter().image(
-                    t.id(),
+                    t,
                     rect,
                     egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
                     Color32::WHITE,
@@ -1435,6 +1478,7 @@ pub fn run(opts: Option<ViewOptions>) -> anyhow::Result<()> {
         Box::new(move |cc| {
             // Share the window's wgpu device with the preview renderer.
             install_fallback_fonts(&cc.egui_ctx);
+            let egui_renderer = cc.wgpu_render_state.as_ref().map(|rs| rs.renderer.clone());
             let render = cc.wgpu_render_state.as_ref().map(|rs| {
                 let info = rs.adapter.get_info();
                 let adapter = crate::render::AdapterSummary {
@@ -1450,11 +1494,18 @@ pub fn run(opts: Option<ViewOptions>) -> anyhow::Result<()> {
                     rs.device.limits().max_texture_dimension_2d,
                 )
             });
-            Ok(Box::new(GiftqaApp::new(opts, render)))
+            let app = GiftqaApp::new(opts, render);
+            Ok(Box::new(match egui_renderer {
+                Some(r) => app.with_egui_renderer(r),
+                None => app,
+            }))
         }),
     )
     .map_err(|e| anyhow::anyhow!("could not open a window: {e}"))
 }
+
+/// The window's egui renderer (eframe's `wgpu_render_state().renderer`).
+pub type EguiRenderer = Arc<egui::mutex::RwLock<eframe::egui_wgpu::Renderer>>;
 
 /// Keeps `Arc` in use for the loaded animations' type (re-exported for tests).
 pub type SharedAnimation = Arc<crate::model::Animation>;

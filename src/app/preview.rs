@@ -29,7 +29,8 @@ pub struct FrameTimes {
     pub device_gpu_ms: f64,
     /// Host: uploads and the draw (GPU pass, waited for).
     pub render_ms: f64,
-    /// Host: readback and upload to the window's texture.
+    /// Host: readback and upload to the window's texture (0 when the window samples the
+    /// frame's texture directly).
     pub present_ms: f64,
 }
 
@@ -65,6 +66,9 @@ pub struct Preview {
     pub pixels: Option<([usize; 2], Vec<u8>)>,
     /// Decode errors, if any.
     pub error: Option<String>,
+    /// Read each new frame back into [`Preview::pixels`]; off when the UI samples
+    /// [`Preview::target_view`] directly (the window's renderer shares the device).
+    pub readback: bool,
 }
 
 impl Preview {
@@ -126,7 +130,14 @@ impl Preview {
             overdraw: 0.0,
             pixels: None,
             error: None,
+            readback: true,
         }
+    }
+
+    /// The texture each frame is drawn into (see [`crate::render::Target::view`]).
+    #[must_use]
+    pub fn target_view(&self) -> &eframe::egui_wgpu::wgpu::TextureView {
+        self.sink.target.view()
     }
 
     /// The frame at the playback position.
@@ -195,14 +206,16 @@ impl Preview {
             return false;
         }
         let t = Instant::now();
-        match self.ctx.read_pixels(&self.sink.target) {
-            Ok(img) => {
-                let size = [img.width() as usize, img.height() as usize];
-                self.pixels = Some((size, img.into_raw()));
-            }
-            Err(e) => {
-                self.error = Some(e.to_string());
-                return false;
+        if self.readback {
+            match self.ctx.read_pixels(&self.sink.target) {
+                Ok(img) => {
+                    let size = [img.width() as usize, img.height() as usize];
+                    self.pixels = Some((size, img.into_raw()));
+                }
+                Err(e) => {
+                    self.error = Some(e.to_string());
+                    return false;
+                }
             }
         }
         let present_ms = t.elapsed().as_secs_f64() * 1000.0;

@@ -84,6 +84,15 @@ pub struct Target {
     msaa: wgpu::TextureView,
 }
 
+impl Target {
+    /// The resolved frame (premultiplied RGBA8, gamma-encoded): what a UI samples to show the
+    /// frame without reading it back.
+    #[must_use]
+    pub fn view(&self) -> &wgpu::TextureView {
+        &self.view
+    }
+}
+
 /// An offscreen layer the size of its target: drawn into, then sampled when composited.
 #[derive(Debug)]
 struct LayerTexture {
@@ -649,7 +658,9 @@ impl RenderContext {
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
             format: FORMAT,
-            usage: wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::COPY_SRC,
+            usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+                | wgpu::TextureUsages::COPY_SRC
+                | wgpu::TextureUsages::TEXTURE_BINDING,
             view_formats: &[],
         });
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
