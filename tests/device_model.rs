@@ -231,3 +231,84 @@ fn same_bundle_same_verdict_on_a_busy_machine() {
     }
     assert_eq!(idle["runs"].as_array().unwrap().len(), 9);
 }
+
+#[test]
+fn calibrate_writes_a_tiers_file_smoke_reads() {
+    let t = tempfile::tempdir().unwrap();
+    let path = t.path().join("host.json");
+    let (code, out, err) =
+        common::giftqa(&["calibrate", "--no-gpu", "--out", path.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("decode_png_mpx_per_s") && out.contains("measured"),
+        "{out}"
+    );
+    let tiers = giftqa::playback::tiers::load_tiers(&path).unwrap();
+    assert_eq!(tiers.len(), 1);
+    assert_eq!(tiers[0].name, "host");
+    let c = tiers[0].device.unwrap();
+    assert!(c.decode_png_mpx_per_s > 0.0 && c.tessellate_vertices_per_ms > 0.0);
+    let (code, out, err) = common::giftqa(&[
+        "smoke",
+        "assets/demo-bundle",
+        "--tiers",
+        path.to_str().unwrap(),
+        "--no-gpu",
+        "--now",
+        "2026-12-01T00:00:00Z",
+    ]);
+    assert!(code == 0 || code == 1, "{err}");
+    assert!(out.contains("host   single"), "{out}");
+}
+
+#[test]
+fn tiers_files_are_range_checked() {
+    let t = tempfile::tempdir().unwrap();
+    let base = serde_json::json!({"name": "t", "viewport_px": [540, 960], "max_texture_px": 2048,
+        "texture_budget_bytes": 100_000_000, "target_fps": 30, "decode_threads": 1,
+        "first_frame_budget_ms": 300});
+    for (field, value, named) in [
+        ("cpu_slowdown", serde_json::json!(1e300), "cpu_slowdown"),
+        (
+            "decode_threads",
+            serde_json::json!(100_000),
+            "decode_threads",
+        ),
+        (
+            "viewport_px",
+            serde_json::json!([100_000, 100_000]),
+            "viewport_px",
+        ),
+        (
+            "overdraw_budget",
+            serde_json::json!(-1.0),
+            "overdraw_budget",
+        ),
+        ("msaa_samples", serde_json::json!(3), "msaa_samples"),
+    ] {
+        let mut tier = base.clone();
+        tier[field] = value;
+        let path = t.path().join(format!("{field}.json"));
+        std::fs::write(&path, serde_json::json!({"tiers": [tier]}).to_string()).unwrap();
+        let err = giftqa::playback::tiers::load_tiers(&path)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(named), "{field}: {err}");
+        let (code, _, stderr) = common::giftqa(&[
+            "smoke",
+            "assets/demo-bundle",
+            "--tiers",
+            path.to_str().unwrap(),
+            "--no-gpu",
+        ]);
+        assert_eq!(code, 2, "{field}: {stderr}");
+    }
+    let mut device = base.clone();
+    let mut c = giftqa::playback::device::mid_constants();
+    c.fill_mpx_per_ms = f64::NAN;
+    device["device"] = serde_json::to_value(c).unwrap_or_default();
+    // NaN serialises as null: a missing number is a schema error naming the field.
+    let path = t.path().join("device.json");
+    std::fs::write(&path, serde_json::json!({"tiers": [device]}).to_string()).unwrap();
+    assert!(giftqa::playback::tiers::load_tiers(&path).is_err());
+}

@@ -432,3 +432,160 @@ pub fn tessellation_bench(
         target_px,
     })
 }
+
+/// One row of the device model's validation: a metric's simulated and measured totals.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ValidationRow {
+    /// What is compared.
+    pub metric: String,
+    /// Simulated total, ms.
+    pub simulated_ms: f64,
+    /// Measured on this host, ms.
+    pub measured_ms: f64,
+    /// `(simulated - measured) / measured`.
+    pub error: f64,
+}
+
+/// A sink that draws with the painter and keeps each presented frame's simulated costs.
+struct ValidatingSink {
+    inner: crate::render::sink::PainterSink,
+    /// Per presented frame: simulated submission + GPU time, ms.
+    draw_ms: Vec<f64>,
+    device: crate::playback::device::DeviceConstants,
+}
+
+impl crate::playback::engine::FrameSink for ValidatingSink {
+    fn wants_pixels(&self) -> bool {
+        true
+    }
+
+    fn upload(
+        &mut self,
+        key: crate::playback::engine::TextureKey,
+        image: image::RgbaImage,
+    ) -> Result<(), crate::playback::engine::SinkError> {
+        self.inner.upload(key, image)
+    }
+
+    fn evict(&mut self, key: crate::playback::engine::TextureKey) {
+        self.inner.evict(key);
+    }
+
+    fn present(
+        &mut self,
+        frame: &crate::playback::engine::Presented<'_>,
+    ) -> Result<(), crate::playback::engine::SinkError> {
+        self.draw_ms
+            .push(frame.gpu_ms + frame.work.draw_calls as f64 * self.device.draw_call_us / 1000.0);
+        self.inner.present(frame)
+    }
+}
+
+/// Compares what the device model predicts for `tier` (a calibrated host tier) with what this
+/// host measures, effect by effect of the bundle: decode per codec, evaluation and
+/// tessellation of every frame, and drawing every frame of the `single` scenario.
+///
+/// # Errors
+/// When the bundle cannot be read or drawing fails.
+pub fn validate_device_model(
+    ctx: &RenderContext,
+    bundle: &Path,
+    tier: &Tier,
+) -> anyhow::Result<Vec<ValidationRow>> {
+    use std::collections::BTreeMap;
+    use std::sync::Arc;
+    use std::time::Instant;
+
+    use crate::playback::device::{Codec, draw_work, properties_at};
+    use crate::playback::engine::{Engine, Playlist, RunOptions};
+
+    let (manifest, src) = match open_verified(bundle, None)? {
+        Ok(v) => v,
+        Err(f) => bail!(
+            "{} does not verify ({} blocking findings)",
+            bundle.display(),
+            f.len()
+        ),
+    };
+    let limits = DecodeLimits::default();
+    let c = tier.device();
+    let mut anims = BTreeMap::new();
+    let mut effects = Vec::new();
+    let mut decode: BTreeMap<Codec, (f64, f64)> = BTreeMap::new();
+    let (mut eval_sim, mut eval_host) = (0.0, 0.0);
+    let vp = [tier.viewport_px[0] as f32, tier.viewport_px[1] as f32];
+    let area = f64::from(vp[0]) * f64::from(vp[1]);
+    for a in manifest
+        .assets
+        .iter()
+        .filter(|a| a.kind == crate::bundle::manifest::AssetKind::Effect)
+    {
+        let Ok(anim) = load_animation(a, &src, &limits) else {
+            continue;
+        };
+        let mut decoder = FrameDecoder::new();
+        for img in &anim.images {
+            let codec = Codec::of(img);
+            if codec == Codec::Raw {
+                continue;
+            }
+            let t = Instant::now();
+            if decoder.decode(img, &limits).is_err() {
+                continue;
+            }
+            let host = t.elapsed().as_secs_f64() * 1000.0;
+            let px = u64::from(img.width_px) * u64::from(img.height_px);
+            let e = decode.entry(codec).or_default();
+            e.0 += c.decode_ms(codec, px);
+            e.1 += host;
+        }
+        let fit = fit_contain([anim.width_px as f32, anim.height_px as f32], vp);
+        for f in 0..anim.frame_count {
+            let t = Instant::now();
+            let placed = place(&crate::model::frame_at_uncached(&anim, f), fit);
+            eval_host += t.elapsed().as_secs_f64() * 1000.0;
+            let mut w = draw_work(&placed, area, tier.msaa_samples());
+            w.properties_evaluated = properties_at(&anim, f);
+            w.draw_calls = 0;
+            eval_sim += c.main_ms(&w) - c.frame_overhead_ms;
+        }
+        effects.push(a.id.clone());
+        anims.insert(a.id.clone(), Arc::new(anim));
+    }
+    let playlist = Arc::new(Playlist::new(anims, effects.clone()));
+    let scenario =
+        crate::playback::scenario::builtin("single", &effects).context("the single scenario")?;
+    let engine = Engine::new(playlist, tier, &scenario, RunOptions::default(), true);
+    let mut sink = ValidatingSink {
+        inner: crate::render::sink::PainterSink::new(ctx, tier.viewport_px, tier.max_texture_px),
+        draw_ms: Vec::new(),
+        device: c,
+    };
+    engine
+        .run(&mut sink, &|_| {})
+        .map_err(|e| anyhow::anyhow!("drawing failed: {e}"))?;
+    let row = |metric: String, simulated_ms: f64, measured_ms: f64| ValidationRow {
+        metric,
+        simulated_ms,
+        measured_ms,
+        error: (simulated_ms - measured_ms) / measured_ms.max(1e-9),
+    };
+    let mut rows: Vec<ValidationRow> = decode
+        .into_iter()
+        .map(|(codec, (s, m))| row(format!("decode, {codec:?} images"), s, m))
+        .collect();
+    rows.push(row(
+        "evaluation + tessellation, every frame of every effect".into(),
+        eval_sim,
+        eval_host,
+    ));
+    rows.push(row(
+        format!(
+            "drawing (upload, submission, fill, layers), {} frames of `single`",
+            sink.draw_ms.len()
+        ),
+        sink.draw_ms.iter().sum(),
+        sink.inner.cpu_ms.iter().sum(),
+    ));
+    Ok(rows)
+}

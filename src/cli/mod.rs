@@ -244,6 +244,10 @@ pub enum Command {
         /// Measure the CPU only.
         #[arg(long)]
         no_gpu: bool,
+        /// Then compare, for this bundle, what the measured constants predict with what this
+        /// host measures (decode per codec, evaluation and tessellation, drawing).
+        #[arg(long, value_name = "BUNDLE")]
+        validate: Option<PathBuf>,
     },
     /// Benchmarks of the verification core (see docs/performance.md).
     Bench {
@@ -705,7 +709,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     .any(|f| f.severity == check::finding::Severity::Error),
             ))
         }
-        Command::Calibrate { out: path, no_gpu } => calibrate(path.as_deref(), no_gpu),
+        Command::Calibrate {
+            out: path,
+            no_gpu,
+            validate,
+        } => calibrate(path.as_deref(), no_gpu, validate.as_deref()),
         Command::Bench {
             what: BenchWhat::Hash { dir, runs },
         } => bench_hash(&dir, runs),
@@ -886,7 +894,7 @@ fn run_smoke_cmd(
 
 /// `giftqa calibrate`: measures this host into a one-tier tiers file named `host`, viewport
 /// and budgets of `mid`.
-fn calibrate(path: Option<&Path>, no_gpu: bool) -> Result<ExitCode> {
+fn calibrate(path: Option<&Path>, no_gpu: bool, validate: Option<&Path>) -> Result<ExitCode> {
     use crate::playback::tiers::Tier;
     let base = crate::playback::device::mid_constants();
     eprintln!("measuring the CPU…");
@@ -914,6 +922,9 @@ fn calibrate(path: Option<&Path>, no_gpu: bool) -> Result<ExitCode> {
     for m in &measured {
         let _ = writeln!(s, "  {:<30} {:>14.3}  {}", m.name, m.value, m.how);
     }
+    if let Some(bundle) = validate {
+        validate_cmd(bundle, &tier, &mut s)?;
+    }
     if let Some(p) = path {
         write_atomic(p, json.as_bytes(), None).with_context(|| format!("writing {p:?}"))?;
         let _ = writeln!(s, "wrote {}", p.display());
@@ -923,6 +934,42 @@ fn calibrate(path: Option<&Path>, no_gpu: bool) -> Result<ExitCode> {
         out(&json);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "gpu")]
+fn validate_cmd(bundle: &Path, tier: &crate::playback::tiers::Tier, s: &mut String) -> Result<()> {
+    let ctx = crate::render::RenderContext::headless()?;
+    eprintln!("validating on {}…", bundle.display());
+    let rows = crate::cli::commands::validate_device_model(&ctx, bundle, tier)?;
+    let _ = writeln!(
+        s,
+        "\nvalidation on {}:\n  {:<62} {:>12} {:>12} {:>8}",
+        bundle.display(),
+        "metric",
+        "simulated ms",
+        "measured ms",
+        "error"
+    );
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "  {:<62} {:>12.1} {:>12.1} {:>+7.0}%",
+            r.metric,
+            r.simulated_ms,
+            r.measured_ms,
+            r.error * 100.0
+        );
+    }
+    Ok(())
+}
+
+#[cfg(not(feature = "gpu"))]
+fn validate_cmd(
+    _bundle: &Path,
+    _tier: &crate::playback::tiers::Tier,
+    _s: &mut String,
+) -> Result<()> {
+    bail!("validation draws frames: this build has no GPU renderer (feature `gpu`)")
 }
 
 #[cfg(feature = "gpu")]
