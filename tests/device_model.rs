@@ -312,3 +312,53 @@ fn tiers_files_are_range_checked() {
     std::fs::write(&path, serde_json::json!({"tiers": [device]}).to_string()).unwrap();
     assert!(giftqa::playback::tiers::load_tiers(&path).is_err());
 }
+
+#[test]
+fn smoke_plays_the_fallback_of_a_killed_effect() {
+    let d = tempfile::tempdir().unwrap();
+    let kill = d.path().join("kill.json");
+    let doc = serde_json::json!({"format": "giftbundle-kill/1", "bundle_id": "demo.winter-2026",
+        "seq": 1, "issued": "2026-11-30T08:00:00Z", "expires": "2026-12-07T08:00:00Z",
+        "killed": ["heartbeat"]});
+    let bytes = serde_json::to_vec(&doc).unwrap();
+    std::fs::write(&kill, &bytes).unwrap();
+    let key = giftqa::bundle::signature::load_secret(&common::publisher_key()).unwrap();
+    let mut env = giftqa::bundle::signature::Envelope::default();
+    giftqa::bundle::signature::add_signature(
+        &mut env,
+        &key,
+        giftqa::bundle::signature::KILL_PREFIX,
+        &bytes,
+    );
+    std::fs::write(d.path().join("kill.sig"), serde_json::to_vec(&env).unwrap()).unwrap();
+    let keys = common::keys();
+    let (code, out, err) = common::giftqa(&[
+        "smoke",
+        "assets/demo-bundle",
+        "--keys",
+        keys.to_str().unwrap(),
+        "--kill",
+        kill.to_str().unwrap(),
+        "--tier",
+        "high",
+        "--no-gpu",
+        "--format",
+        "json",
+        "--now",
+        "2026-12-01T00:00:00Z",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let r: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        r["substitutions"]["high"]["heartbeat"],
+        serde_json::json!({"plays": "fallback", "via": "ball-apng"})
+    );
+    let send = r["runs"][0]["sends"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["asset"] == "heartbeat")
+        .unwrap();
+    assert_eq!(send["completed"], true, "the fallback played in its place");
+    assert!(r["runs"][0]["worst_frames"].get("ball-apng").is_some());
+}

@@ -438,6 +438,7 @@ impl GiftqaApp {
             scenarios: vec![name.clone()],
             keys: loaded.opts.keys.clone(),
             fleet: loaded.opts.fleet.clone(),
+            kill: None,
             kills: self.kills.iter().cloned().collect(),
             now: crate::bundle::time::now_utc(),
         };

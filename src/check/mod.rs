@@ -86,20 +86,29 @@ pub enum CheckError {
     History(#[from] HistoryError),
 }
 
-/// Verifies a bundle without decoding (fail closed, spec §10) and returns its manifest and
-/// source, or the findings that block playing it.
+/// A bundle that verified: its typed manifest, its source, and the kill document in force.
+#[derive(Debug)]
+pub struct Verified {
+    /// The manifest.
+    pub manifest: Manifest,
+    /// The bundle's files.
+    pub source: BundleSource,
+    /// Effects killed by the kill document given (`--kill`) when it is in force.
+    pub killed: BTreeSet<String>,
+}
+
+/// Verifies a bundle without decoding (fail closed, spec §10) with `opts` (keys, kill,
+/// clock), and returns what verified, or the findings that block playing it.
 ///
 /// # Errors
-/// [`CheckError`] when the bundle or keyring cannot be read at all.
+/// [`CheckError`] when the bundle, keyring or kill document cannot be read at all.
 pub fn open_verified(
     bundle: &Path,
-    keys: Option<PathBuf>,
-    now: Timestamp,
-) -> Result<Result<(Manifest, BundleSource), Vec<Finding>>, CheckError> {
+    opts: &CheckOptions,
+) -> Result<Result<Verified, Vec<Finding>>, CheckError> {
     let opts = CheckOptions {
-        keys,
         decode: false,
-        ..CheckOptions::new(now)
+        ..opts.clone()
     };
     let report = run_check(bundle, &opts, &|_| {})?;
     let blocking: Vec<Finding> = report.blocking_findings().cloned().collect();
@@ -109,9 +118,18 @@ pub fn open_verified(
     let Some(manifest) = report.manifest else {
         return Ok(Err(report.findings));
     };
+    let killed = report
+        .kill
+        .filter(|k| k.in_force)
+        .map(|k| k.killed.into_iter().collect())
+        .unwrap_or_default();
     let mut rep = Reporter::new();
-    let src = BundleSource::open(bundle, ReadLimits::default(), &mut rep)?;
-    Ok(Ok((manifest, src)))
+    let source = BundleSource::open(bundle, ReadLimits::default(), &mut rep)?;
+    Ok(Ok(Verified {
+        manifest,
+        source,
+        killed,
+    }))
 }
 
 /// The report header (spec §11 `bundle`).

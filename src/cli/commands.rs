@@ -154,11 +154,11 @@ pub fn open_verified(
     bundle: &Path,
     keys: Option<PathBuf>,
 ) -> anyhow::Result<Result<(Manifest, BundleSource), Vec<Finding>>> {
-    Ok(crate::check::open_verified(
-        bundle,
+    let opts = crate::check::CheckOptions {
         keys,
-        crate::bundle::time::now_utc(),
-    )?)
+        ..crate::check::CheckOptions::new(crate::bundle::time::now_utc())
+    };
+    Ok(crate::check::open_verified(bundle, &opts)?.map(|v| (v.manifest, v.source)))
 }
 
 /// Renders frames of one asset to `DIR/<asset>_<frame:04>.png`.

@@ -167,6 +167,9 @@ pub enum Command {
         /// the effect is not delivered to it).
         #[arg(long, value_name = "FILE")]
         fleet: Option<PathBuf>,
+        /// Kill document (its `.sig` beside it): killed effects play their fallback.
+        #[arg(long, value_name = "FILE")]
+        kill: Option<PathBuf>,
         /// The clock manifest expiry is judged by (YYYY-MM-DDTHH:MM:SSZ; default now).
         #[arg(long, value_name = "TIME")]
         now: Option<String>,
@@ -592,6 +595,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             format,
             keys,
             fleet,
+            kill,
             now,
             no_gpu,
         } => {
@@ -605,6 +609,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 },
                 keys,
                 fleet,
+                kill,
                 kills: std::collections::BTreeSet::new(),
                 now: match now {
                     Some(n) => parse_utc(&n)

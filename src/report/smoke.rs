@@ -194,7 +194,10 @@ pub struct SmokeRequest {
     pub tiers: Vec<Tier>,
     /// Scenario names or files.
     pub scenarios: Vec<String>,
-    /// Effects killed (the app's what-if kill switches).
+    /// Kill document (`kill.json`, its envelope beside it): the effects it kills while in
+    /// force play their fallback.
+    pub kill: Option<std::path::PathBuf>,
+    /// Effects killed as a what-if (the app's kill switches).
     pub kills: std::collections::BTreeSet<String>,
     /// The clock the verification uses (`--now`).
     pub now: jiff::Timestamp,
@@ -294,11 +297,18 @@ pub fn run_smoke(
     use crate::playback::engine::{Engine, Playlist, RunOptions};
 
     let wall = std::time::Instant::now();
-    let (manifest, src) = match crate::check::open_verified(&req.bundle, req.keys.clone(), req.now)?
-    {
+    let opts = crate::check::CheckOptions {
+        keys: req.keys.clone(),
+        kill: req.kill.clone(),
+        ..crate::check::CheckOptions::new(req.now)
+    };
+    let verified = match crate::check::open_verified(&req.bundle, &opts)? {
         Ok(v) => v,
         Err(blocking) => return Ok(Err(blocking)),
     };
+    let (manifest, src) = (verified.manifest, verified.source);
+    let kills: std::collections::BTreeSet<String> =
+        req.kills.union(&verified.killed).cloned().collect();
     let manifest_bytes = src
         .read(MANIFEST_FILE, MANIFEST_MAX_BYTES)
         .map_err(|source| SmokeError::Manifest {
@@ -330,7 +340,7 @@ pub fn run_smoke(
     let mut wanted: std::collections::BTreeSet<String> = effects.iter().cloned().collect();
     for tier in &req.tiers {
         let plays =
-            crate::check::compat::plays_on_tier(&manifest, fleet.as_ref(), &tier.name, &req.kills);
+            crate::check::compat::plays_on_tier(&manifest, fleet.as_ref(), &tier.name, &kills);
         for p in plays.values() {
             if let Plays::Fallback(f) = p {
                 wanted.insert(f.clone());
