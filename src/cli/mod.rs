@@ -911,6 +911,11 @@ fn calibrate(path: Option<&Path>, no_gpu: bool, validate: Option<&Path>) -> Resu
             Err(e) => eprintln!("no GPU measured ({e:#}); GPU constants are mid's"),
         }
     }
+    // A constant measured on the GPU replaces its CPU-side estimate.
+    let mut seen = std::collections::BTreeSet::new();
+    measured.reverse();
+    measured.retain(|m| seen.insert(m.name));
+    measured.reverse();
     let mut tier: Tier = crate::playback::tiers::builtin_tiers()
         .into_iter()
         .nth(1)
