@@ -641,12 +641,12 @@ fn kill_not_ready_without_fallback() {
     assert!((k.share.unwrap() - 0.96).abs() < 1e-9, "{:?}", k.share);
 }
 
-#[test]
-fn kill_document_sends_users_to_the_fallback() {
-    let f = fixture_or_skip!();
+/// Writes `kill.json` killing `killed` for `bundle_id` (in force at [`common::now`]) and its
+/// envelope signed by the demo publisher; returns the folder and the document's path.
+fn signed_kill(bundle_id: &str, killed: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let d = tempfile::tempdir().unwrap();
     let kill = d.path().join("kill.json");
-    let doc = json!({"format": "giftbundle-kill/1", "bundle_id": "test.bundle", "seq": 1, "issued": "2026-11-21T08:00:00Z", "expires": "2026-11-28T08:00:00Z", "killed": ["ball"]});
+    let doc = json!({"format": "giftbundle-kill/1", "bundle_id": bundle_id, "seq": 1, "issued": "2026-11-21T08:00:00Z", "expires": "2026-11-28T08:00:00Z", "killed": killed});
     let bytes = serde_json::to_vec(&doc).unwrap();
     std::fs::write(&kill, &bytes).unwrap();
     let key = giftqa::bundle::signature::load_secret(&common::publisher_key()).unwrap();
@@ -658,23 +658,88 @@ fn kill_document_sends_users_to_the_fallback() {
         &bytes,
     );
     std::fs::write(d.path().join("kill.sig"), serde_json::to_vec(&env).unwrap()).unwrap();
-    let mut opts = f.opts();
-    opts.kill = Some(kill);
-    let r = f.check_with(&opts);
-    assert_eq!(errors(&r), Vec::<&str>::new(), "{:#?}", r.findings);
+    (d, kill)
+}
+
+/// The matrix shares of `asset`: (primary, fallback).
+fn shares(r: &giftqa::check::CheckReport, asset: &str) -> (f64, f64) {
     let row = r
         .matrix
         .as_ref()
         .unwrap()
         .rows
         .iter()
-        .find(|r| r.asset == "ball")
+        .find(|r| r.asset == asset)
         .unwrap();
+    (row.shares.primary, row.shares.fallback)
+}
+
+#[test]
+fn kill_document_sends_users_to_the_fallback() {
+    let f = fixture_or_skip!();
+    let (_d, kill) = signed_kill("test.bundle", &["ball"]);
+    let mut opts = f.opts();
+    opts.kill = Some(kill);
+    let r = f.check_with(&opts);
+    assert_eq!(errors(&r), Vec::<&str>::new(), "{:#?}", r.findings);
+    let (primary, fallback) = shares(&r, "ball");
     assert!(
-        (row.shares.fallback - 0.96).abs() < 1e-9 && row.shares.primary == 0.0,
-        "{row:?}"
+        (fallback - 0.96).abs() < 1e-9 && primary == 0.0,
+        "{primary} {fallback}"
     );
     assert!(r.kill.as_ref().unwrap().in_force);
+}
+
+#[test]
+fn kill_invalid_is_never_applied() {
+    let f = fixture_or_skip!();
+    let untouched = shares(&f.check(), "ball");
+    // Tampered after signing: another effect added to the killed list.
+    let (_d, kill) = signed_kill("test.bundle", &["ball"]);
+    let text = std::fs::read_to_string(&kill)
+        .unwrap()
+        .replace("[\"ball\"]", "[\"ball\",\"*\"]");
+    std::fs::write(&kill, text).unwrap();
+    let mut opts = f.opts();
+    opts.kill = Some(kill.clone());
+    let r = f.check_with(&opts);
+    let k = expect_code(&r, "kill-invalid");
+    assert!(k.message.contains("does not verify"), "{}", k.message);
+    assert_eq!(
+        shares(&r, "ball"),
+        untouched,
+        "the matrix is as if no kill were given"
+    );
+    assert!(!r.kill.as_ref().unwrap().in_force);
+    // Without a keyring it cannot be verified, so it is not applied either.
+    let (_d2, kill) = signed_kill("test.bundle", &["ball"]);
+    let mut opts = f.opts();
+    opts.keys = None;
+    opts.kill = Some(kill);
+    let r = f.check_with(&opts);
+    assert!(
+        expect_code(&r, "kill-invalid")
+            .message
+            .contains("no keyring")
+    );
+    assert_eq!(shares(&r, "ball"), untouched);
+    // Another bundle's kill, and an expired one.
+    let (_d3, other) = signed_kill("other.bundle", &["ball"]);
+    let mut opts = f.opts();
+    opts.kill = Some(other);
+    let r = f.check_with(&opts);
+    assert!(
+        expect_code(&r, "kill-invalid")
+            .message
+            .contains("other.bundle")
+    );
+    assert_eq!(shares(&r, "ball"), untouched);
+    let (_d4, kill) = signed_kill("test.bundle", &["ball"]);
+    let mut opts = f.opts();
+    opts.kill = Some(kill);
+    opts.now = "2026-12-15T00:00:00Z".parse().unwrap();
+    let r = f.check_with(&opts);
+    assert!(expect_code(&r, "kill-invalid").message.contains("expired"));
 }
 
 #[test]

@@ -183,7 +183,7 @@ pub struct KillDoc {
 pub struct LoadedKill {
     /// The document.
     pub doc: KillDoc,
-    /// Whether `issued ≤ now < expires`.
+    /// Whether it verified and `issued ≤ now < expires`: only then is it applied.
     pub in_force: bool,
 }
 
@@ -195,11 +195,16 @@ impl LoadedKill {
     }
 }
 
-/// Reads `kill.json` and its envelope (same stem, `.sig`), verifies it when a keyring is given
-/// (a `publisher` or `approver` key), and checks its `seq` against the history.
+/// Reads `kill.json` and its envelope (same stem, `.sig`), verifies it against the keyring
+/// (a `publisher` or `approver` key, threshold 1), and checks its `seq` against the history
+/// (spec §6).
+///
+/// A document that does not verify — no keyring to verify it with, a missing, bad or unknown
+/// signature, another `bundle_id`, expired — is `kill-invalid` (the trust findings of its
+/// envelope are reported beside it) and is **never applied**: `in_force` is false.
 ///
 /// # Errors
-/// [`HistoryError`] when the document cannot be read, is malformed or belongs to another bundle.
+/// [`HistoryError`] when the document cannot be read or is not a kill document at all.
 pub fn load_kill(
     path: &Path,
     bundle_id: Option<&str>,
@@ -224,43 +229,75 @@ pub fn load_kill(
             doc.format
         )));
     }
+    let name = path.file_name().map_or_else(
+        || "kill.json".to_owned(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let mut why: Vec<String> = Vec::new();
     if let Some(id) = bundle_id
         && doc.bundle_id != id
     {
-        return Err(invalid(format!(
-            "it kills bundle {:?}, not {id:?}",
-            doc.bundle_id
-        )));
+        why.push(format!("it kills bundle {:?}, not {id:?}", doc.bundle_id));
     }
-    let (Some(issued), Some(expires)) = (parse_utc(&doc.issued), parse_utc(&doc.expires)) else {
-        return Err(invalid(
-            "issued and expires must be YYYY-MM-DDTHH:MM:SSZ".into(),
-        ));
-    };
+    let times = parse_utc(&doc.issued).zip(parse_utc(&doc.expires));
+    match times {
+        None => why.push("issued and expires must be YYYY-MM-DDTHH:MM:SSZ".into()),
+        Some((_, expires)) if expires <= now => {
+            why.push(format!("it expired at {}", doc.expires));
+        }
+        Some(_) => {}
+    }
     let sig_path = path.with_extension("sig");
     let sig_name = sig_path.file_name().map_or_else(
         || "kill.sig".to_owned(),
         |n| n.to_string_lossy().into_owned(),
     );
-    if let Some(kr) = keyring {
-        let env = std::fs::read(&sig_path).ok();
-        let req = VerifyRequest {
-            prefix: KILL_PREFIX,
-            doc: &bytes,
-            envelope: env.as_deref(),
-            sig_path: &sig_name,
-            roles: &["publisher", "approver"],
-            threshold: 1,
-        };
-        signature::verify(kr, &req, rep);
+    match keyring {
+        Some(kr) => {
+            let env = std::fs::read(&sig_path).ok();
+            let req = VerifyRequest {
+                prefix: KILL_PREFIX,
+                doc: &bytes,
+                envelope: env.as_deref(),
+                sig_path: &sig_name,
+                roles: &["publisher", "approver"],
+                threshold: 1,
+            };
+            let mut sub = Reporter::new();
+            signature::verify(kr, &req, &mut sub);
+            let trust: Vec<Finding> = sub.finish();
+            if trust
+                .iter()
+                .any(|f| f.severity == crate::check::finding::Severity::Error)
+            {
+                let codes: Vec<&str> = trust
+                    .iter()
+                    .filter(|f| f.severity == crate::check::finding::Severity::Error)
+                    .map(|f| f.code.as_str())
+                    .collect();
+                why.push(format!(
+                    "its signature does not verify ({})",
+                    codes.join(", ")
+                ));
+            }
+            for f in trust {
+                rep.push(f);
+            }
+        }
+        None => why.push("no keyring (--keys) to verify its signature with".into()),
+    }
+    if !why.is_empty() {
+        rep.push(
+            Finding::new(
+                Code::KillInvalid,
+                format!("the kill document is not applied: {}", why.join("; ")),
+            )
+            .path(name.clone()),
+        );
     }
     if let Some(last) = history.and_then(|h| h.last_kill_seq(&doc.bundle_id))
         && doc.seq <= last
     {
-        let name = path.file_name().map_or_else(
-            || "kill.json".to_owned(),
-            |n| n.to_string_lossy().into_owned(),
-        );
         rep.push(
             Finding::new(
                 Code::KillSeqRollback,
@@ -273,6 +310,7 @@ pub fn load_kill(
             .expected_actual(format!("> {last}"), doc.seq.to_string()),
         );
     }
-    let in_force = issued <= now && now < expires;
+    let in_force =
+        why.is_empty() && times.is_some_and(|(issued, expires)| issued <= now && now < expires);
     Ok(LoadedKill { doc, in_force })
 }

@@ -130,6 +130,7 @@ codes! {
     VersionRollback = "version-rollback", Error, History;
     VersionReused = "version-reused", Error, History;
     KillSeqRollback = "kill-seq-rollback", Error, History;
+    KillInvalid = "kill-invalid", Error, History;
     DepUnknown = "dep-unknown", Error, Graph;
     DepCycle = "dep-cycle", Error, Graph;
     FallbackUnknown = "fallback-unknown", Error, Graph;
