@@ -58,6 +58,10 @@ pub struct KillRecord {
     pub bundle_id: String,
     /// The kill document's `seq`.
     pub seq: u64,
+    /// BLAKE3 of the kill document's bytes, when `giftqa kill` recorded it: checking that very
+    /// document again is a re-check, not a rollback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kill_blake3: Option<String>,
 }
 
 /// `history.json` (spec §5).
@@ -295,8 +299,17 @@ pub fn load_kill(
             .path(name.clone()),
         );
     }
+    let digest = hex32(blake3::hash(&bytes).as_bytes());
+    let recorded = history.is_some_and(|h| {
+        h.kills.iter().any(|k| {
+            k.bundle_id == doc.bundle_id
+                && k.seq == doc.seq
+                && k.kill_blake3.as_deref() == Some(digest.as_str())
+        })
+    });
     if let Some(last) = history.and_then(|h| h.last_kill_seq(&doc.bundle_id))
         && doc.seq <= last
+        && !recorded
     {
         rep.push(
             Finding::new(

@@ -9,6 +9,7 @@ pub mod budgets;
 pub mod compat;
 pub mod finding;
 pub mod graph;
+pub mod kill;
 pub mod rollout;
 pub mod signoff;
 

@@ -202,6 +202,36 @@ pub enum Command {
         #[arg(long, value_name = "YYYY-MM-DDTHH:MM:SSZ")]
         now: Option<String>,
     },
+    /// Kill an effect now (spec §6): write or extend a signed kill document beside the bundle
+    /// (`<bundle>.kill.json` and `.kill.sig`), its seq above every recorded kill, and append
+    /// it to the history. `check --kill FILE` and `smoke --kill FILE` then resolve the killed
+    /// effect through its fallback chain.
+    Kill {
+        /// Bundle directory or .zip.
+        bundle: PathBuf,
+        /// The effect to kill, or '*' for every effect.
+        #[arg(long, value_name = "ID|*")]
+        asset: String,
+        /// A publisher or approver secret key.
+        #[arg(long, value_name = "NAME.key")]
+        key: PathBuf,
+        /// The keyring.
+        #[arg(long, value_name = "FILE")]
+        keys: PathBuf,
+        /// Release history: the next seq comes from its kills; the kill is appended (created
+        /// when missing).
+        #[arg(long, value_name = "FILE")]
+        history: PathBuf,
+        /// Where to write the kill document (default: <bundle>.kill.json beside the bundle).
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+        /// How long the kill stays in force, hours (1 to 720).
+        #[arg(long, default_value_t = 168)]
+        hours: u64,
+        /// The issue time, YYYY-MM-DDTHH:MM:SSZ (default: now).
+        #[arg(long, value_name = "YYYY-MM-DDTHH:MM:SSZ")]
+        now: Option<String>,
+    },
     /// Verify a sign-off against the bundle as it is now: signoff-stale when anything changed,
     /// signoff-unauthorized when it is not signed by approvers to the threshold.
     VerifySignoff {
@@ -491,6 +521,59 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Rollout { action } => run_rollout(action),
+        Command::Kill {
+            bundle,
+            asset,
+            key,
+            keys,
+            history,
+            out: kill_out,
+            hours,
+            now,
+        } => {
+            let now = match now {
+                Some(n) => parse_utc(&n)
+                    .with_context(|| format!("--now {n:?} is not YYYY-MM-DDTHH:MM:SSZ"))?,
+                None => now_utc(),
+            };
+            let req = check::kill::KillRequest {
+                bundle,
+                asset,
+                key,
+                keyring: keys,
+                history,
+                out: kill_out,
+                hours,
+                now,
+            };
+            let outcome = check::kill::issue_kill(&req)?;
+            let mut s = String::new();
+            let Some(doc) = outcome.doc else {
+                let _ = writeln!(
+                    s,
+                    "the bundle does not verify; no kill is issued for it (fail closed):"
+                );
+                for f in &outcome.findings {
+                    let _ = writeln!(s, "{}", report::text::finding_line(f));
+                }
+                out(&s);
+                return Ok(ExitCode::from(1));
+            };
+            let _ = writeln!(
+                s,
+                "killed {} of {} (seq {}), in force {} to {}",
+                doc.killed.join(", "),
+                doc.bundle_id,
+                doc.seq,
+                doc.issued,
+                doc.expires
+            );
+            for p in &outcome.written {
+                let _ = writeln!(s, "wrote {}", p.display());
+            }
+            out(&s);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Approve {
             bundle,
             key,
