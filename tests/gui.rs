@@ -94,7 +94,7 @@ fn heartbeat_paused() -> (Fixture, Harness<'static, GiftqaApp>) {
         "the preview's frame reaches egui as a wgpu texture"
     );
     assert!(
-        h.state().preview().unwrap().pixels.is_none(),
+        h.state().preview().is_some_and(|p| p.pixels.is_none()),
         "no frame was read back"
     );
     (f, h)

@@ -198,3 +198,140 @@ fn a_key_without_the_approver_role_is_unauthorized() {
     assert_eq!(code, 1);
     assert!(out.contains("error[signoff-unauthorized]"), "{out}");
 }
+
+/// `smoke --format json` of `dir` on a tier whose overdraw budget every effect exceeds:
+/// playback warnings (`overdraw-over-budget`), written to `out`. Returns the warned assets.
+fn tight_smoke(dir: &str, side: &std::path::Path, out: &std::path::Path) -> Vec<String> {
+    let tiers = side.join("tight.json");
+    std::fs::write(
+        &tiers,
+        json!({"tiers": [{"name": "tight", "viewport_px": [540, 960], "max_texture_px": 2048,
+            "texture_budget_bytes": 100_663_296_u64, "target_fps": 30, "decode_threads": 1,
+            "first_frame_budget_ms": 5000, "overdraw_budget": 0.05}]})
+        .to_string(),
+    )
+    .unwrap();
+    let (code, json_out, err) = giftqa(&[
+        "smoke",
+        dir,
+        "--keys",
+        "assets/demo-keys.json",
+        "--tiers",
+        tiers.to_str().unwrap(),
+        "--scenario",
+        "single",
+        "--no-gpu",
+        "--format",
+        "json",
+        "--now",
+        "2026-12-01T00:00:00Z",
+    ]);
+    assert_eq!(code, 0, "warnings only: {err}");
+    std::fs::write(out, &json_out).unwrap();
+    let r: Value = serde_json::from_str(&json_out).unwrap();
+    let warned: Vec<String> = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["code"] == "overdraw-over-budget")
+        .map(|f| f["asset"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(!warned.is_empty(), "{json_out}");
+    warned
+}
+
+#[test]
+fn signoff_covers_playback() {
+    let f = Fixture::demo();
+    let dir = f.dir().to_str().unwrap().to_owned();
+    let t = tempfile::tempdir().unwrap();
+    let history = t.path().join("history.json");
+    let h = history.to_str().unwrap();
+    let report = t.path().join("report.json");
+    let warned = tight_smoke(&dir, t.path(), &report);
+    let smoke = report.to_str().unwrap();
+    let now = ["--now", "2026-12-01T00:00:00Z"];
+    // A playback warning without a waiver refuses the sign-off.
+    let (code, out) = approve(&dir, APPROVER, h, &[&["--smoke", smoke][..], &now].concat());
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("warning overdraw-over-budget needs a waiver"),
+        "{out}"
+    );
+    assert!(!f.path("signoff.json").exists());
+    // Waived, it is signed off, naming the smoke run it rests on.
+    let waivers: Vec<String> = warned
+        .iter()
+        .map(|a| format!("overdraw-over-budget:{a}:a dense effect, accepted for the campaign"))
+        .collect();
+    let mut args: Vec<&str> = vec!["--smoke", smoke, "--now", "2026-12-01T00:00:00Z"];
+    for w in &waivers {
+        args.extend(["--waive", w]);
+    }
+    let (code, out) = approve(&dir, APPROVER, h, &args);
+    assert_eq!(code, 0, "{out}");
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(f.path("signoff.json")).unwrap()).unwrap();
+    assert_eq!(doc["smoke"]["tiers"], json!(["tight"]));
+    assert_eq!(doc["smoke"]["scenarios"], json!(["single"]));
+    assert_eq!(
+        doc["smoke"]["report_blake3"].as_str().unwrap(),
+        blake3::hash(&std::fs::read(&report).unwrap())
+            .to_hex()
+            .as_str()
+    );
+    assert_eq!(doc["warnings"].as_u64().unwrap() as usize, warned.len());
+    let verify = |smoke: &str| {
+        giftqa(&[
+            "verify-signoff",
+            &dir,
+            "--keys",
+            "assets/demo-keys.json",
+            "--smoke",
+            smoke,
+        ])
+    };
+    let (code, out, err) = verify(smoke);
+    assert_eq!(code, 0, "{out}{err}");
+    // A smoke report of another manifest (the bundle with its version bumped).
+    let mut other = Fixture::demo();
+    other.manifest["version"] = json!("1.0.1");
+    other.seal();
+    let other_report = t.path().join("other.json");
+    tight_smoke(other.dir().to_str().unwrap(), t.path(), &other_report);
+    let (code, out, _) = verify(other_report.to_str().unwrap());
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("signoff-stale") && out.contains("another manifest"),
+        "{out}"
+    );
+}
+
+#[test]
+fn approve_runs_smoke_itself_and_keeps_the_report() {
+    let f = Fixture::demo();
+    let dir = f.dir().to_str().unwrap().to_owned();
+    let t = tempfile::tempdir().unwrap();
+    let history = t.path().join("history.json");
+    let (code, out) = approve(
+        &dir,
+        APPROVER,
+        history.to_str().unwrap(),
+        &["--now", "2026-12-01T00:00:00Z"],
+    );
+    assert_eq!(code, 0, "{out}");
+    let doc: Value =
+        serde_json::from_slice(&std::fs::read(f.path("signoff.json")).unwrap()).unwrap();
+    assert_eq!(doc["smoke"]["tiers"], json!(["low", "mid", "high"]));
+    assert_eq!(doc["smoke"]["scenarios"], json!(["single", "storm"]));
+    let kept = std::fs::read(f.path("signoff-smoke.json")).unwrap();
+    assert_eq!(
+        doc["smoke"]["report_blake3"].as_str().unwrap(),
+        blake3::hash(&kept).to_hex().as_str()
+    );
+    // It is a sign-off file: the bundle still checks clean, and verify-signoff reads it.
+    let (code, out, _) = giftqa(&["check", &dir, "--keys", "assets/demo-keys.json"]);
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = giftqa(&["verify-signoff", &dir, "--keys", "assets/demo-keys.json"]);
+    assert_eq!(code, 0, "{out}");
+}

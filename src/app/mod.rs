@@ -380,7 +380,7 @@ impl GiftqaApp {
                 eframe::egui_wgpu::wgpu::FilterMode::Linear,
             );
             self.preview_native = Some((id, false));
-            preview.readback = false;
+            preview.present = preview::Present::Native;
         }
         self.preview = Some(preview);
     }
@@ -397,7 +397,11 @@ impl GiftqaApp {
     /// Whether the preview's frames reach the window as a native texture (no readback).
     #[must_use]
     pub fn preview_is_native(&self) -> bool {
-        self.preview_native.is_some() && self.preview.as_ref().is_some_and(|p| !p.readback)
+        self.preview_native.is_some()
+            && self
+                .preview
+                .as_ref()
+                .is_some_and(|p| p.present == preview::Present::Native)
     }
 
     /// The animation with the slot values typed in the preview put in (unchanged when none
@@ -510,6 +514,7 @@ impl GiftqaApp {
             fleet: loaded.opts.fleet.clone(),
             waivers,
             now: crate::bundle::time::now_utc(),
+            smoke: None,
         };
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {

@@ -66,9 +66,18 @@ pub struct Preview {
     pub pixels: Option<([usize; 2], Vec<u8>)>,
     /// Decode errors, if any.
     pub error: Option<String>,
-    /// Read each new frame back into [`Preview::pixels`]; off when the UI samples
-    /// [`Preview::target_view`] directly (the window's renderer shares the device).
-    pub readback: bool,
+    /// How a frame reaches the window.
+    pub present: Present,
+}
+
+/// How the preview's frames reach the window.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Present {
+    /// Each new frame read back into [`Preview::pixels`] (a renderer on its own device).
+    Readback,
+    /// The window samples [`Preview::target_view`] directly (its renderer shares the device):
+    /// no readback.
+    Native,
 }
 
 impl Preview {
@@ -130,7 +139,7 @@ impl Preview {
             overdraw: 0.0,
             pixels: None,
             error: None,
-            readback: true,
+            present: Present::Readback,
         }
     }
 
@@ -206,7 +215,7 @@ impl Preview {
             return false;
         }
         let t = Instant::now();
-        if self.readback {
+        if self.present == Present::Readback {
             match self.ctx.read_pixels(&self.sink.target) {
                 Ok(img) => {
                     let size = [img.width() as usize, img.height() as usize];

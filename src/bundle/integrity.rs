@@ -12,13 +12,17 @@ use super::source::{BundleSource, ReadError};
 use crate::check::finding::{Code, Finding, Reporter};
 
 /// Files a bundle may hold besides its assets (spec §1 and §8): the manifest, its signature
-/// envelope, and a sign-off written beside them.
-pub const BUNDLE_METADATA_FILES: [&str; 4] = [
+/// envelope, and a sign-off written beside them with the smoke report it rests on.
+pub const BUNDLE_METADATA_FILES: [&str; 5] = [
     "manifest.json",
     "manifest.sig",
     "signoff.json",
     "signoff.sig",
+    SIGNOFF_SMOKE_FILE,
 ];
+
+/// The smoke report `approve` ran and rests a sign-off on, written beside `signoff.json`.
+pub const SIGNOFF_SMOKE_FILE: &str = "signoff-smoke.json";
 
 /// A short form of a hex digest for messages: the first 12 characters and an ellipsis.
 #[must_use]

@@ -81,6 +81,22 @@ pub struct Signoff {
     pub approved_at: String,
     /// Keyids of the approvers who sign it.
     pub approver_keyids: Vec<String>,
+    /// The smoke run the sign-off rests on (spec §8); absent only in sign-offs made before
+    /// sign-off covered playback.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub smoke: Option<SmokeRef>,
+}
+
+/// The smoke run a sign-off rests on (spec §8).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmokeRef {
+    /// BLAKE3 hex of the smoke report's JSON bytes.
+    pub report_blake3: String,
+    /// Tiers that ran.
+    pub tiers: Vec<String>,
+    /// Scenarios that ran.
+    pub scenarios: Vec<String>,
 }
 
 /// What a sign-off is judged against: the bundle as it is now.

@@ -199,6 +199,19 @@ pub struct CheckReport {
     /// The typed manifest, when it was clean.
     #[serde(skip)]
     pub manifest: Option<Manifest>,
+    /// The exact bytes of `manifest.json` and `manifest.sig` this check verified: what a
+    /// sign-off signs, never a second read (spec §8).
+    #[serde(skip)]
+    pub verified_bytes: Option<VerifiedBytes>,
+}
+
+/// The bytes a check verified (see [`CheckReport::verified_bytes`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedBytes {
+    /// `manifest.json`.
+    pub manifest: Vec<u8>,
+    /// `manifest.sig`, when the bundle has one and it was read.
+    pub manifest_sig: Option<Vec<u8>>,
 }
 
 impl CheckReport {
@@ -348,6 +361,7 @@ pub fn run_check(
     }
 
     // Trust.
+    let mut sig_bytes: Option<Vec<u8>> = None;
     match (&keyring, &manifest_bytes) {
         (None, _) => rep.push(
             Finding::new(
@@ -362,6 +376,7 @@ pub fn run_check(
                 .contains_key("manifest.sig")
                 .then(|| src.read("manifest.sig", MANIFEST_MAX_BYTES).ok())
                 .flatten();
+            sig_bytes.clone_from(&env);
             let req = VerifyRequest {
                 prefix: MANIFEST_PREFIX,
                 doc,
@@ -472,6 +487,10 @@ pub fn run_check(
         now: format_utc(opts.now),
         hashed_bytes,
         manifest: read.manifest,
+        verified_bytes: manifest_bytes.map(|manifest| VerifiedBytes {
+            manifest,
+            manifest_sig: sig_bytes,
+        }),
     })
 }
 

@@ -7,10 +7,10 @@ use jiff::Timestamp;
 use super::finding::{Code, Finding, Reporter, sort_findings};
 use super::{CheckError, CheckOptions, CheckReport, run_check};
 use crate::bundle::history::History;
+use crate::bundle::integrity::SIGNOFF_SMOKE_FILE;
 use crate::bundle::manifest::MANIFEST_FILE;
 use crate::bundle::signature::{self, KeyError, Keyring};
 use crate::bundle::signoff::{self, Current, Signoff, Waiver};
-use crate::bundle::source::{BundleSource, ReadLimits};
 use crate::bundle::time::format_utc;
 use crate::fsutil::write_atomic;
 
@@ -59,10 +59,80 @@ pub struct ApproveRequest {
     pub history: PathBuf,
     /// Fleet file, for the compatibility matrix.
     pub fleet: Option<PathBuf>,
-    /// Waivers.
+    /// Waivers, for check and playback warnings alike.
     pub waivers: Vec<Waiver>,
+    /// A smoke report (`report.json`) of this very manifest to rest the sign-off on; without
+    /// it `approve` runs smoke itself ([`DEFAULT_SMOKE_SCENARIOS`] on every built-in tier,
+    /// simulated) and keeps the report beside the sign-off.
+    pub smoke: Option<PathBuf>,
     /// The approval time (also the check's clock).
     pub now: Timestamp,
+}
+
+/// The scenarios `approve` runs when it is given no smoke report.
+pub const DEFAULT_SMOKE_SCENARIOS: [&str; 2] = ["single", "storm"];
+
+/// Largest smoke report read, bytes.
+pub const MAX_SMOKE_REPORT_BYTES: u64 = 64 * 1024 * 1024;
+
+/// A smoke report as a sign-off reads it.
+struct SmokeRun {
+    /// The report's exact bytes.
+    bytes: Vec<u8>,
+    /// Where it came from (messages).
+    name: String,
+    /// Its `bundle.manifest_blake3`.
+    manifest_blake3: Option<String>,
+    /// Tier and scenario names that ran.
+    tiers: Vec<String>,
+    scenarios: Vec<String>,
+    /// Its findings.
+    findings: Vec<Finding>,
+}
+
+impl SmokeRun {
+    /// Reads a smoke report's JSON (spec §9, §11 `smoke --format json`).
+    fn parse(bytes: Vec<u8>, name: String) -> Result<Self, String> {
+        let v: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(|e| format!("{name}: not JSON: {e}"))?;
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+        let manifest_blake3 = text(&v["bundle"]["manifest_blake3"]);
+        let mut tiers = Vec::new();
+        let mut scenarios = Vec::new();
+        for r in v["runs"].as_array().into_iter().flatten() {
+            if let Some(t) = text(&r["tier"])
+                && !tiers.contains(&t)
+            {
+                tiers.push(t);
+            }
+            if let Some(sc) = text(&r["scenario"])
+                && !scenarios.contains(&sc)
+            {
+                scenarios.push(sc);
+            }
+        }
+        if tiers.is_empty() {
+            return Err(format!("{name}: not a smoke report (no runs)"));
+        }
+        let mut findings = Vec::new();
+        for f in v["findings"].as_array().into_iter().flatten() {
+            let code = text(&f["code"]).unwrap_or_default();
+            let code = Code::from_name(&code)
+                .ok_or_else(|| format!("{name}: unknown finding code {code:?}"))?;
+            let mut g = Finding::new(code, text(&f["message"]).unwrap_or_default());
+            g.asset = text(&f["asset"]);
+            g.path = text(&f["path"]);
+            findings.push(g);
+        }
+        Ok(Self {
+            bytes,
+            name,
+            manifest_blake3,
+            tiers,
+            scenarios,
+            findings,
+        })
+    }
 }
 
 /// What `approve` did.
@@ -101,7 +171,36 @@ pub fn approve(req: &ApproveRequest) -> Result<ApproveOutcome, SignoffError> {
     };
     let report = run_check(&req.bundle, &opts, &|_| {})?;
     let mut rep = Reporter::new();
-    let waivers = signoff::gate(&report.findings, &req.waivers, &mut rep);
+    let (smoke, smoke_ran) = match &req.smoke {
+        Some(path) => {
+            let bytes = read_capped(path, MAX_SMOKE_REPORT_BYTES)?;
+            let run = SmokeRun::parse(bytes, path.display().to_string())
+                .map_err(|e| file_err(path, e))?;
+            (Some(run), false)
+        }
+        None => (run_smoke_for(req, &report)?, true),
+    };
+    let digest_checked = report.bundle.as_ref().map(|b| b.manifest_blake3.clone());
+    let mut all = report.findings.clone();
+    if let Some(run) = &smoke {
+        if run.manifest_blake3 != digest_checked {
+            rep.push(
+                Finding::new(
+                    Code::SignoffStale,
+                    format!(
+                        "{} is a smoke report of another manifest: sign-off rests on a smoke run of the bundle checked",
+                        run.name
+                    ),
+                )
+                .expected_actual(
+                    digest_checked.clone().unwrap_or_default(),
+                    run.manifest_blake3.clone().unwrap_or_default(),
+                ),
+            );
+        }
+        all.extend(run.findings.iter().cloned());
+    }
+    let waivers = signoff::gate(&all, &req.waivers, &mut rep);
     let secret: Vec<ed25519_dalek::SigningKey> = req
         .keys
         .iter()
@@ -140,15 +239,14 @@ pub fn approve(req: &ApproveRequest) -> Result<ApproveOutcome, SignoffError> {
             written: Vec::new(),
         });
     }
-    let mut src_rep = Reporter::new();
-    let src = BundleSource::open(&req.bundle, ReadLimits::default(), &mut src_rep)
-        .map_err(CheckError::from)?;
-    let manifest = src
-        .read(MANIFEST_FILE, crate::bundle::manifest::MANIFEST_MAX_BYTES)
-        .map_err(|e| file_err(&req.bundle.join(MANIFEST_FILE), e))?;
-    let manifest_sig = src
-        .read("manifest.sig", crate::bundle::manifest::MANIFEST_MAX_BYTES)
-        .ok();
+    // The digests signed are of the bytes the check verified, never of a second read.
+    let verified = report.verified_bytes.clone().ok_or_else(|| {
+        file_err(
+            &req.bundle.join(MANIFEST_FILE),
+            "the check read no manifest",
+        )
+    })?;
+    let (manifest, manifest_sig) = (verified.manifest, verified.manifest_sig);
     let header = report
         .bundle
         .clone()
@@ -164,10 +262,18 @@ pub fn approve(req: &ApproveRequest) -> Result<ApproveOutcome, SignoffError> {
         report_blake3: signoff::digest(Some(report_json.as_bytes())),
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         errors: report.summary.errors,
-        warnings: report.summary.warnings,
+        warnings: all
+            .iter()
+            .filter(|f| f.severity == super::finding::Severity::Warning)
+            .count(),
         waivers,
         approved_at: format_utc(req.now),
         approver_keyids: keyids,
+        smoke: smoke.as_ref().map(|run| signoff::SmokeRef {
+            report_blake3: signoff::digest(Some(&run.bytes)),
+            tiers: run.tiers.clone(),
+            scenarios: run.scenarios.clone(),
+        }),
     };
     let (json, sig) = signoff::seal(&doc, &secret).map_err(|e| file_err(&req.bundle, e))?;
     let dir = signoff_dir(&req.bundle);
@@ -181,11 +287,16 @@ pub fn approve(req: &ApproveRequest) -> Result<ApproveOutcome, SignoffError> {
         serde_json::to_vec_pretty(&history).map_err(|e| file_err(&req.history, e))?;
     hist_bytes.push(b'\n');
     let mut written = Vec::new();
-    for (path, bytes) in [
+    let mut files = Vec::new();
+    if smoke_ran && let Some(run) = &smoke {
+        files.push((dir.join(SIGNOFF_SMOKE_FILE), run.bytes.clone()));
+    }
+    files.extend([
         (dir.join("signoff.json"), json),
         (dir.join("signoff.sig"), sig),
         (req.history.clone(), hist_bytes),
-    ] {
+    ]);
+    for (path, bytes) in files {
         write_atomic(&path, &bytes, None).map_err(|e| file_err(&path, e))?;
         written.push(path);
     }
@@ -195,6 +306,53 @@ pub fn approve(req: &ApproveRequest) -> Result<ApproveOutcome, SignoffError> {
         signoff: Some(doc),
         written,
     })
+}
+
+/// Reads at most `cap` bytes of a file.
+fn read_capped(path: &Path, cap: u64) -> Result<Vec<u8>, SignoffError> {
+    let len = std::fs::metadata(path)
+        .map_err(|e| file_err(path, e))?
+        .len();
+    if len > cap {
+        return Err(file_err(path, format!("{len} bytes; at most {cap}")));
+    }
+    std::fs::read(path).map_err(|e| file_err(path, e))
+}
+
+/// Runs smoke for a sign-off: every built-in tier, [`DEFAULT_SMOKE_SCENARIOS`], simulated, on
+/// the bundle just checked. `None` when the bundle does not verify (its errors already refuse
+/// the sign-off).
+fn run_smoke_for(
+    req: &ApproveRequest,
+    report: &CheckReport,
+) -> Result<Option<SmokeRun>, SignoffError> {
+    if report.blocking_findings().next().is_some() {
+        return Ok(None);
+    }
+    let smoke_req = crate::report::smoke::SmokeRequest {
+        bundle: req.bundle.clone(),
+        keys: Some(req.keyring.clone()),
+        fleet: req.fleet.clone(),
+        kill: None,
+        kills: std::collections::BTreeSet::new(),
+        tiers: crate::playback::tiers::builtin_tiers(),
+        scenarios: DEFAULT_SMOKE_SCENARIOS.map(str::to_owned).to_vec(),
+        now: req.now,
+    };
+    let outcome = crate::report::smoke::run_smoke(
+        &smoke_req,
+        &mut crate::report::smoke::Simulate,
+        &|_, _| {},
+    )
+    .map_err(|e| file_err(&req.bundle, format!("smoke could not run: {e}")))?;
+    let Ok(smoke) = outcome else {
+        return Ok(None);
+    };
+    let mut bytes = serde_json::to_vec_pretty(&smoke).map_err(|e| file_err(&req.bundle, e))?;
+    bytes.push(b'\n');
+    SmokeRun::parse(bytes, SIGNOFF_SMOKE_FILE.to_owned())
+        .map(Some)
+        .map_err(|e| file_err(&req.bundle, e))
 }
 
 /// Verifies a sign-off against the bundle as it is now: the bundle must still verify (its
@@ -207,6 +365,7 @@ pub fn verify_signoff(
     bundle: &Path,
     keyring_path: &Path,
     dir: Option<&Path>,
+    smoke: Option<&Path>,
     now: Timestamp,
 ) -> Result<(Vec<Finding>, Option<Signoff>), SignoffError> {
     let opts = CheckOptions {
@@ -233,15 +392,12 @@ pub fn verify_signoff(
     let sig = std::fs::read(dir.join("signoff.sig")).ok();
     let mut ring_rep = Reporter::new();
     let keyring = Keyring::load(keyring_path, &mut ring_rep)?;
-    let mut src_rep = Reporter::new();
-    let src = BundleSource::open(bundle, ReadLimits::default(), &mut src_rep)
-        .map_err(CheckError::from)?;
-    let manifest = src
-        .read(MANIFEST_FILE, crate::bundle::manifest::MANIFEST_MAX_BYTES)
+    let verified = report.verified_bytes.clone();
+    let manifest = verified
+        .as_ref()
+        .map(|v| v.manifest.clone())
         .unwrap_or_default();
-    let manifest_sig = src
-        .read("manifest.sig", crate::bundle::manifest::MANIFEST_MAX_BYTES)
-        .ok();
+    let manifest_sig = verified.and_then(|v| v.manifest_sig);
     let (bundle_id, version) = report
         .bundle
         .as_ref()
@@ -254,5 +410,70 @@ pub fn verify_signoff(
         manifest_sig: manifest_sig.as_deref(),
     };
     let doc = signoff::verify(&json, sig.as_deref(), &keyring, &current, &mut rep);
+    if let Some(d) = &doc {
+        verify_smoke(d, smoke, &dir, &signoff::digest(Some(&manifest)), &mut rep)?;
+    }
     Ok((rep.finish(), doc))
+}
+
+/// The smoke run a sign-off rests on (spec §8): the report given (or `signoff-smoke.json`
+/// beside the sign-off) must be the one signed (`report_blake3`) and of the bundle's manifest
+/// as it is now; a sign-off without a smoke run no longer covers playback. Each failure is
+/// `signoff-stale`.
+fn verify_smoke(
+    doc: &Signoff,
+    smoke: Option<&Path>,
+    dir: &Path,
+    manifest_blake3: &str,
+    rep: &mut Reporter,
+) -> Result<(), SignoffError> {
+    let stale = |rep: &mut Reporter, message: String| {
+        rep.push(Finding::new(Code::SignoffStale, message).path("signoff.json"));
+    };
+    let Some(sref) = &doc.smoke else {
+        stale(
+            rep,
+            "the sign-off rests on no smoke run: sign-off covers playback (approve again)".into(),
+        );
+        return Ok(());
+    };
+    let beside = dir.join(SIGNOFF_SMOKE_FILE);
+    let path = match smoke {
+        Some(p) => p.to_owned(),
+        None if beside.exists() => beside,
+        None => return Ok(()),
+    };
+    let bytes = read_capped(&path, MAX_SMOKE_REPORT_BYTES)?;
+    let d = signoff::digest(Some(&bytes));
+    if d != sref.report_blake3 {
+        rep.push(
+            Finding::new(
+                Code::SignoffStale,
+                format!(
+                    "{} is not the smoke report the sign-off rests on",
+                    path.display()
+                ),
+            )
+            .path("signoff.json")
+            .expected_actual(sref.report_blake3.clone(), d),
+        );
+    }
+    let run = SmokeRun::parse(bytes, path.display().to_string()).map_err(|e| file_err(&path, e))?;
+    if run.manifest_blake3.as_deref() != Some(manifest_blake3) {
+        rep.push(
+            Finding::new(
+                Code::SignoffStale,
+                format!(
+                    "{}: the smoke run was of another manifest than the bundle's now",
+                    path.display()
+                ),
+            )
+            .path("signoff.json")
+            .expected_actual(
+                manifest_blake3.to_owned(),
+                run.manifest_blake3.unwrap_or_default(),
+            ),
+        );
+    }
+    Ok(())
 }

@@ -198,6 +198,12 @@ pub enum Command {
         /// Fleet file, for the compatibility matrix.
         #[arg(long, value_name = "FILE")]
         fleet: Option<PathBuf>,
+        /// The smoke report (`smoke --format json` or its report.json) of this very manifest
+        /// that the sign-off rests on; without it, approve runs smoke itself (single and storm
+        /// on every built-in tier, simulated) and writes signoff-smoke.json beside the
+        /// sign-off. Playback warnings need waivers as check's do.
+        #[arg(long, value_name = "REPORT.json")]
+        smoke: Option<PathBuf>,
         /// The approval time, YYYY-MM-DDTHH:MM:SSZ (default: now).
         #[arg(long, value_name = "YYYY-MM-DDTHH:MM:SSZ")]
         now: Option<String>,
@@ -244,6 +250,11 @@ pub enum Command {
         /// the zip's directory).
         #[arg(long, value_name = "DIR")]
         signoff: Option<PathBuf>,
+        /// The smoke report the sign-off rests on (default: signoff-smoke.json beside the
+        /// sign-off, when approve ran smoke itself): it must be the one signed, and of the
+        /// bundle's manifest as it is now.
+        #[arg(long, value_name = "REPORT.json")]
+        smoke: Option<PathBuf>,
     },
     /// The desktop app: preview effects under tiers, run bursts, read the compatibility
     /// matrix and findings, and sign the bundle off. Opens the demo bundle without BUNDLE.
@@ -581,6 +592,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             history,
             waive,
             fleet,
+            smoke,
             now,
         } => {
             let now = match now {
@@ -595,6 +607,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 history,
                 fleet,
                 waivers: waive,
+                smoke,
                 now,
             };
             let outcome = check::signoff::approve(&req)?;
@@ -641,9 +654,15 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             bundle,
             keys,
             signoff,
+            smoke,
         } => {
-            let (findings, doc) =
-                check::signoff::verify_signoff(&bundle, &keys, signoff.as_deref(), now_utc())?;
+            let (findings, doc) = check::signoff::verify_signoff(
+                &bundle,
+                &keys,
+                signoff.as_deref(),
+                smoke.as_deref(),
+                now_utc(),
+            )?;
             let mut s = String::new();
             for f in &findings {
                 let _ = writeln!(s, "{}", report::text::finding_line(f));
