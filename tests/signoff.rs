@@ -2,6 +2,11 @@
 //! stale after one changed byte, refused with an error or an unwaived warning, unauthorized
 //! for a key without the approver role; the history is appended, never lost.
 
+#![expect(
+    clippy::unwrap_used,
+    reason = "test helpers: a failed unwrap is the test failing"
+)]
+
 mod common;
 
 use common::giftqa;
