@@ -208,6 +208,35 @@ pub enum Command {
         #[arg(long, value_name = "YYYY-MM-DDTHH:MM:SSZ")]
         now: Option<String>,
     },
+    /// What changed from OLD (the version users have) to NEW (the one to approve): assets
+    /// added, removed and changed by hash with size deltas, manifest changes per asset and for
+    /// the bundle (the version must rise), who gains or loses each effect over the fleet, new
+    /// and fixed findings, and each changed effect's frames side by side with their PSNR (on
+    /// the GPU). With --out writes diff.json and diff.html.
+    Diff {
+        /// The bundle users have (directory or .zip).
+        old: PathBuf,
+        /// The bundle to approve.
+        new: PathBuf,
+        /// Keyring, for both.
+        #[arg(long, value_name = "FILE")]
+        keys: Option<PathBuf>,
+        /// Fleet file: the matrix delta in users.
+        #[arg(long, value_name = "FILE")]
+        fleet: Option<PathBuf>,
+        /// Directory for diff.json and diff.html.
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// Report format on stdout.
+        #[arg(long, value_enum, default_value_t)]
+        format: Format,
+        /// The clock both checks use (YYYY-MM-DDTHH:MM:SSZ; default now).
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
+        /// Do not draw frames (no GPU needed).
+        #[arg(long)]
+        no_gpu: bool,
+    },
     /// Kill an effect now (spec §6): write or extend a signed kill document beside the bundle
     /// (`<bundle>.kill.json` and `.kill.sig`), its seq above every recorded kill, and append
     /// it to the history. `check --kill FILE` and `smoke --kill FILE` then resolve the killed
@@ -532,6 +561,47 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Rollout { action } => run_rollout(action),
+        Command::Diff {
+            old,
+            new,
+            keys,
+            fleet,
+            out: out_dir,
+            format,
+            now,
+            no_gpu,
+        } => {
+            let now = match now {
+                Some(n) => parse_utc(&n)
+                    .with_context(|| format!("--now {n:?} is not YYYY-MM-DDTHH:MM:SSZ"))?,
+                None => now_utc(),
+            };
+            let req = report::diff::DiffRequest {
+                old,
+                new,
+                keys,
+                fleet,
+                now,
+            };
+            let r = diff_drawn(&req, no_gpu)?;
+            let mut json = serde_json::to_string_pretty(&r)?;
+            json.push('\n');
+            if let Some(dir) = &out_dir {
+                std::fs::create_dir_all(dir).with_context(|| format!("creating {dir:?}"))?;
+                for (name, bytes) in [
+                    ("diff.json", json.clone().into_bytes()),
+                    ("diff.html", report::diff::diff_html(&r).into_bytes()),
+                ] {
+                    write_atomic(&dir.join(name), &bytes, None)
+                        .with_context(|| format!("writing {:?}", dir.join(name)))?;
+                }
+            }
+            match format {
+                Format::Json => out(&json),
+                Format::Text => out(&report::diff::diff_text(&r)),
+            }
+            Ok(exit_for(r.summary.errors > 0))
+        }
         Command::Kill {
             bundle,
             asset,
@@ -897,6 +967,23 @@ fn bench_tessellation(file: &Path, passes: u32, json: bool) -> Result<ExitCode> 
         ));
     }
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "gpu")]
+fn diff_drawn(req: &report::diff::DiffRequest, no_gpu: bool) -> Result<report::diff::DiffReport> {
+    if no_gpu {
+        return Ok(report::diff::run_diff(req, None)?);
+    }
+    let mut frames = crate::render::sink::GpuFrames {
+        ctx: crate::render::RenderContext::headless()
+            .context("no GPU adapter to draw frames; `--no-gpu` compares without them")?,
+    };
+    Ok(report::diff::run_diff(req, Some(&mut frames))?)
+}
+
+#[cfg(not(feature = "gpu"))]
+fn diff_drawn(req: &report::diff::DiffRequest, _no_gpu: bool) -> Result<report::diff::DiffReport> {
+    Ok(report::diff::run_diff(req, None)?)
 }
 
 #[cfg(feature = "gpu")]

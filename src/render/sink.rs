@@ -247,3 +247,34 @@ impl Drawer for GpuDrawer {
 
 /// Height of a report thumbnail, px.
 pub const THUMBNAIL_PX: f32 = 240.0;
+
+/// Draws single frames for `diff` (straight RGBA, each frame fitted into its target).
+pub struct GpuFrames {
+    /// The context to draw with.
+    pub ctx: RenderContext,
+}
+
+impl crate::report::diff::FrameDrawer for GpuFrames {
+    fn draw(
+        &mut self,
+        anim: &crate::model::Animation,
+        frame_idx: u32,
+        size: [u32; 2],
+    ) -> Option<RgbaImage> {
+        let fit = fit_contain(
+            [anim.width_px as f32, anim.height_px as f32],
+            [size[0] as f32, size[1] as f32],
+        );
+        let mut img = super::paint::render_frame(
+            &self.ctx,
+            anim,
+            frame_idx,
+            size,
+            fit,
+            self.ctx.max_texture_px,
+        )
+        .ok()?;
+        super::unpremultiply(&mut img);
+        Some(img)
+    }
+}
