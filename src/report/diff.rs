@@ -2,8 +2,8 @@
 //! release manager is about to approve, and who sees what differently.
 //!
 //! Both bundles are checked in full (with the same keyring, fleet and clock); the report
-//! lists assets added, removed and changed (by the files' BLAKE3, with size deltas),
-//! per-asset manifest changes, bundle-level changes (the version must rise by SemVer
+//! lists assets added, removed and changed (by the hashes of their files, with size deltas),
+//! per-asset manifest changes, bundle-level changes (the version must rise by semver
 //! precedence), the compatibility-matrix delta weighted by the fleet's user shares, the
 //! finding delta, and, when a [`FrameDrawer`] is given, the same frames of each changed
 //! effect side by side with their PSNR.
