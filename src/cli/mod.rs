@@ -39,6 +39,10 @@ pub enum Format {
     Text,
     /// One JSON object on stdout (spec §11).
     Json,
+    /// `JUnit` XML: a test case per asset (× tier × scenario for smoke), failing on errors.
+    Junit,
+    /// SARIF 2.1.0, each finding at its line and column of manifest.json.
+    Sarif,
 }
 
 /// Commands.
@@ -490,12 +494,28 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 Progress::HashDone => bar.finish_and_clear(),
             };
             let report = check::run_check(&bundle, &opts, &progress)?;
+            let manifest = report
+                .verified_bytes
+                .as_ref()
+                .map(|v| v.manifest.as_slice());
             match format {
                 Format::Json => out(&report::json::check_json(&report)?),
                 Format::Text => out(&report::text::check_text(
                     &report,
                     &bundle.display().to_string(),
                 )),
+                Format::Junit => {
+                    let assets: Vec<String> = report
+                        .manifest
+                        .as_ref()
+                        .map(|m| m.assets.iter().map(|a| a.id.clone()).collect())
+                        .unwrap_or_default();
+                    out(&report::ci::junit(
+                        "giftqa check",
+                        &report::ci::check_cases(&assets, &report.findings, "check"),
+                    ));
+                }
+                Format::Sarif => out(&report::ci::sarif(&report.findings, manifest)),
             }
             Ok(exit_for(report.has_errors()))
         }
@@ -599,6 +619,27 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             match format {
                 Format::Json => out(&json),
                 Format::Text => out(&report::diff::diff_text(&r)),
+                Format::Junit => {
+                    let mut all: Vec<check::finding::Finding> = r.findings.clone();
+                    all.extend(r.new_findings.iter().cloned());
+                    all.dedup();
+                    let touched: Vec<String> = r
+                        .added
+                        .iter()
+                        .map(|a| a.id.clone())
+                        .chain(r.changed.iter().map(|c| c.id.clone()))
+                        .collect();
+                    out(&report::ci::junit(
+                        "giftqa diff",
+                        &report::ci::check_cases(&touched, &all, "diff"),
+                    ));
+                }
+                Format::Sarif => {
+                    let mut all: Vec<check::finding::Finding> = r.findings.clone();
+                    all.extend(r.new_findings.iter().cloned());
+                    all.dedup();
+                    out(&report::ci::sarif(&all, r.new_manifest_json.as_deref()));
+                }
             }
             Ok(exit_for(r.summary.errors > 0))
         }
@@ -1070,6 +1111,14 @@ fn run_smoke_cmd(
     }
     match format {
         Format::Json => out(&json),
+        Format::Junit => out(&report::ci::junit(
+            "giftqa smoke",
+            &report::ci::smoke_cases(&report),
+        )),
+        Format::Sarif => out(&report::ci::sarif(
+            &report.findings,
+            Some(&report.manifest_json),
+        )),
         Format::Text => {
             let mut s = report::smoke::smoke_text(&report);
             if let Some(dir) = &out_dir {
@@ -1252,6 +1301,9 @@ fn run_rollout(action: RolloutAction) -> Result<ExitCode> {
             telemetry,
             format,
         } => {
+            if matches!(format, Format::Junit | Format::Sarif) {
+                bail!("rollout gate prints text or json");
+            }
             let m = load_manifest(&bundle)?;
             let r = rollout_of(&m, &bundle)?;
             let rows = rollout::load_telemetry(&telemetry)?;
@@ -1260,6 +1312,7 @@ fn run_rollout(action: RolloutAction) -> Result<ExitCode> {
                 .iter()
                 .any(|g| g.decision == rollout::Decision::Rollback);
             match format {
+                Format::Junit | Format::Sarif => {}
                 Format::Json => {
                     #[derive(serde::Serialize)]
                     struct GateJson<'a> {

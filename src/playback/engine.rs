@@ -343,6 +343,8 @@ pub struct SimRun {
     pub peak_memory_playing: Vec<String>,
     /// Each played asset's most expensive frame.
     pub worst_frames: BTreeMap<String, WorstFrame>,
+    /// The findings judged on this run (filled by the smoke report; sorted).
+    pub findings: Vec<crate::check::finding::Finding>,
 }
 
 /// Host threads that decode images for a pixel sink: one queue per worker, so the frames of
@@ -1118,6 +1120,7 @@ impl Engine {
             decode_errors: std::mem::take(&mut self.decode_errors),
             peak_memory_playing: std::mem::take(&mut self.peak_memory_playing),
             worst_frames: std::mem::take(&mut self.worst_frames),
+            findings: Vec::new(),
         }
     }
 }

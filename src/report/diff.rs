@@ -173,6 +173,9 @@ pub struct DiffReport {
     pub fixed_findings: Vec<Finding>,
     /// Changed effects' frames side by side, when drawn.
     pub frames: Vec<FrameDiff>,
+    /// NEW's verified `manifest.json` (SARIF locations).
+    #[serde(skip)]
+    pub new_manifest_json: Option<Vec<u8>>,
 }
 
 /// Why `diff` could not run (exit code 2).
@@ -397,6 +400,7 @@ pub fn run_diff(
         new_findings,
         fixed_findings,
         frames,
+        new_manifest_json: new.verified_bytes.as_ref().map(|v| v.manifest.clone()),
     })
 }
 

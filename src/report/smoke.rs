@@ -100,6 +100,9 @@ pub struct SmokeReport {
     pub not_drawn: Vec<(String, Unsupported)>,
     /// What this machine measured.
     pub host: HostReport,
+    /// The verified `manifest.json` (SARIF locations).
+    #[serde(skip)]
+    pub manifest_json: Vec<u8>,
 }
 
 /// The text table of a smoke report: one row per run, then the findings and a summary.
@@ -399,6 +402,15 @@ pub fn run_smoke(
                 }
             }
         }
+        let tier_findings: Vec<Finding> = findings
+            .iter()
+            .filter(|f| {
+                f.code == Code::FrameTooLarge
+                    && f.message
+                        .ends_with(&format!("texture limit of tier {}", tier.name))
+            })
+            .cloned()
+            .collect();
         let shown: BTreeMap<String, Plays> = plays
             .iter()
             .filter(|(_, p)| **p != Plays::Itself)
@@ -419,8 +431,12 @@ pub fn run_smoke(
                 },
                 drawer.adapter().is_some(),
             );
-            let (run, host) = drawer.run(engine, &|f| progress(&label, f))?;
-            findings.extend(crate::check::budgets::run_findings(&run, tier, s));
+            let (mut run, host) = drawer.run(engine, &|f| progress(&label, f))?;
+            let mut own = crate::check::budgets::run_findings(&run, tier, s);
+            own.extend(tier_findings.iter().cloned());
+            sort_findings(&mut own);
+            findings.extend(own.iter().cloned());
+            run.findings = own;
             for (asset, w) in &run.worst_frames {
                 let better = worst.get(asset).is_none_or(|(_, o)| w.cost_ms > o.cost_ms);
                 if better {
@@ -452,5 +468,6 @@ pub fn run_smoke(
             runs: host_runs,
             thumbnails,
         },
+        manifest_json: manifest_bytes,
     }))
 }
