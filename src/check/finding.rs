@@ -6,10 +6,10 @@
 //! sorts them by (severity, code, asset, path, message) so reports are byte-for-byte
 //! deterministic for the same input and `--now`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// How bad a finding is (spec §10): errors block sign-off, warnings need a waiver, infos inform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     /// Blocks sign-off; the command exits 1.
@@ -167,6 +167,14 @@ impl Serialize for Code {
     }
 }
 
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = String::deserialize(d)?;
+        Code::from_name(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown finding code {name:?}")))
+    }
+}
+
 impl std::fmt::Display for Code {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
@@ -174,7 +182,7 @@ impl std::fmt::Display for Code {
 }
 
 /// One population cell of the fleet (spec §3): a client version on a device tier.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CellRef {
     /// App version of the cell, as written in the fleet file.
     pub client: String,
@@ -186,7 +194,7 @@ pub struct CellRef {
 
 /// One finding (spec §10): `{"code", "severity", "message", "asset"?, "path"?, "cells"?,
 /// "share"?, "expected"?, "actual"?}`.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// The fixed code.
     pub code: Code,
@@ -284,7 +292,7 @@ pub fn round_share(share: f64) -> f64 {
 }
 
 /// Counts of findings by severity.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Summary {
     /// Number of error findings.
     pub errors: usize,

@@ -134,7 +134,7 @@ pub fn open_verified(
 }
 
 /// The report header (spec §11 `bundle`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct BundleHeader {
     /// `bundle_id` as written.
     pub bundle_id: String,

@@ -326,6 +326,12 @@ pub enum Command {
         #[arg(long, value_name = "BUNDLE")]
         validate: Option<PathBuf>,
     },
+    /// Work on reports: `report merge` joins the reports of a CI run split over runners.
+    Report {
+        /// What to do.
+        #[command(subcommand)]
+        what: ReportWhat,
+    },
     /// Benchmarks of the verification core (see docs/performance.md).
     Bench {
         /// What to measure.
@@ -359,6 +365,22 @@ pub enum RolloutAction {
         /// The user's region (ISO 3166-1 alpha-2).
         #[arg(long, default_value = "*")]
         region: String,
+    },
+}
+
+/// `giftqa report …`
+#[derive(Debug, Subcommand)]
+pub enum ReportWhat {
+    /// Join the JSON reports of a split run (a `check`, and `smoke` per tier or bundle job)
+    /// into one report.json, report.html and report.junit.xml with one verdict: exit 1 when
+    /// any report has an error finding. The reports must be of one bundle.
+    Merge {
+        /// Reports (`--format json` output or report.json), in the order to keep.
+        #[arg(required = true, value_name = "REPORT.json")]
+        reports: Vec<PathBuf>,
+        /// Directory for the merged report.
+        #[arg(long, value_name = "DIR")]
+        out: PathBuf,
     },
 }
 
@@ -926,6 +948,75 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     .iter()
                     .any(|f| f.severity == check::finding::Severity::Error),
             ))
+        }
+        Command::Report {
+            what: ReportWhat::Merge { reports, out: dir },
+        } => {
+            let mut inputs = Vec::new();
+            for p in reports {
+                let len = std::fs::metadata(&p)
+                    .with_context(|| format!("reading {p:?}"))?
+                    .len();
+                if len > report::merge::MAX_REPORT_BYTES {
+                    bail!(
+                        "{p:?} is {len} bytes; at most {}",
+                        report::merge::MAX_REPORT_BYTES
+                    );
+                }
+                let bytes = std::fs::read(&p).with_context(|| format!("reading {p:?}"))?;
+                inputs.push((p, bytes));
+            }
+            let merged = report::merge::merge(&inputs)?;
+            let mut json = serde_json::to_string_pretty(&merged)?;
+            json.push('\n');
+            std::fs::create_dir_all(&dir).with_context(|| format!("creating {dir:?}"))?;
+            let cases = report::ci::smoke_cases(&merged);
+            let bundle_level: Vec<&check::finding::Finding> = merged
+                .findings
+                .iter()
+                .filter(|f| !merged.runs.iter().any(|r| r.findings.contains(f)))
+                .collect();
+            let mut cases = cases;
+            cases.push(report::ci::Case {
+                classname: "check".into(),
+                name: "bundle".into(),
+                findings: bundle_level,
+            });
+            for (name, bytes) in [
+                ("report.json", json.into_bytes()),
+                (
+                    "report.html",
+                    report::html::smoke_html(&merged).into_bytes(),
+                ),
+                (
+                    "report.junit.xml",
+                    report::ci::junit("giftqa", &cases).into_bytes(),
+                ),
+            ] {
+                write_atomic(&dir.join(name), &bytes, None)
+                    .with_context(|| format!("writing {:?}", dir.join(name)))?;
+            }
+            let mut s = String::new();
+            for f in &merged.findings {
+                let _ = writeln!(s, "{}", report::text::finding_line(f));
+            }
+            let verdict = if merged.summary.errors > 0 {
+                "FAIL"
+            } else {
+                "PASS"
+            };
+            let _ = writeln!(
+                s,
+                "merged {} run(s) of {} report(s): {} errors, {} warnings, {} infos — {verdict}\nwrote {}",
+                merged.runs.len(),
+                inputs.len(),
+                merged.summary.errors,
+                merged.summary.warnings,
+                merged.summary.infos,
+                dir.display()
+            );
+            out(&s);
+            Ok(exit_for(merged.summary.errors > 0))
         }
         Command::Calibrate {
             out: path,

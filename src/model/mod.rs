@@ -291,7 +291,7 @@ impl Animation {
 }
 
 /// What [`frame_at`] leaves out or draws differently, by name, for reports.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Unsupported {
     /// Sprites with vector shapes that could not be tessellated (bad path data): left out.
     pub vector_sprites: Vec<String>,

@@ -59,7 +59,7 @@ impl Codec {
 }
 
 /// Pixels decoded, per codec.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DecodedPixels {
     /// PNG and APNG pixels.
     pub png: u64,
@@ -91,7 +91,7 @@ impl DecodedPixels {
 }
 
 /// Bytes resident on the device at one moment (spec §9 "memory").
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ResidentBytes {
     /// Decoded images as textures.
     pub textures: u64,
@@ -115,7 +115,7 @@ impl ResidentBytes {
 
 /// The work of one presented frame, counted exactly (spec §9). Decode work is counted on the
 /// frame whose decode jobs finished, H.264 in macroblocks of 16 × 16 px.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct FrameWork {
     /// Pixels decoded per codec by jobs that finished for this frame.
     pub decoded_px: DecodedPixels,

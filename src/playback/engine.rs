@@ -22,7 +22,7 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use image::RgbaImage;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::cache::BudgetLru;
 use super::device::{Codec, DeviceConstants, FrameWork, ResidentBytes, draw_work, properties_at};
@@ -179,7 +179,7 @@ impl FrameSink for RecordingSink {
 }
 
 /// What a send plays on this tier (spec §3, §6: what the compatibility matrix resolves to).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "plays", content = "via", rename_all = "snake_case")]
 pub enum Plays {
     /// The effect itself.
@@ -240,7 +240,7 @@ pub struct RunOptions {
 }
 
 /// One send's fate.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SendResult {
     /// Sequence number.
     pub id: u32,
@@ -263,7 +263,7 @@ pub struct SendResult {
 }
 
 /// The most expensive frame of one effect: where report thumbnails look.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct WorstFrame {
     /// Frame index.
     pub frame_idx: u32,
@@ -272,7 +272,7 @@ pub struct WorstFrame {
 }
 
 /// Simulated measurements of one (tier, scenario) run: device time, never host time.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimStats {
     /// Frames presented (vsyncs that drew at least one effect).
     pub frames: usize,
@@ -319,7 +319,7 @@ pub struct SimStats {
 }
 
 /// One simulated (tier, scenario) run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimRun {
     /// Tier name.
     pub tier: String,

@@ -1,6 +1,6 @@
 //! Frame statistics: percentiles (nearest rank), jank against a frame budget.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Percentile `p` (0–100) by the nearest-rank method on a copy of `values`; `None` when empty.
 #[must_use]
@@ -18,7 +18,7 @@ pub fn percentile(values: &[f64], p: f64) -> Option<f64> {
 }
 
 /// p50, p95, p99 and max of a series.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
     /// Number of values.
     pub count: usize,
@@ -51,7 +51,7 @@ pub fn summarize(values: &[f64]) -> Summary {
 }
 
 /// Frames over the budget and over twice the budget.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Jank {
     /// Frames longer than the budget.
     pub over_budget: usize,

@@ -15,6 +15,12 @@ pub struct Tool {
     pub version: &'static str,
 }
 
+impl Default for Tool {
+    fn default() -> Self {
+        TOOL
+    }
+}
+
 /// This build's [`Tool`].
 pub const TOOL: Tool = Tool {
     name: "giftqa",

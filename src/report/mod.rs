@@ -5,5 +5,6 @@ pub mod ci;
 pub mod diff;
 pub mod html;
 pub mod json;
+pub mod merge;
 pub mod smoke;
 pub mod text;

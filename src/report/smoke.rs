@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::check::BundleHeader;
 use crate::check::finding::{Finding, Summary as FindingSummary};
@@ -15,7 +15,7 @@ use crate::playback::stats::Summary;
 use crate::playback::tiers::Tier;
 
 /// What the host's adapter is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AdapterSummary {
     /// Adapter name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".
     pub name: String,
@@ -28,7 +28,7 @@ pub struct AdapterSummary {
 }
 
 /// What the host measured of one (tier, scenario) run while drawing it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HostRun {
     /// Tier name.
     pub tier: String,
@@ -51,7 +51,7 @@ pub struct HostRun {
 }
 
 /// One effect drawn at its most expensive simulated frame (report.html thumbnails).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Thumbnail {
     /// Asset id.
     pub asset: String,
@@ -66,7 +66,7 @@ pub struct Thumbnail {
 }
 
 /// The host's side of a smoke report: labelled as the host's, never judged.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HostReport {
     /// The adapter frames were drawn with; `None` when simulated without one (`--no-gpu`).
     pub adapter: Option<AdapterSummary>,
@@ -80,9 +80,10 @@ pub struct HostReport {
 
 /// The `smoke` report (`report.json`). Everything but `host` is byte-identical for the same
 /// bundle, tiers file and scenarios, on any machine.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SmokeReport {
-    /// Tool name and version.
+    /// Tool name and version (this build's when read back).
+    #[serde(skip_deserializing)]
     pub tool: super::json::Tool,
     /// The bundle.
     pub bundle: Option<BundleHeader>,
