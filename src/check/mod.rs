@@ -6,6 +6,7 @@
 //! when the manifest, archive, integrity and trust areas hold no error: the tool fails closed.
 
 pub mod budgets;
+pub mod cache;
 pub mod compat;
 pub mod finding;
 pub mod graph;
@@ -51,6 +52,8 @@ pub struct CheckOptions {
     pub decode_limits: DecodeLimits,
     /// Whether to decode assets (true for `check`).
     pub decode: bool,
+    /// Decode cache directory (`--cache`); `None`: decode everything.
+    pub cache: Option<PathBuf>,
 }
 
 impl CheckOptions {
@@ -66,6 +69,7 @@ impl CheckOptions {
             read_limits: ReadLimits::default(),
             decode_limits: DecodeLimits::default(),
             decode: true,
+            cache: None,
         }
     }
 }
@@ -450,6 +454,7 @@ pub fn run_check(
         "the bundle has errors in the manifest, archive, integrity or trust areas, so nothing of it is decoded (fail closed)".to_owned()
     });
     if let Some(m) = &read.manifest {
+        let cache = opts.cache.as_deref().map(cache::DecodeCache::new);
         let results: Vec<(Option<AnimationInfo>, Vec<Finding>)> = m
             .assets
             .par_iter()
@@ -457,7 +462,22 @@ pub fn run_check(
                 if blocked || !opts.decode {
                     return (None, Vec::new());
                 }
-                decode_one(a, &src, &opts.decode_limits)
+                let Some(c) = &cache else {
+                    return decode_one(a, &src, &opts.decode_limits);
+                };
+                let key = cache::DecodeCache::key(a, &opts.decode_limits);
+                if let Some(hit) = c.get(&key) {
+                    return (hit.info, hit.findings);
+                }
+                let (info, findings) = decode_one(a, &src, &opts.decode_limits);
+                c.put(
+                    &key,
+                    &cache::Decoded {
+                        info: info.clone(),
+                        findings: findings.clone(),
+                    },
+                );
+                (info, findings)
             })
             .collect();
         for (a, (info, findings)) in m.assets.iter().zip(results) {

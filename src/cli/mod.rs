@@ -73,6 +73,14 @@ pub enum Command {
         /// Report format.
         #[arg(long, value_enum, default_value_t)]
         format: Format,
+        /// Decode cache directory (default: `$XDG_CACHE_HOME/giftqa` or `~/.cache/giftqa`):
+        /// assets decoded before, by the same content and giftqa version, are not decoded
+        /// again. The cache only makes check faster; a broken entry is decoded afresh.
+        #[arg(long, value_name = "DIR", conflicts_with = "no_cache")]
+        cache: Option<PathBuf>,
+        /// Decode every asset; use no cache.
+        #[arg(long)]
+        no_cache: bool,
     },
     /// Fill files[].size and files[].blake3 of DIR/manifest.json from disk, keeping every
     /// other byte of the manifest.
@@ -489,6 +497,8 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             kill,
             now,
             format,
+            cache,
+            no_cache,
         } => {
             let now = match now {
                 Some(n) => parse_utc(&n)
@@ -500,6 +510,11 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 fleet,
                 history,
                 kill,
+                cache: if no_cache {
+                    None
+                } else {
+                    cache.or_else(check::cache::DecodeCache::default_dir)
+                },
                 ..CheckOptions::new(now)
             };
             let bar = indicatif::ProgressBar::with_draw_target(

@@ -13,7 +13,7 @@ pub mod svga;
 pub mod svga_proto;
 pub mod vap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::bundle::manifest::{Asset, AssetFormat};
 use crate::bundle::source::BundleSource;
@@ -110,7 +110,7 @@ impl DecodeLimits {
 }
 
 /// What a decoder learned about an asset.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AnimationInfo {
     /// Canvas width, px.
     pub width_px: u32,
@@ -132,13 +132,13 @@ pub struct AnimationInfo {
     /// Features found that are worth knowing (audio, vectors, mattes, text layers…).
     pub notes: Vec<String>,
     /// Sound the effect plays, with when (SVGA `audios`); players must have it to play it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audio: Vec<AudioTrack>,
 }
 
 /// One audio track of an effect (`svga.proto` `AudioEntity`): played from `start_frame` to
 /// `end_frame`, starting `start_ms` into the sound.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AudioTrack {
     /// The audio key (its file in the movie's images map).
     pub key: String,
