@@ -145,6 +145,7 @@ codes! {
     TierUnknown = "tier-unknown", Error, Compatibility;
     FleetCapabilityMissing = "fleet-capability-missing", Error, Compatibility;
     DecodeFailed = "decode-failed", Error, Playback;
+    CodecUnsupported = "codec-unsupported", Error, Playback;
     FrameTooLarge = "frame-too-large", Error, Playback;
     MemoryOverBudget = "memory-over-budget", Error, Playback;
     FirstFrameSlow = "first-frame-slow", Warning, Playback;
@@ -377,9 +378,45 @@ mod tests {
         for &c in Code::ALL {
             assert_eq!(Code::from_name(c.as_str()), Some(c));
         }
-        assert_eq!(Code::ALL.len(), 58);
+        assert_eq!(Code::ALL.len(), 60);
         assert_eq!(Code::SigDuplicateKeyid.severity(), Severity::Warning);
         assert_eq!(Code::FallbackUsed.severity(), Severity::Info);
+    }
+
+    /// Every code of the contract's §10 table, with its severity, is a [`Code`], and no other.
+    #[test]
+    fn codes_are_the_spec_table() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/spec/bundle-format.md");
+        let Ok(spec) = std::fs::read_to_string(&path) else {
+            assert!(std::env::var_os("CI").is_none(), "{path:?} is missing");
+            return;
+        };
+        let table = spec
+            .split("| area | codes")
+            .nth(1)
+            .and_then(|t| t.split("\n\n").next())
+            .unwrap_or_default();
+        let mut listed = Vec::new();
+        let parts: Vec<&str> = table.split('`').collect();
+        for pair in parts.windows(2).skip(1).step_by(2) {
+            let (name, after) = (pair[0], pair[1].trim_start());
+            let sev = match after.chars().next() {
+                Some('e') => Severity::Error,
+                Some('w') => Severity::Warning,
+                Some('i') => Severity::Info,
+                _ => continue,
+            };
+            listed.push((name.to_owned(), sev));
+        }
+        let ours: Vec<(String, Severity)> = Code::ALL
+            .iter()
+            .map(|c| (c.as_str().to_owned(), c.severity()))
+            .collect();
+        listed.sort();
+        let mut ours_sorted = ours;
+        ours_sorted.sort();
+        assert_eq!(listed, ours_sorted);
     }
 
     #[test]
