@@ -107,6 +107,7 @@ fn demo_copy() -> (Fixture, ViewOptions) {
         keys: Some(common::keys()),
         fleet: Some(common::fleet()),
         history: None,
+        kill: None,
     };
     (f, opts)
 }
@@ -248,4 +249,60 @@ fn main_screens_match_their_snapshots() {
         h.step();
         h.snapshot_options(name, &snapshot_options());
     }
+}
+
+/// The Diff tab compares the open bundle with another version of it, frames side by side; the
+/// matrix shows a signed kill apart from the what-if kill switches.
+#[test]
+fn diff_tab_and_signed_kills() {
+    if common::gpu().is_none() {
+        return;
+    }
+    // OLD: the demo with ball-sequence's first two frames swapped, at version 0.9.0.
+    let mut old = Fixture::demo();
+    let (a, b) = (
+        old.path("effects/ball-seq/ball_00.png"),
+        old.path("effects/ball-seq/ball_01.png"),
+    );
+    let (ba, bb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
+    std::fs::write(&a, bb).unwrap();
+    std::fs::write(&b, ba).unwrap();
+    old.manifest["version"] = serde_json::json!("0.9.0");
+    old.seal();
+    // NEW, opened with a signed kill of spinner-webp in force.
+    let (f, mut opts) = demo_copy();
+    let side = tempfile::tempdir().unwrap();
+    let kill = side.path().join("demo.kill.json");
+    let keys = common::keys();
+    let (code, out, err) = common::giftqa(&[
+        "kill",
+        f.dir().to_str().unwrap(),
+        "--asset",
+        "spinner-webp",
+        "--key",
+        common::publisher_key().to_str().unwrap(),
+        "--keys",
+        keys.to_str().unwrap(),
+        "--history",
+        side.path().join("history.json").to_str().unwrap(),
+        "--out",
+        kill.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    opts.kill = Some(kill);
+    let mut h = harness(opts);
+    step_until(&mut h, "the bundle to load", |a| a.loaded().is_some());
+    h.get_by_label("Matrix").click();
+    h.step();
+    h.step();
+    h.get_by_label_contains("signed kill · seq 1");
+    h.get_by_label("spinner-webp 5.6.0/mid: fallback builtin:sparkle");
+    // Diff against OLD.
+    h.get_by_label("Diff").click();
+    h.step();
+    h.state_mut()
+        .command(giftqa::app::Command::Diff(old.dir().to_owned()));
+    wait_for_label(&mut h, "Diff: 0 added, 0 removed, 1 changed", |_| {});
+    h.step();
+    h.get_by_label_contains("ball-sequence frame 0: old | new");
 }

@@ -27,6 +27,9 @@ pub struct ViewOptions {
     pub fleet: Option<PathBuf>,
     /// Release history.
     pub history: Option<PathBuf>,
+    /// Kill document (`kill.json`, its envelope beside it): its kills, when it verifies and is
+    /// in force, are the signed kills the matrix shows.
+    pub kill: Option<PathBuf>,
 }
 
 impl ViewOptions {
@@ -46,6 +49,7 @@ impl ViewOptions {
             keys: Some(base.join("assets/demo-keys.json")),
             fleet: Some(base.join("assets/demo-fleet.json")),
             history: None,
+            kill: None,
         }
     }
 }
@@ -70,6 +74,16 @@ impl Loaded {
     #[must_use]
     pub fn manifest(&self) -> Option<&Manifest> {
         self.report.manifest.as_ref()
+    }
+
+    /// The effects a verified kill document in force kills (spec §6), with its `seq`; empty
+    /// without one (a `kill-invalid` document kills nothing).
+    #[must_use]
+    pub fn signed_kills(&self) -> (std::collections::BTreeSet<String>, Option<u64>) {
+        match &self.report.kill {
+            Some(k) if k.in_force => (k.killed.iter().cloned().collect(), Some(k.seq)),
+            _ => (std::collections::BTreeSet::new(), None),
+        }
     }
 }
 
@@ -105,6 +119,7 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, String> {
         keys: opts.keys.clone(),
         fleet: opts.fleet.clone(),
         history: opts.history.clone(),
+        kill: opts.kill.clone(),
         ..CheckOptions::new(crate::bundle::time::now_utc())
     };
     let total = AtomicU64::new(1);

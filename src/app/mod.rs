@@ -17,7 +17,7 @@ use eframe::egui;
 use egui::{Color32, RichText};
 
 use crate::bundle::signoff::Waiver;
-use crate::check::compat::{Outcome, build_matrix};
+use crate::check::compat::{KillSet as _, Outcome, build_matrix};
 use crate::check::finding::{Area, Finding, Severity};
 use crate::playback::tiers::{Tier, builtin_tiers};
 use crate::render::RenderContext;
@@ -61,6 +61,8 @@ pub enum Tab {
     Findings,
     /// Sign-off.
     Signoff,
+    /// What changed against another version of the bundle.
+    Diff,
 }
 
 /// Preview background.
@@ -91,6 +93,23 @@ pub enum Command {
     Slot(String, String),
     /// Sign the bundle off.
     SignOff,
+    /// Compare the bundle open (NEW) with another version of it (OLD, the one users have).
+    Diff(PathBuf),
+}
+
+/// A comparison with another version of the bundle.
+enum DiffState {
+    Idle,
+    Running(Receiver<Result<crate::report::diff::DiffReport, String>>),
+    Done(Box<crate::report::diff::DiffReport>, Vec<DiffFrame>),
+    Failed(String),
+}
+
+/// One frame of a changed effect, old and new, ready to show.
+struct DiffFrame {
+    label: String,
+    old: egui::TextureHandle,
+    new: egui::TextureHandle,
 }
 
 /// The latest look at a running burst, written by the burst's thread.
@@ -145,6 +164,9 @@ pub struct GiftqaApp {
     signoff_history: String,
     reasons: BTreeMap<(String, String), String>,
     signoff: SignoffState,
+    /// The other version's path, as typed in the Diff tab.
+    diff_other: String,
+    diff: DiffState,
     status: String,
     queue: Vec<Command>,
     ui_frame_ms: std::collections::VecDeque<f64>,
@@ -191,6 +213,8 @@ impl GiftqaApp {
             signoff_history: "giftqa-history.json".to_owned(),
             reasons: BTreeMap::new(),
             signoff: SignoffState::Idle,
+            diff_other: String::new(),
+            diff: DiffState::Idle,
             status: String::new(),
             queue: Vec::new(),
             ui_frame_ms: std::collections::VecDeque::with_capacity(240),
@@ -198,6 +222,16 @@ impl GiftqaApp {
         };
         app.apply(Command::Open(opts));
         app
+    }
+
+    /// The app's what-if kills and the signed kills of the kill document in force.
+    fn all_kills(&self) -> BTreeSet<String> {
+        let signed = self
+            .loaded
+            .as_ref()
+            .map(|l| l.signed_kills().0)
+            .unwrap_or_default();
+        self.kills.union(&signed).cloned().collect()
     }
 
     /// Options for opening another bundle with the keyring, fleet and history now in use.
@@ -298,6 +332,7 @@ impl GiftqaApp {
             }
             Command::RunBurst(name) => self.start_burst(name),
             Command::SignOff => self.start_signoff(),
+            Command::Diff(old) => self.start_diff(old),
         }
     }
 
@@ -305,11 +340,12 @@ impl GiftqaApp {
     /// itself, a fallback asset, a builtin, or nothing.
     fn resolve_for_tier(&self, id: &str) -> Option<String> {
         let loaded = self.loaded.as_ref()?;
-        if !self.kills.contains(id) {
+        let kills = self.all_kills();
+        if !kills.is_killed(id) {
             return Some(id.to_owned());
         }
         let (m, fleet) = (loaded.manifest()?, loaded.fleet.as_ref()?);
-        let matrix = build_matrix(m, fleet, &self.kills);
+        let matrix = build_matrix(m, fleet, &kills);
         let row = matrix.rows.iter().find(|r| r.asset == id)?;
         let tier = &self.tiers[self.tier].name;
         // The newest client on this tier stands for it.
@@ -442,7 +478,7 @@ impl GiftqaApp {
             scenarios: vec![name.clone()],
             keys: loaded.opts.keys.clone(),
             fleet: loaded.opts.fleet.clone(),
-            kill: None,
+            kill: loaded.opts.kill.clone(),
             kills: self.kills.iter().cloned().collect(),
             now: crate::bundle::time::now_utc(),
         };
@@ -523,7 +559,7 @@ impl GiftqaApp {
         self.signoff = SignoffState::Running(rx);
     }
 
-    fn poll(&mut self) {
+    fn poll(&mut self, ui_ctx: &egui::Context) {
         if let Some(l) = &self.loading
             && let Ok(r) = l.result.try_recv()
         {
@@ -562,6 +598,17 @@ impl GiftqaApp {
             self.burst = match r {
                 Ok(report) => Burst::Done(Box::new(report)),
                 Err(e) => Burst::Failed(e),
+            };
+        }
+        if let DiffState::Running(rx) = &self.diff
+            && let Ok(r) = rx.try_recv()
+        {
+            self.diff = match r {
+                Ok(report) => {
+                    let frames = diff_frames(ui_ctx, &report);
+                    DiffState::Done(Box::new(report), frames)
+                }
+                Err(e) => DiffState::Failed(e),
             };
         }
         if let SignoffState::Running(rx) = &self.signoff
@@ -606,7 +653,7 @@ impl GiftqaApp {
                 .push_back(now.duration_since(last).as_secs_f64() * 1000.0);
         }
         self.last_ui = Some(now);
-        self.poll();
+        self.poll(&ui.ctx().clone());
         if let Some(p) = &mut self.preview
             && p.tick()
         {
@@ -619,7 +666,8 @@ impl GiftqaApp {
         let busy = self.loading.is_some()
             || self.preview.as_ref().is_some_and(Preview::busy)
             || matches!(self.burst, Burst::Running(..))
-            || matches!(self.signoff, SignoffState::Running(_));
+            || matches!(self.signoff, SignoffState::Running(_))
+            || matches!(self.diff, DiffState::Running(_));
         if busy {
             ui.ctx().request_repaint();
         }
@@ -636,6 +684,7 @@ impl GiftqaApp {
             Tab::Matrix => self.matrix_ui(ui),
             Tab::Findings => self.findings_ui(ui),
             Tab::Signoff => self.signoff_ui(ui),
+            Tab::Diff => self.diff_ui(ui),
         });
         for c in std::mem::take(&mut self.queue) {
             self.apply(c);
@@ -674,6 +723,7 @@ impl GiftqaApp {
                 (Tab::Matrix, "Matrix"),
                 (Tab::Findings, "Findings"),
                 (Tab::Signoff, "Sign-off"),
+                (Tab::Diff, "Diff"),
             ] {
                 ui.selectable_value(&mut self.tab, tab, name);
             }
@@ -1069,7 +1119,9 @@ impl GiftqaApp {
             ui.label("The matrix needs a readable manifest and a fleet file (--fleet).");
             return;
         };
-        let matrix = build_matrix(m, fleet, &self.kills);
+        let (signed, seq) = loaded.signed_kills();
+        let all: BTreeSet<String> = self.kills.union(&signed).cloned().collect();
+        let matrix = build_matrix(m, fleet, &all);
         let mut kills = Vec::new();
         egui::ScrollArea::both().show(ui, |ui| {
             egui::Grid::new("matrix").striped(true).show(ui, |ui| {
@@ -1081,9 +1133,22 @@ impl GiftqaApp {
                 ui.end_row();
                 for row in &matrix.rows {
                     ui.label(&row.asset);
-                    let mut killed = self.kills.contains(&row.asset);
-                    if ui.checkbox(&mut killed, format!("kill {}", row.asset)).changed() {
-                        kills.push((row.asset.clone(), killed));
+                    if signed.is_killed(&row.asset) {
+                        ui.horizontal(|ui| {
+                            let mut on = true;
+                            ui.add_enabled(false, egui::Checkbox::new(&mut on, format!("kill {}", row.asset)));
+                            ui.label(RichText::new(format!("signed kill · seq {}", seq.unwrap_or(0))).small().color(theme::ERROR));
+                        });
+                    } else {
+                        ui.horizontal(|ui| {
+                            let mut killed = self.kills.contains(&row.asset);
+                            if ui.checkbox(&mut killed, format!("kill {}", row.asset)).changed() {
+                                kills.push((row.asset.clone(), killed));
+                            }
+                            if killed {
+                                ui.label(RichText::new("what-if").small().weak());
+                            }
+                        });
                     }
                     for (c, o) in matrix.cells.iter().zip(&row.outcomes) {
                         let (text, colour, what) = match o {
@@ -1102,6 +1167,10 @@ impl GiftqaApp {
             });
             ui.separator();
             ui.label("P primary · F fallback · H hole (nothing plays) · – not delivered. Hover a cell for its share of users.");
+            ui.label(match seq {
+                Some(s) => format!("Signed kills come from the kill document in force (seq {s}); the kill switches are what-ifs: they change this view, the preview and bursts, nothing else."),
+                None => "Kill switches are what-ifs: they change this view, the preview and bursts, nothing else. Open the app with --kill FILE to show a signed kill.".to_owned(),
+            });
         });
         for (id, on) in kills {
             self.command(Command::Kill(id, on));
@@ -1188,6 +1257,103 @@ impl GiftqaApp {
         }
     }
 
+    fn start_diff(&mut self, old: PathBuf) {
+        let Some(loaded) = &self.loaded else { return };
+        let req = crate::report::diff::DiffRequest {
+            old,
+            new: loaded.opts.bundle.clone(),
+            keys: loaded.opts.keys.clone(),
+            fleet: loaded.opts.fleet.clone(),
+            now: crate::bundle::time::now_utc(),
+        };
+        let render = self.render.clone();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let r = match render {
+                Some(ctx) => {
+                    let mut frames = crate::render::sink::GpuFrames { ctx };
+                    crate::report::diff::run_diff(&req, Some(&mut frames))
+                }
+                None => crate::report::diff::run_diff(&req, None),
+            };
+            // The app may have moved on; nobody to tell then.
+            tx.send(r.map_err(|e| e.to_string())).ok();
+        });
+        self.diff = DiffState::Running(rx);
+    }
+
+    fn diff_ui(&mut self, ui: &mut egui::Ui) {
+        let Some(loaded) = &self.loaded else { return };
+        let running = matches!(self.diff, DiffState::Running(_));
+        ui.horizontal(|ui| {
+            ui.label("Compare with the version users have:");
+            ui.add(
+                egui::TextEdit::singleline(&mut self.diff_other)
+                    .hint_text("bundle directory or .zip")
+                    .desired_width(360.0),
+            );
+            if ui.button("Browse…").clicked()
+                && let Some(p) = rfd::FileDialog::new().pick_folder()
+            {
+                self.diff_other = p.display().to_string();
+            }
+            let go = ui.add_enabled(
+                !running && !self.diff_other.trim().is_empty(),
+                egui::Button::new("Compare"),
+            );
+            if go.clicked() {
+                self.queue
+                    .push(Command::Diff(PathBuf::from(self.diff_other.trim())));
+            }
+        });
+        ui.label(
+            RichText::new(format!(
+                "NEW is the bundle open ({}); the keyring and fleet it was opened with apply to both.",
+                loaded.opts.bundle.display()
+            ))
+            .small()
+            .weak(),
+        );
+        ui.separator();
+        match &self.diff {
+            DiffState::Idle => {}
+            DiffState::Running(_) => {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("Checking both versions…");
+                });
+            }
+            DiffState::Failed(e) => {
+                ui.colored_label(theme::ERROR, e);
+            }
+            DiffState::Done(report, frames) => {
+                let (added, removed, changed) = (
+                    report.added.len(),
+                    report.removed.len(),
+                    report.changed.len(),
+                );
+                ui.label(
+                    RichText::new(format!(
+                        "Diff: {added} added, {removed} removed, {changed} changed, {} new finding(s), {} fixed",
+                        report.new_findings.len(),
+                        report.fixed_findings.len()
+                    ))
+                    .strong(),
+                );
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    ui.label(RichText::new(crate::report::diff::diff_text(report)).monospace());
+                    for f in frames {
+                        ui.label(RichText::new(&f.label).strong());
+                        ui.horizontal(|ui| {
+                            ui.image((f.old.id(), f.old.size_vec2()));
+                            ui.image((f.new.id(), f.new.size_vec2()));
+                        });
+                    }
+                });
+            }
+        }
+    }
+
     fn signoff_ui(&mut self, ui: &mut egui::Ui) {
         let Some(loaded) = &self.loaded else { return };
         let r = &loaded.report;
@@ -1251,6 +1417,38 @@ impl GiftqaApp {
             }
         }
     }
+}
+
+/// The changed effects' frames of a diff as textures: old beside new, labelled with the PSNR.
+fn diff_frames(ctx: &egui::Context, report: &crate::report::diff::DiffReport) -> Vec<DiffFrame> {
+    use base64::Engine as _;
+    let texture = |name: String, b64: &str| {
+        let bytes = base64::engine::general_purpose::STANDARD.decode(b64).ok()?;
+        let img = image::load_from_memory(&bytes).ok()?.into_rgba8();
+        let size = [img.width() as usize, img.height() as usize];
+        let color = egui::ColorImage::from_rgba_unmultiplied(size, img.as_raw());
+        Some(ctx.load_texture(name, color, egui::TextureOptions::LINEAR))
+    };
+    let mut out = Vec::new();
+    for f in &report.frames {
+        for p in &f.frames {
+            let psnr = p
+                .psnr_db
+                .map_or_else(|| "identical".to_owned(), |db| format!("{db:.1} dB"));
+            let (Some(old), Some(new)) = (
+                texture(format!("diff-{}-{}-old", f.asset, p.frame_idx), &p.old_png),
+                texture(format!("diff-{}-{}-new", f.asset, p.frame_idx), &p.new_png),
+            ) else {
+                continue;
+            };
+            out.push(DiffFrame {
+                label: format!("{} frame {}: old | new, {psnr}", f.asset, p.frame_idx),
+                old,
+                new,
+            });
+        }
+    }
+    out
 }
 
 /// Puts premultiplied RGBA pixels of `size` into a texture, made on first use.

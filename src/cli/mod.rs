@@ -312,6 +312,10 @@ pub enum Command {
         /// Release history.
         #[arg(long, value_name = "FILE")]
         history: Option<PathBuf>,
+        /// Kill document in force (its .sig beside it): the matrix shows its kills as signed
+        /// kills, beside the app's what-if kill switches.
+        #[arg(long, value_name = "FILE")]
+        kill: Option<PathBuf>,
     },
     /// Staged rollout (spec §7): gate decisions and user buckets.
     Rollout {
@@ -479,12 +483,14 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             keys,
             fleet,
             history,
+            kill,
         } => {
             let opts = bundle.map(|b| crate::app::load::ViewOptions {
                 bundle: b,
                 keys,
                 fleet,
                 history,
+                kill,
             });
             crate::app::run(opts)?;
             Ok(ExitCode::SUCCESS)
