@@ -78,13 +78,7 @@ fn rechecks_decode_only_what_changed_and_ignore_broken_entries() {
         "every entry was a hit: nothing decoded again"
     );
     // A new version with one asset changed: one new entry, the rest reused.
-    let (a, b) = (
-        f.path("effects/ball-seq/ball_00.png"),
-        f.path("effects/ball-seq/ball_01.png"),
-    );
-    let (ba, bb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
-    std::fs::write(&a, bb).unwrap();
-    std::fs::write(&b, ba).unwrap();
+    common::swap_ball_frames(&f);
     f.manifest["version"] = serde_json::json!("1.0.1");
     f.seal();
     let fresh = check(&dir, None);

@@ -316,21 +316,13 @@ fn tiers_files_are_range_checked() {
 #[test]
 fn smoke_plays_the_fallback_of_a_killed_effect() {
     let d = tempfile::tempdir().unwrap();
-    let kill = d.path().join("kill.json");
-    let doc = serde_json::json!({"format": "giftbundle-kill/1", "bundle_id": "demo.winter-2026",
-        "seq": 1, "issued": "2026-11-30T08:00:00Z", "expires": "2026-12-07T08:00:00Z",
-        "killed": ["heartbeat"]});
-    let bytes = serde_json::to_vec(&doc).unwrap();
-    std::fs::write(&kill, &bytes).unwrap();
-    let key = giftqa::bundle::signature::load_secret(&common::publisher_key()).unwrap();
-    let mut env = giftqa::bundle::signature::Envelope::default();
-    giftqa::bundle::signature::add_signature(
-        &mut env,
-        &key,
-        giftqa::bundle::signature::KILL_PREFIX,
-        &bytes,
+    let kill = common::signed_kill(
+        d.path(),
+        "demo.winter-2026",
+        &["heartbeat"],
+        "2026-11-30T08:00:00Z",
+        "2026-12-07T08:00:00Z",
     );
-    std::fs::write(d.path().join("kill.sig"), serde_json::to_vec(&env).unwrap()).unwrap();
     let keys = common::keys();
     let (code, out, err) = common::giftqa(&[
         "smoke",

@@ -16,13 +16,7 @@ use serde_json::{Value, json};
 /// star-rating removed, spinner-webp narrowed to mid and high, version 1.1.0.
 fn next_version() -> Fixture {
     let mut f = Fixture::demo();
-    let (a, b) = (
-        f.path("effects/ball-seq/ball_00.png"),
-        f.path("effects/ball-seq/ball_01.png"),
-    );
-    let (ba, bb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
-    std::fs::write(&a, bb).unwrap();
-    std::fs::write(&b, ba).unwrap();
+    common::swap_ball_frames(&f);
     std::fs::copy(f.path("effects/ball.png"), f.path("effects/ball2.png")).unwrap();
     let star = f.asset("star-rating")["files"][0]["path"]
         .as_str()

@@ -641,23 +641,16 @@ fn kill_not_ready_without_fallback() {
     assert!((k.share.unwrap() - 0.96).abs() < 1e-9, "{:?}", k.share);
 }
 
-/// Writes `kill.json` killing `killed` for `bundle_id` (in force at [`common::now`]) and its
-/// envelope signed by the demo publisher; returns the folder and the document's path.
+/// A signed kill of `killed` for `bundle_id`, in force at [`common::now`].
 fn signed_kill(bundle_id: &str, killed: &[&str]) -> (tempfile::TempDir, std::path::PathBuf) {
     let d = tempfile::tempdir().unwrap();
-    let kill = d.path().join("kill.json");
-    let doc = json!({"format": "giftbundle-kill/1", "bundle_id": bundle_id, "seq": 1, "issued": "2026-11-21T08:00:00Z", "expires": "2026-11-28T08:00:00Z", "killed": killed});
-    let bytes = serde_json::to_vec(&doc).unwrap();
-    std::fs::write(&kill, &bytes).unwrap();
-    let key = giftqa::bundle::signature::load_secret(&common::publisher_key()).unwrap();
-    let mut env = giftqa::bundle::signature::Envelope::default();
-    giftqa::bundle::signature::add_signature(
-        &mut env,
-        &key,
-        giftqa::bundle::signature::KILL_PREFIX,
-        &bytes,
+    let kill = common::signed_kill(
+        d.path(),
+        bundle_id,
+        killed,
+        "2026-11-21T08:00:00Z",
+        "2026-11-28T08:00:00Z",
     );
-    std::fs::write(d.path().join("kill.sig"), serde_json::to_vec(&env).unwrap()).unwrap();
     (d, kill)
 }
 

@@ -260,13 +260,7 @@ fn diff_tab_and_signed_kills() {
     }
     // OLD: the demo with ball-sequence's first two frames swapped, at version 0.9.0.
     let mut old = Fixture::demo();
-    let (a, b) = (
-        old.path("effects/ball-seq/ball_00.png"),
-        old.path("effects/ball-seq/ball_01.png"),
-    );
-    let (ba, bb) = (std::fs::read(&a).unwrap(), std::fs::read(&b).unwrap());
-    std::fs::write(&a, bb).unwrap();
-    std::fs::write(&b, ba).unwrap();
+    common::swap_ball_frames(&old);
     old.manifest["version"] = serde_json::json!("0.9.0");
     old.seal();
     // NEW, opened with a signed kill of spinner-webp in force.

@@ -506,11 +506,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             cache,
             no_cache,
         } => {
-            let now = match now {
-                Some(n) => parse_utc(&n)
-                    .with_context(|| format!("--now {n:?} is not YYYY-MM-DDTHH:MM:SSZ"))?,
-                None => now_utc(),
-            };
+            let now = clock(now.as_deref())?;
             let opts = CheckOptions {
                 keys,
                 fleet,
@@ -634,11 +630,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             now,
             no_gpu,
         } => {
-            let now = match now {
-                Some(n) => parse_utc(&n)
-                    .with_context(|| format!("--now {n:?} is not YYYY-MM-DDTHH:MM:SSZ"))?,
-                None => now_utc(),
-            };
+            let now = clock(now.as_deref())?;
             let req = report::diff::DiffRequest {
                 old,
                 new,
@@ -696,11 +688,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             hours,
             now,
         } => {
-            let now = match now {
-                Some(n) => parse_utc(&n)
-                    .with_context(|| format!("--now {n:?} is not YYYY-MM-DDTHH:MM:SSZ"))?,
-                None => now_utc(),
-            };
+            let now = clock(now.as_deref())?;
             let req = check::kill::KillRequest {
                 bundle,
                 asset,
@@ -749,11 +737,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             smoke,
             now,
         } => {
-            let now = match now {
-                Some(n) => parse_utc(&n)
-                    .with_context(|| format!("--now {n:?} is not YYYY-MM-DDTHH:MM:SSZ"))?,
-                None => now_utc(),
-            };
+            let now = clock(now.as_deref())?;
             let req = check::signoff::ApproveRequest {
                 bundle,
                 keys: key,
@@ -867,11 +851,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 fleet,
                 kill,
                 kills: std::collections::BTreeSet::new(),
-                now: match now {
-                    Some(n) => parse_utc(&n)
-                        .with_context(|| format!("--now {n:?} is not YYYY-MM-DDTHH:MM:SSZ"))?,
-                    None => now_utc(),
-                },
+                now: clock(now.as_deref())?,
             };
             run_smoke_cmd(&req, no_gpu, out_dir.as_deref(), format)
         }
@@ -1349,6 +1329,14 @@ fn gpu_constants(
     _measured: &mut Vec<crate::playback::calibrate::Measured>,
 ) -> Result<String> {
     bail!("this build has no GPU renderer (feature `gpu`)")
+}
+
+/// The one clock reading of a command: `--now`, or the wall clock.
+fn clock(now: Option<&str>) -> Result<jiff::Timestamp> {
+    match now {
+        Some(n) => parse_utc(n).with_context(|| format!("--now {n:?} is not YYYY-MM-DDTHH:MM:SSZ")),
+        None => Ok(now_utc()),
+    }
 }
 
 /// The tiers to use: a tiers file or the built-ins, filtered by name (`all` or none: every

@@ -320,3 +320,48 @@ pub fn giftqa(args: &[&str]) -> (i32, String, String) {
         String::from_utf8(out.stderr).expect("UTF-8 stderr"),
     )
 }
+
+/// Writes `kill.json` in `dir` killing `killed` of `bundle_id` from `issued` to `expires`,
+/// and its envelope `kill.sig` signed by the demo publisher; returns the document's path.
+pub fn signed_kill(
+    dir: &Path,
+    bundle_id: &str,
+    killed: &[&str],
+    issued: &str,
+    expires: &str,
+) -> PathBuf {
+    let kill = dir.join("kill.json");
+    let doc = json!({"format": "giftbundle-kill/1", "bundle_id": bundle_id, "seq": 1,
+        "issued": issued, "expires": expires, "killed": killed});
+    let bytes = serde_json::to_vec(&doc).expect("serialise");
+    std::fs::write(&kill, &bytes).expect("write kill.json");
+    let key = giftqa::bundle::signature::load_secret(&publisher_key()).expect("publisher key");
+    let mut env = giftqa::bundle::signature::Envelope::default();
+    giftqa::bundle::signature::add_signature(
+        &mut env,
+        &key,
+        giftqa::bundle::signature::KILL_PREFIX,
+        &bytes,
+    );
+    std::fs::write(
+        dir.join("kill.sig"),
+        serde_json::to_vec(&env).expect("serialise"),
+    )
+    .expect("write kill.sig");
+    kill
+}
+
+/// Swaps the first two frames of the demo's `ball-sequence` (both files change, the total
+/// size does not); the caller seals the manifest.
+pub fn swap_ball_frames(f: &Fixture) {
+    let (a, b) = (
+        f.path("effects/ball-seq/ball_00.png"),
+        f.path("effects/ball-seq/ball_01.png"),
+    );
+    let (ba, bb) = (
+        std::fs::read(&a).expect("read"),
+        std::fs::read(&b).expect("read"),
+    );
+    std::fs::write(&a, bb).expect("write");
+    std::fs::write(&b, ba).expect("write");
+}
