@@ -846,3 +846,42 @@ fn findings_are_sorted_and_deterministic() {
     sorted.sort();
     assert_eq!(keys, sorted);
 }
+
+/// A dependency diamond 24 levels deep (each level's two assets depend on both of the next):
+/// 2^24 paths, resolved once per asset per cell, so the matrix is built at once.
+#[test]
+fn a_deep_dependency_diamond_resolves_in_linear_work() {
+    let mut f = Fixture::demo();
+    let levels = 24;
+    let mut added = Vec::new();
+    for l in 0..levels {
+        for side in ["a", "b"] {
+            let id = format!("dep-{l:02}-{side}");
+            let path = format!("deps/{id}.png");
+            std::fs::create_dir_all(f.path("deps")).unwrap();
+            std::fs::copy(f.path("effects/ball.png"), f.path(&path)).unwrap();
+            let depends_on: Vec<String> = if l + 1 < levels {
+                vec![format!("dep-{:02}-a", l + 1), format!("dep-{:02}-b", l + 1)]
+            } else {
+                Vec::new()
+            };
+            added.push(json!({"id": id, "kind": "resource", "format": "apng",
+                "files": [{"path": path, "size": 0, "blake3": "0".repeat(64)}],
+                "depends_on": depends_on}));
+        }
+    }
+    f.asset("heartbeat")["depends_on"] = json!(["dep-00-a", "dep-00-b"]);
+    f.manifest["assets"].as_array_mut().unwrap().extend(added);
+    f.seal();
+    let r = f.check();
+    assert_eq!(errors(&r), Vec::<&str>::new(), "{:#?}", r.findings);
+    let row = r
+        .matrix
+        .as_ref()
+        .unwrap()
+        .rows
+        .iter()
+        .find(|r| r.asset == "heartbeat")
+        .unwrap();
+    assert!(row.shares.primary > 0.5, "{row:?}");
+}

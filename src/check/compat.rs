@@ -235,31 +235,50 @@ struct Resolver<'a> {
 }
 
 impl Resolver<'_> {
-    fn playable(&self, a: &Asset, cell: &Cell, killed: &dyn KillSet, depth: usize) -> bool {
-        if depth > self.m.assets.len() {
-            return false;
+    /// Whether `a` plays in `cell` (spec §3), its dependencies resolved once each per query:
+    /// linear in assets + edges, however the dependency graph branches and joins. A
+    /// dependency cycle is not playable.
+    fn playable(&self, a: &Asset, cell: &Cell, killed: &dyn KillSet) -> bool {
+        let mut memo: std::collections::HashMap<&str, bool> = std::collections::HashMap::new();
+        self.playable_in(a, cell, killed, &mut memo)
+    }
+
+    fn playable_in<'m>(
+        &'m self,
+        a: &'m Asset,
+        cell: &Cell,
+        killed: &dyn KillSet,
+        memo: &mut std::collections::HashMap<&'m str, bool>,
+    ) -> bool {
+        if let Some(v) = memo.get(a.id.as_str()) {
+            return *v;
         }
+        // In progress: a cycle back to it is not playable.
+        memo.insert(a.id.as_str(), false);
         let killable = a.kind == AssetKind::Effect;
-        !(killable && killed.is_killed(&a.id))
+        let own = !(killable && killed.is_killed(&a.id))
             && a.clients.as_ref().is_none_or(|r| r.contains(&cell.client))
             && a.tiers.as_ref().is_none_or(|t| t.contains(&cell.tier))
             && self
                 .fleet
                 .capabilities
                 .get(&a.format)
-                .is_some_and(|since| cmp_precedence(since, &cell.client).is_le())
+                .is_some_and(|since| cmp_precedence(since, &cell.client).is_le());
+        let ok = own
             && a.depends_on.iter().all(|d| {
                 self.m
                     .asset(d)
-                    .is_some_and(|d| self.playable(d, cell, killed, depth + 1))
-            })
+                    .is_some_and(|d| self.playable_in(d, cell, killed, memo))
+            });
+        memo.insert(a.id.as_str(), ok);
+        ok
     }
 
     fn resolve(&self, a: &Asset, cell: &Cell, killed: &dyn KillSet) -> Outcome {
         if cmp_precedence(&cell.client, &self.m.min_client).is_lt() {
             return Outcome::NotDelivered;
         }
-        if self.playable(a, cell, killed, 0) {
+        if self.playable(a, cell, killed) {
             return Outcome::Primary;
         }
         let mut cur = a;
@@ -273,7 +292,7 @@ impl Resolver<'_> {
                     let Some(next) = self.m.asset(id) else {
                         return Outcome::Hole;
                     };
-                    if self.playable(next, cell, killed, 0) {
+                    if self.playable(next, cell, killed) {
                         return Outcome::Fallback(id.clone());
                     }
                     cur = next;
