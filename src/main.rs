@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
+    giftqa::format::quiet_contained_panics();
     let cli = giftqa::cli::Cli::parse();
     match giftqa::cli::run(cli) {
         Ok(code) => code,

@@ -201,3 +201,56 @@ fn png_declaring_100000_squared_pixels_is_refused() {
     );
     assert!(d.message.contains("limit"), "{}", d.message);
 }
+
+/// A 1 × 1 palette PNG whose PLTE chunk is 4 bytes long (not a multiple of 3): the `png`
+/// crate panics on it; giftqa must turn that into `decode-failed`.
+fn png_bad_palette() -> Vec<u8> {
+    fn chunk(out: &mut Vec<u8>, ty: [u8; 4], data: &[u8]) {
+        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+        out.extend_from_slice(&ty);
+        out.extend_from_slice(data);
+        let mut c = crc32fast::Hasher::new();
+        c.update(&ty);
+        c.update(data);
+        out.extend_from_slice(&c.finalize().to_be_bytes());
+    }
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = Vec::new();
+    ihdr.extend_from_slice(&1u32.to_be_bytes());
+    ihdr.extend_from_slice(&1u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 3, 0, 0, 0]);
+    chunk(&mut out, *b"IHDR", &ihdr);
+    chunk(&mut out, *b"PLTE", &[255, 0, 0, 7]);
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&[0, 0]).unwrap();
+    chunk(&mut out, *b"IDAT", &z.finish().unwrap());
+    chunk(&mut out, *b"IEND", &[]);
+    out
+}
+
+#[test]
+fn png_with_a_bad_palette_is_decode_failed_everywhere() {
+    let mut f = Fixture::demo();
+    std::fs::write(f.path("effects/ball-seq/ball_05.png"), png_bad_palette()).unwrap();
+    f.seal();
+    let r = f.check();
+    let d = expect_code(&r, "decode-failed");
+    assert_eq!(d.asset.as_deref(), Some("ball-sequence"));
+    let dir = f.dir().to_str().unwrap().to_owned();
+    for args in [
+        vec!["check", dir.as_str(), "--no-cache"],
+        vec![
+            "smoke",
+            dir.as_str(),
+            "--tier",
+            "high",
+            "--no-gpu",
+            "--now",
+            "2026-12-01T00:00:00Z",
+        ],
+    ] {
+        let (code, out, err) = common::giftqa(&args);
+        assert_eq!(code, 1, "{args:?}: {out}{err}");
+        assert!(out.contains("decode-failed"), "{args:?}: {out}");
+    }
+}

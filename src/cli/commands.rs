@@ -58,7 +58,7 @@ pub fn parse_background(s: &str) -> Result<[u8; 3], String> {
     }
     let hex = s
         .strip_prefix('#')
-        .filter(|h| h.len() == 6)
+        .filter(|h| h.len() == 6 && h.is_ascii())
         .ok_or_else(|| format!("{s:?} is not #RRGGBB, grey, black or white"))?;
     let byte = |i: usize| {
         u8::from_str_radix(&hex[i..i + 2], 16).map_err(|_| format!("{s:?} is not #RRGGBB"))
@@ -313,6 +313,8 @@ mod tests {
         assert_eq!(parse_background("#ff8000"), Ok([255, 128, 0]));
         assert_eq!(parse_background("grey"), Ok([128, 128, 128]));
         assert!(parse_background("#ff80").is_err());
+        // Six bytes that are not six characters: an error, not a slice inside a character.
+        assert!(parse_background("#aééb").is_err());
     }
 }
 

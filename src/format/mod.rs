@@ -297,6 +297,51 @@ pub fn decode_asset(
     src: &BundleSource,
     limits: &DecodeLimits,
 ) -> Result<AnimationInfo, String> {
+    contain(|| decode_asset_inner(asset, src, limits))
+}
+
+thread_local! {
+    /// Whether this thread is inside [`contain`]: its panics are reported as findings, not
+    /// printed.
+    static IN_DECODER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs a third-party decoder on untrusted bytes and turns a panic inside it into an error
+/// (`decode-failed`), so a hostile file is a finding, never a crash. The `png` crate, for
+/// one, panics on a palette whose length is not a multiple of 3 (png 0.18.1, the newest).
+///
+/// # Errors
+/// `f`'s error, or the panic's message.
+pub fn contain<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+    let prev = IN_DECODER.with(|c| c.replace(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_DECODER.with(|c| c.set(prev));
+    r.unwrap_or_else(|p| {
+        let why = p
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| p.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "no message".to_owned());
+        Err(format!("the decoder failed on this file ({why})"))
+    })
+}
+
+/// Keeps the panics [`contain`] turns into findings off stderr; every other panic is
+/// printed as before. Call once at start-up.
+pub fn quiet_contained_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !IN_DECODER.with(std::cell::Cell::get) {
+            default(info);
+        }
+    }));
+}
+
+fn decode_asset_inner(
+    asset: &Asset,
+    src: &BundleSource,
+    limits: &DecodeLimits,
+) -> Result<AnimationInfo, String> {
     let read = |path: &str| {
         src.read(path, limits.max_file_bytes)
             .map_err(|e| format!("{path}: {e}"))

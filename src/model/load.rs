@@ -471,6 +471,22 @@ impl FrameDecoder {
     /// # Errors
     /// A message with the decoder's reason.
     pub fn decode(&mut self, img: &ImageAsset, limits: &DecodeLimits) -> Result<RgbaImage, String> {
+        let r = crate::format::contain(|| self.decode_inner(img, limits));
+        if r.is_err()
+            && let ImageSource::AnimatedFrame { file, .. } = &img.source
+        {
+            // A stream that failed mid-way starts again next time.
+            self.streams
+                .remove(&(Arc::as_ptr(file).cast::<u8>() as usize));
+        }
+        r
+    }
+
+    fn decode_inner(
+        &mut self,
+        img: &ImageAsset,
+        limits: &DecodeLimits,
+    ) -> Result<RgbaImage, String> {
         match &img.source {
             ImageSource::Encoded(bytes) => {
                 let mut r = ImageReader::new(Cursor::new(&bytes[..]))
