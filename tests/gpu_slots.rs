@@ -139,6 +139,8 @@ fn render_fills_declared_slots_from_the_command_line() {
             keys.to_str().unwrap(),
             "--out",
             out,
+            "--now",
+            "2026-12-01T00:00:00Z",
         ];
         args.extend_from_slice(extra);
         common::giftqa(&args)

@@ -16,6 +16,9 @@ use std::path::Path;
 use common::Fixture;
 use serde_json::{Value, json};
 
+/// The clock the tests pin (the shared fixtures' manifests expire on 2027-01-31).
+const NOW: &str = "2026-12-01T00:00:00Z";
+
 fn write_json(dir: &Path, name: &str, v: &Value) -> String {
     let p = dir.join(name);
     std::fs::write(&p, serde_json::to_vec_pretty(v).unwrap()).unwrap();
@@ -246,6 +249,8 @@ fn hostile_animations_yield_findings_in_smoke_and_render() {
         &scenario,
         "--format",
         "json",
+        "--now",
+        NOW,
     ]);
     assert_eq!(code, 1, "{stdout}{stderr}");
     let report: Value = serde_json::from_str(&stdout).unwrap();
@@ -273,21 +278,25 @@ fn hostile_animations_yield_findings_in_smoke_and_render() {
     let out = t.path().join("frames");
     let out = out.to_str().unwrap();
     let (code, stdout, _) = giftqa(&[
-        "render", &dir, "--asset", "wide", "--tier", "low", "--out", out,
+        "render", &dir, "--asset", "wide", "--tier", "low", "--out", out, "--now", NOW,
     ]);
     assert_eq!(code, 1);
     assert!(stdout.contains("error[frame-too-large]"), "{stdout}");
-    let (code, stdout, _) = giftqa(&["render", &dir, "--asset", "cut", "--out", out]);
+    let (code, stdout, _) = giftqa(&["render", &dir, "--asset", "cut", "--out", out, "--now", NOW]);
     assert_eq!(code, 1);
     assert!(stdout.contains("error[decode-failed]"), "{stdout}");
-    let (code, stdout, _) = giftqa(&["render", &dir, "--asset", "long", "--out", out]);
+    let (code, stdout, _) = giftqa(&[
+        "render", &dir, "--asset", "long", "--out", out, "--now", NOW,
+    ]);
     assert_eq!(code, 1);
     assert!(
         stdout.contains("error[decode-failed]") && stdout.contains("600 s"),
         "{stdout}"
     );
     // Without --tier the wide frame renders at its own size.
-    let (code, _, stderr) = giftqa(&["render", &dir, "--asset", "wide", "--out", out]);
+    let (code, _, stderr) = giftqa(&[
+        "render", &dir, "--asset", "wide", "--out", out, "--now", NOW,
+    ]);
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(
         image::image_dimensions(t.path().join("frames/wide_0000.png")).unwrap(),

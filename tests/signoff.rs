@@ -27,6 +27,9 @@ fn approve(dir: &str, key: &str, history: &str, extra: &[&str]) -> (i32, String)
         "--fleet",
         "assets/demo-fleet.json",
     ];
+    if !extra.contains(&"--now") {
+        args.extend(["--now", "2026-12-01T00:00:00Z"]);
+    }
     args.extend_from_slice(extra);
     let (code, out, err) = giftqa(&args);
     (code, format!("{out}{err}"))

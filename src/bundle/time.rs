@@ -34,9 +34,18 @@ pub fn format_utc(ts: Timestamp) -> String {
     ts.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// The current time, truncated to whole seconds.
+/// The current time, truncated to whole seconds; `GIFTQA_NOW` (`YYYY-MM-DDTHH:MM:SSZ`), when
+/// set and valid, stands in for the clock everywhere no `--now` is given: a run reproducible
+/// in time, and a test suite that can be moved to another year.
 #[must_use]
 pub fn now_utc() -> Timestamp {
+    if let Some(t) = std::env::var("GIFTQA_NOW")
+        .ok()
+        .as_deref()
+        .and_then(parse_utc)
+    {
+        return t;
+    }
     let now = Timestamp::now();
     Timestamp::from_second(now.as_second()).unwrap_or(now)
 }

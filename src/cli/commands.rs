@@ -89,6 +89,8 @@ pub struct RenderRequest {
     pub slots: Vec<(String, String)>,
     /// How slot text is drawn.
     pub text_style: crate::model::text::TextStyle,
+    /// The clock the verification uses.
+    pub now: jiff::Timestamp,
 }
 
 /// Turns `KEY=VALUE` slot arguments into slot values for an asset (see
@@ -170,7 +172,12 @@ pub fn run_render(
     req: &RenderRequest,
     progress: &dyn Fn(u64, u64),
 ) -> anyhow::Result<RenderOutcome> {
-    let (manifest, src) = match open_verified(&req.bundle, req.keys.clone())? {
+    let opts = crate::check::CheckOptions {
+        keys: req.keys.clone(),
+        ..crate::check::CheckOptions::new(req.now)
+    };
+    let verified = crate::check::open_verified(&req.bundle, &opts)?.map(|v| (v.manifest, v.source));
+    let (manifest, src) = match verified {
         Ok(v) => v,
         Err(findings) => {
             return Ok(RenderOutcome {

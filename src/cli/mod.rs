@@ -144,6 +144,9 @@ pub enum Command {
         /// Slot text too wide for its slot: cut with an ellipsis, or shrink (to 60 %) then cut.
         #[arg(long, default_value = "ellipsis", value_name = "ellipsis|shrink")]
         text_overflow: crate::model::text::Overflow,
+        /// The clock the bundle's verification uses (YYYY-MM-DDTHH:MM:SSZ; default now).
+        #[arg(long, value_name = "TIME")]
+        now: Option<String>,
     },
     /// Play the bundle's effects under device tiers and burst scenarios on the simulated
     /// device clock (spec §9) and judge them: decode latency, first-frame latency, frame
@@ -867,7 +870,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             keys,
             slots,
             text_overflow,
+            now,
         } => {
+            let now = clock(now.as_deref())?;
             let tier = match tier {
                 Some(name) => Some(pick_tiers(tiers.as_deref(), Some(&name))?.remove(0)),
                 None => None,
@@ -885,6 +890,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 background,
                 keys,
                 slots,
+                now,
                 text_style: crate::model::text::TextStyle {
                     overflow: text_overflow,
                     ..crate::model::text::TextStyle::default()
