@@ -1,6 +1,6 @@
 //! The decode cache of `check` (incremental check): what decoding an asset found, kept under
-//! the user's cache directory by a key of everything the result depends on — giftqa's
-//! version, the asset's id, format and parameters, each file's path, size and BLAKE3 (verified
+//! the user's cache directory by a key of everything the result depends on — the giftqa
+//! build (version and executable), the asset's id, format and parameters, each file's path, size and BLAKE3 (verified
 //! by the integrity check before anything is decoded), and the decode limits. Re-checking a
 //! new version of a bundle decodes only the assets whose key changed.
 //!
@@ -39,6 +39,28 @@ struct Entry {
     payload: Decoded,
 }
 
+/// This build of giftqa: its version, and the size and modification time of the running
+/// executable, so a rebuilt giftqa (a decoder fixed, with the version unchanged) never reads
+/// what an older build decoded.
+fn build_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| {
+        let exe = std::env::current_exe()
+            .ok()
+            .and_then(|p| std::fs::metadata(p).ok())
+            .map(|m| {
+                let t = m
+                    .modified()
+                    .ok()
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map_or(0, |d| d.as_nanos());
+                format!("{}:{t}", m.len())
+            })
+            .unwrap_or_default();
+        format!("{}:{exe}", env!("CARGO_PKG_VERSION"))
+    })
+}
+
 /// A decode cache in one directory.
 #[derive(Debug, Clone)]
 pub struct DecodeCache {
@@ -75,7 +97,7 @@ impl DecodeCache {
         let mut h = blake3::Hasher::new();
         h.update(FORMAT.as_bytes());
         h.update(b"\0");
-        h.update(env!("CARGO_PKG_VERSION").as_bytes());
+        h.update(build_id().as_bytes());
         h.update(b"\0");
         h.update(a.id.as_bytes());
         h.update(b"\0");
