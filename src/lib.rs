@@ -9,6 +9,7 @@ pub mod app;
 pub mod bundle;
 pub mod check;
 pub mod cli;
+pub mod finding;
 pub mod format;
 pub mod fsutil;
 pub mod model;

@@ -144,17 +144,19 @@ fn zip_entry_of_300_mib_zeros_is_an_archive_bomb() {
     assert_eq!(b.actual.as_deref(), Some("314572800"));
 }
 
+/// Appends one PNG chunk (length, type, data, CRC-32) to `out`.
+fn chunk(out: &mut Vec<u8>, ty: [u8; 4], data: &[u8]) {
+    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
+    out.extend_from_slice(&ty);
+    out.extend_from_slice(data);
+    let mut c = crc32fast::Hasher::new();
+    c.update(&ty);
+    c.update(data);
+    out.extend_from_slice(&c.finalize().to_be_bytes());
+}
+
 /// A PNG whose header declares `w` × `h` pixels, with a tiny (wrong) body.
 fn png_declaring(w: u32, h: u32) -> Vec<u8> {
-    fn chunk(out: &mut Vec<u8>, ty: [u8; 4], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        out.extend_from_slice(&ty);
-        out.extend_from_slice(data);
-        let mut c = crc32fast::Hasher::new();
-        c.update(&ty);
-        c.update(data);
-        out.extend_from_slice(&c.finalize().to_be_bytes());
-    }
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&w.to_be_bytes());
@@ -205,15 +207,6 @@ fn png_declaring_100000_squared_pixels_is_refused() {
 /// A 1 × 1 palette PNG whose PLTE chunk is 4 bytes long (not a multiple of 3): the `png`
 /// crate panics on it; giftqa must turn that into `decode-failed`.
 fn png_bad_palette() -> Vec<u8> {
-    fn chunk(out: &mut Vec<u8>, ty: [u8; 4], data: &[u8]) {
-        out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        out.extend_from_slice(&ty);
-        out.extend_from_slice(data);
-        let mut c = crc32fast::Hasher::new();
-        c.update(&ty);
-        c.update(data);
-        out.extend_from_slice(&c.finalize().to_be_bytes());
-    }
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
     let mut ihdr = Vec::new();
     ihdr.extend_from_slice(&1u32.to_be_bytes());

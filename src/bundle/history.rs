@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::manifest::{Manifest, cmp_precedence, hex32, parse_semver};
 use super::signature::{self, KILL_PREFIX, Keyring, VerifyRequest};
 use super::time::parse_utc;
-use crate::check::finding::{Code, Finding, Reporter};
+use crate::finding::{Code, Finding, Reporter, Severity};
 
 /// Errors reading a history or kill file (exit code 2).
 #[derive(Debug, thiserror::Error)]
@@ -270,15 +270,12 @@ pub fn load_kill(
             let mut sub = Reporter::new();
             signature::verify(kr, &req, &mut sub);
             let trust: Vec<Finding> = sub.finish();
-            if trust
+            let codes: Vec<&str> = trust
                 .iter()
-                .any(|f| f.severity == crate::check::finding::Severity::Error)
-            {
-                let codes: Vec<&str> = trust
-                    .iter()
-                    .filter(|f| f.severity == crate::check::finding::Severity::Error)
-                    .map(|f| f.code.as_str())
-                    .collect();
+                .filter(|f| f.severity == Severity::Error)
+                .map(|f| f.code.as_str())
+                .collect();
+            if !codes.is_empty() {
                 why.push(format!(
                     "its signature does not verify ({})",
                     codes.join(", ")

@@ -9,7 +9,7 @@ use rayon::prelude::*;
 
 use super::manifest::{ListedFile, hex32};
 use super::source::{BundleSource, ReadError};
-use crate::check::finding::{Code, Finding, Reporter};
+use crate::finding::{Code, Finding, Reporter};
 
 /// Files a bundle may hold besides its assets (spec §1 and §8): the manifest, its signature
 /// envelope, and a sign-off written beside them with the smoke report it rests on.

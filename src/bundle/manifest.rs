@@ -18,7 +18,7 @@ use serde_json::{Map, Value};
 use super::json_scan::{self, escape_token};
 use super::paths;
 use super::time::parse_utc;
-use crate::check::finding::{Code, Finding, Reporter};
+use crate::finding::{Code, Finding, Reporter};
 
 /// Largest accepted `manifest.json`, in bytes (spec §1: 1 MiB).
 pub const MANIFEST_MAX_BYTES: u64 = 1024 * 1024;
@@ -442,7 +442,7 @@ pub fn read_manifest(bytes: &[u8], rep: &mut Reporter) -> ManifestRead {
 }
 
 fn count_manifest_errors(rep: &Reporter) -> usize {
-    use crate::check::finding::{Area, Severity};
+    use crate::finding::{Area, Severity};
     rep.findings()
         .iter()
         .filter(|f| {

@@ -15,7 +15,7 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 
 use super::manifest::{hex32, parse_hex32};
-use crate::check::finding::{Code, Finding, Reporter};
+use crate::finding::{Code, Finding, Reporter};
 
 /// Message prefix of a manifest signature (spec §4).
 pub const MANIFEST_PREFIX: &[u8] = b"giftbundle/1 manifest\n";

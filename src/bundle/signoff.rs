@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use super::history::{Approval, History};
 use super::manifest::hex32;
 use super::signature::{self, Envelope, Keyring, SIGNOFF_PREFIX, VerifyRequest};
-use crate::check::finding::{Code, Finding, Reporter, Severity};
+use crate::finding::{Code, Finding, Reporter, Severity};
 
 /// The sign-off document's format string.
 pub const FORMAT: &str = "giftbundle-signoff/1";

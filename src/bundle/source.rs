@@ -11,7 +11,7 @@ use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use super::paths;
-use crate::check::finding::{Code, Finding, Reporter};
+use crate::finding::{Code, Finding, Reporter};
 
 /// Size caps for reading a bundle (spec §1 defaults).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,7 +8,7 @@
 pub mod budgets;
 pub mod cache;
 pub mod compat;
-pub mod finding;
+pub use crate::finding;
 pub mod graph;
 pub mod kill;
 pub mod rollout;

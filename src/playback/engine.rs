@@ -344,7 +344,7 @@ pub struct SimRun {
     /// Each played asset's most expensive frame.
     pub worst_frames: BTreeMap<String, WorstFrame>,
     /// The findings judged on this run (filled by the smoke report; sorted).
-    pub findings: Vec<crate::check::finding::Finding>,
+    pub findings: Vec<crate::finding::Finding>,
 }
 
 /// Host threads that decode images for a pixel sink: one queue per worker, so the frames of

@@ -7,6 +7,7 @@ pub mod calibrate;
 pub mod device;
 pub mod engine;
 pub mod fidelity;
+pub mod host;
 pub mod scenario;
 pub mod stats;
 pub mod tiers;

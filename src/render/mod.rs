@@ -45,7 +45,7 @@ pub enum RenderError {
     Readback(String),
 }
 
-pub use crate::report::smoke::AdapterSummary;
+pub use crate::playback::host::AdapterSummary;
 
 /// A texture uploaded to the GPU, ready to draw.
 #[derive(Debug)]

@@ -15,9 +15,9 @@ use super::paint::Painter;
 use crate::playback::engine::{
     Engine, FrameSink, Playlist, Presented, SimRun, SinkError, TextureKey, WorstFrame,
 };
+use crate::playback::host::{AdapterSummary, Drawer, FrameDrawer, HostRun, Thumbnail};
 use crate::playback::stats::summarize;
 use crate::playback::tiers::{Tier, fit_contain};
-use crate::report::smoke::{AdapterSummary, Drawer, HostRun, Thumbnail};
 
 /// One look at a running burst: the frame just drawn and the state of the queue.
 #[derive(Debug, Clone)]
@@ -254,7 +254,7 @@ pub struct GpuFrames {
     pub ctx: RenderContext,
 }
 
-impl crate::report::diff::FrameDrawer for GpuFrames {
+impl FrameDrawer for GpuFrames {
     fn draw(
         &mut self,
         anim: &crate::model::Animation,

@@ -19,7 +19,9 @@ use crate::bundle::manifest::{AssetKind, cmp_precedence};
 use crate::check::compat::Outcome;
 use crate::check::finding::{Code, Finding, Summary, sort_findings, summarize};
 use crate::check::{BundleHeader, CheckError, CheckOptions, CheckReport, run_check};
-use crate::model::Animation;
+pub use crate::playback::host::FrameDrawer;
+
+use super::text::pct;
 
 /// Frames compared per changed effect.
 pub const DIFF_FRAMES: u32 = 5;
@@ -39,17 +41,6 @@ pub struct DiffRequest {
     pub fleet: Option<PathBuf>,
     /// The one clock reading.
     pub now: jiff::Timestamp,
-}
-
-/// Draws one frame of an animation into a `size` px target (straight RGBA).
-pub trait FrameDrawer {
-    /// The frame, or `None` when it cannot be drawn.
-    fn draw(
-        &mut self,
-        anim: &Animation,
-        frame_idx: u32,
-        size: [u32; 2],
-    ) -> Option<image::RgbaImage>;
 }
 
 /// An asset added or removed.
@@ -559,10 +550,6 @@ fn draw_changed(
         });
     }
     Ok(out)
-}
-
-fn pct(share: f64) -> String {
-    format!("{:.2}%", share * 100.0)
 }
 
 /// The diff as text for a terminal.

@@ -7,63 +7,13 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::playback::host::{AdapterSummary, Drawer, HostRun, Simulate, Thumbnail};
+
 use crate::check::BundleHeader;
 use crate::check::finding::{Finding, Summary as FindingSummary};
 use crate::model::Unsupported;
 use crate::playback::engine::{Plays, SimRun};
-use crate::playback::stats::Summary;
 use crate::playback::tiers::Tier;
-
-/// What the host's adapter is.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AdapterSummary {
-    /// Adapter name, e.g. "llvmpipe (LLVM 15.0.6, 256 bits)".
-    pub name: String,
-    /// Backend, e.g. "Vulkan".
-    pub backend: String,
-    /// Device type, e.g. "Cpu".
-    pub device_type: String,
-    /// Whether GPU timestamps are measured.
-    pub timestamps: bool,
-}
-
-/// What the host measured of one (tier, scenario) run while drawing it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct HostRun {
-    /// Tier name.
-    pub tier: String,
-    /// Scenario name.
-    pub scenario: String,
-    /// Wall time of the run on the host, ms.
-    pub wall_ms: f64,
-    /// Frames the host drew.
-    pub frames: usize,
-    /// Frames drawn per host second (unpaced: as fast as the host can).
-    pub fps: f64,
-    /// Host CPU time per frame (prepare, upload, draw, wait), ms.
-    pub frame_cpu_ms: Summary,
-    /// Host GPU time of the render pass, ms (timestamp queries), when measured.
-    pub frame_gpu_ms: Option<Summary>,
-    /// Host CPU time per frame, ms (charts).
-    pub frame_cpu_series_ms: Vec<f64>,
-    /// Host GPU time per frame, ms (charts).
-    pub frame_gpu_series_ms: Vec<f64>,
-}
-
-/// One effect drawn at its most expensive simulated frame (report.html thumbnails).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Thumbnail {
-    /// Asset id.
-    pub asset: String,
-    /// Tier it was judged worst on.
-    pub tier: String,
-    /// Frame index.
-    pub frame_idx: u32,
-    /// Simulated cost of that frame, ms.
-    pub cost_ms: f64,
-    /// PNG bytes, base64.
-    pub png_base64: String,
-}
 
 /// The host's side of a smoke report: labelled as the host's, never judged.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -207,52 +157,6 @@ pub struct SmokeRequest {
     pub now: jiff::Timestamp,
 }
 
-/// How the frames of each run are drawn: not at all ([`Simulate`]), or by the renderer.
-pub trait Drawer {
-    /// The adapter, when frames are drawn.
-    fn adapter(&self) -> Option<AdapterSummary>;
-
-    /// Runs one engine to its end, drawing its frames; returns the simulated run and what the
-    /// host measured.
-    ///
-    /// # Errors
-    /// The sink's error (the GPU failed).
-    fn run(
-        &mut self,
-        engine: crate::playback::engine::Engine,
-        progress: &dyn Fn(f64),
-    ) -> Result<(SimRun, Option<HostRun>), crate::playback::engine::SinkError>;
-
-    /// Each `(asset, tier, frame)` drawn as a thumbnail; none when nothing is drawn.
-    fn thumbnails(
-        &mut self,
-        playlist: &crate::playback::engine::Playlist,
-        worst: &[(String, Tier, crate::playback::engine::WorstFrame)],
-    ) -> Vec<Thumbnail> {
-        let _ = (playlist, worst);
-        Vec::new()
-    }
-}
-
-/// Simulates without drawing anything: no adapter needed (`smoke --no-gpu`).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct Simulate;
-
-impl Drawer for Simulate {
-    fn adapter(&self) -> Option<AdapterSummary> {
-        None
-    }
-
-    fn run(
-        &mut self,
-        engine: crate::playback::engine::Engine,
-        progress: &dyn Fn(f64),
-    ) -> Result<(SimRun, Option<HostRun>), crate::playback::engine::SinkError> {
-        let run = engine.run(&mut crate::playback::engine::CostSink, progress)?;
-        Ok((run, None))
-    }
-}
-
 /// Why a smoke test could not run (exit code 2).
 #[derive(Debug, thiserror::Error)]
 pub enum SmokeError {
@@ -379,23 +283,23 @@ pub fn run_smoke(
     let mut worst: BTreeMap<String, (Tier, crate::playback::engine::WorstFrame)> = BTreeMap::new();
     for tier in &req.tiers {
         let mut plays = plays_by_tier.remove(&tier.name).unwrap_or_default();
+        // Effects with an image over the tier's largest texture play nothing on it, whether
+        // sent themselves or reached as a fallback.
+        let mut tier_findings: Vec<Finding> = Vec::new();
         for (id, anim) in &playlist.anims {
             let too_large =
                 crate::check::budgets::oversized_images(id, anim, tier.max_texture_px, &tier.name);
-            if !too_large.is_empty() {
-                findings.extend(too_large);
-                for p in plays.values_mut() {
-                    let blocked = matches!(p, Plays::Fallback(f) if f == id);
-                    if blocked {
-                        *p = Plays::Nothing(format!(
-                            "{id} has images over the tier's {} px texture limit",
-                            tier.max_texture_px
-                        ));
-                    }
-                }
-                if let Some(p) = plays.get_mut(id)
-                    && *p == Plays::Itself
-                {
+            if too_large.is_empty() {
+                continue;
+            }
+            tier_findings.extend(too_large);
+            for (effect, p) in &mut plays {
+                let reaches = match p {
+                    Plays::Itself => effect == id,
+                    Plays::Fallback(f) => f == id,
+                    Plays::Builtin(_) | Plays::Nothing(_) => false,
+                };
+                if reaches {
                     *p = Plays::Nothing(format!(
                         "{id} has images over the tier's {} px texture limit",
                         tier.max_texture_px
@@ -403,15 +307,7 @@ pub fn run_smoke(
                 }
             }
         }
-        let tier_findings: Vec<Finding> = findings
-            .iter()
-            .filter(|f| {
-                f.code == Code::FrameTooLarge
-                    && f.message
-                        .ends_with(&format!("texture limit of tier {}", tier.name))
-            })
-            .cloned()
-            .collect();
+        findings.extend(tier_findings.iter().cloned());
         let shown: BTreeMap<String, Plays> = plays
             .iter()
             .filter(|(_, p)| **p != Plays::Itself)

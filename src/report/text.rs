@@ -74,7 +74,9 @@ fn human_bytes(n: u64) -> String {
     }
 }
 
-fn pct(share: f64) -> String {
+/// A user share as a percentage with two decimals, e.g. `20.00%`.
+#[must_use]
+pub fn pct(share: f64) -> String {
     format!("{:.2}%", share * 100.0)
 }
 

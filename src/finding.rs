@@ -1,4 +1,6 @@
-//! Findings: the structured result of every rule (spec §10).
+//! Findings: the structured result of every rule (spec §10). They belong to no single area:
+//! the bundle layer, the rules of `check` and the playback budgets all report through them
+//! (`check::finding` re-exports this module).
 //!
 //! A [`Finding`] carries a fixed [`Code`] whose [`Severity`] comes from the spec's table, a
 //! human message, and optional context (asset id, file path, matrix cells, user share,
