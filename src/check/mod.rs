@@ -549,7 +549,17 @@ fn decode_one(
         return (None, findings);
     }
     match format::decode_asset(a, src, limits) {
-        Ok(info) => (Some(info), findings),
+        Ok(info) => {
+            let path = a.files.first().map(|f| f.path.clone()).unwrap_or_default();
+            for adv in &info.advice {
+                findings.push(
+                    Finding::new(adv.code, adv.message.clone())
+                        .asset(a.id.clone())
+                        .path(path.clone()),
+                );
+            }
+            (Some(info), findings)
+        }
         Err(why) => {
             let path = a.files.first().map(|f| f.path.clone()).unwrap_or_default();
             findings.push(

@@ -134,6 +134,19 @@ pub struct AnimationInfo {
     /// Sound the effect plays, with when (SVGA `audios`); players must have it to play it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audio: Vec<AudioTrack>,
+    /// Findings the decoder has for the file (its format's maintainers' advice, a codec the
+    /// phones lack); `check` reports each against the asset.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub advice: Vec<Advice>,
+}
+
+/// A finding a decoder raises about a file that decoded (spec §10 code and its reason).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Advice {
+    /// The finding code.
+    pub code: crate::finding::Code,
+    /// Why, in the user's terms.
+    pub message: String,
 }
 
 /// One audio track of an effect (`svga.proto` `AudioEntity`): played from `start_frame` to
@@ -337,6 +350,18 @@ pub fn quiet_contained_panics() {
     }));
 }
 
+/// The declared layout of a version-1 VAP asset (`params.layout`), if any.
+///
+/// # Errors
+/// A message naming the value when it is not a layout.
+pub fn vap_layout(asset: &Asset) -> Result<Option<vap::Layout>, String> {
+    asset
+        .params
+        .get("layout")
+        .map(|v| v.as_str().unwrap_or("").parse())
+        .transpose()
+}
+
 fn decode_asset_inner(
     asset: &Asset,
     src: &BundleSource,
@@ -373,7 +398,7 @@ fn decode_asset_inner(
             let wanted = asset.params.get("animation").and_then(|v| v.as_str());
             lottie::decode_dotlottie(&read(&first.path)?, wanted, limits)
         }
-        AssetFormat::Vap => vap::decode(&read(&first.path)?, limits),
+        AssetFormat::Vap => vap::decode(&read(&first.path)?, vap_layout(asset)?, limits),
         AssetFormat::Audio => Ok(AnimationInfo {
             notes: vec!["audio resource".into()],
             audio: Vec::new(),

@@ -256,6 +256,7 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> 
                 bytes: movie.images.get(&a.audio_key).map_or(0, |b| b.len() as u64),
             })
             .collect(),
+        advice: Vec::new(),
     };
     Ok(SvgaMovie { movie, major, info })
 }

@@ -213,7 +213,14 @@ pub fn load_animation(
             };
             Ok(lottie_animation(&info, comp))
         }
-        AssetFormat::Vap | AssetFormat::Audio => {
+        AssetFormat::Vap => {
+            let bytes = read(&first.path)?;
+            let layout = crate::format::vap_layout(asset)?;
+            let movie = crate::format::vap::open(bytes, layout, limits)
+                .map_err(|e| format!("{}: {e}", first.path))?;
+            Ok(super::vap::vap_animation(Arc::new(movie)))
+        }
+        AssetFormat::Audio => {
             let info = crate::format::decode_asset(asset, src, limits)?;
             Ok(timed_animation(
                 &info,
@@ -457,6 +464,7 @@ pub fn svga_animation(bytes: &[u8], limits: &DecodeLimits) -> Result<Animation, 
 #[derive(Default)]
 pub struct FrameDecoder {
     streams: HashMap<usize, (u32, image::Frames<'static>)>,
+    videos: HashMap<usize, crate::format::vap::h264::H264Stream>,
 }
 
 impl FrameDecoder {
@@ -472,14 +480,55 @@ impl FrameDecoder {
     /// A message with the decoder's reason.
     pub fn decode(&mut self, img: &ImageAsset, limits: &DecodeLimits) -> Result<RgbaImage, String> {
         let r = crate::format::contain(|| self.decode_inner(img, limits));
-        if r.is_err()
-            && let ImageSource::AnimatedFrame { file, .. } = &img.source
-        {
+        if r.is_err() {
             // A stream that failed mid-way starts again next time.
-            self.streams
-                .remove(&(Arc::as_ptr(file).cast::<u8>() as usize));
+            match &img.source {
+                ImageSource::AnimatedFrame { file, .. } => {
+                    self.streams
+                        .remove(&(Arc::as_ptr(file).cast::<u8>() as usize));
+                }
+                ImageSource::VideoFrame { video, .. } => {
+                    self.videos.remove(&(Arc::as_ptr(&video.movie) as usize));
+                }
+                _ => {}
+            }
         }
         r
+    }
+
+    /// Checks that an image decodes without converting it to RGBA (a video frame is decoded
+    /// but not merged): what a run that needs no pixels asks.
+    ///
+    /// # Errors
+    /// A message with the decoder's reason.
+    pub fn verify(&mut self, img: &ImageAsset, limits: &DecodeLimits) -> Result<(), String> {
+        if let ImageSource::VideoFrame { video, index } = &img.source {
+            let r = crate::format::contain(|| self.video_frame(video, *index, limits).map(|_| ()));
+            if r.is_err() {
+                self.videos.remove(&(Arc::as_ptr(&video.movie) as usize));
+            }
+            return r;
+        }
+        self.decode(img, limits).map(|_| ())
+    }
+
+    fn video_frame(
+        &mut self,
+        video: &super::vap::VapVideo,
+        index: u32,
+        limits: &DecodeLimits,
+    ) -> Result<&crate::format::vap::h264::Yuv420, String> {
+        let movie = &video.movie;
+        let id = Arc::as_ptr(movie) as usize;
+        if !self.videos.contains_key(&id) {
+            let s = crate::format::vap::h264::H264Stream::new(&movie.track)
+                .map_err(|e| e.to_string())?;
+            self.videos.insert(id, s);
+        }
+        let stream = self.videos.get_mut(&id).ok_or("stream")?;
+        stream
+            .frame(&movie.bytes, &movie.track, index as usize, limits)
+            .map_err(|e| e.to_string())
     }
 
     fn decode_inner(
@@ -498,6 +547,10 @@ impl FrameDecoder {
                     .into_rgba8())
             }
             ImageSource::Pixels(px) => Ok(px.as_ref().clone()),
+            ImageSource::VideoFrame { video, index } => {
+                let pic = self.video_frame(video, *index, limits)?;
+                Ok(super::vap::compose(video, pic, *index))
+            }
             ImageSource::AnimatedFrame {
                 file,
                 format,

@@ -15,6 +15,7 @@ pub mod lottie;
 pub mod pixels;
 pub mod slots;
 pub mod text;
+pub mod vap;
 pub mod vector;
 
 use std::sync::Arc;
@@ -88,6 +89,13 @@ pub enum ImageSource {
     },
     /// Pixels already decoded (straight alpha): a dynamic slot's avatar or text.
     Pixels(Arc<image::RgbaImage>),
+    /// Frame `index` (presentation order) of a VAP video, merged and fused (see [`vap`]).
+    VideoFrame {
+        /// The video and its fusion fills.
+        video: Arc<vap::VapVideo>,
+        /// Zero-based frame index.
+        index: u32,
+    },
 }
 
 /// One image of an animation: a bitmap the renderer uploads as a texture.

@@ -56,6 +56,9 @@ pub struct FilledSlot {
 /// sprite order, without repeats. Empty for formats without keys.
 #[must_use]
 pub fn slot_keys(anim: &Animation) -> Vec<String> {
+    if let Some(video) = super::vap::video_of(anim) {
+        return video.movie.config.slot_keys();
+    }
     let Content::Sprites(sprites) = &anim.content else {
         return Vec::new();
     };
@@ -121,13 +124,16 @@ pub fn fit_image(img: &RgbaImage, size: [u32; 2]) -> RgbaImage {
 /// A copy of `anim` with `fills` put into its slots.
 ///
 /// # Errors
-/// A message naming the key when no sprite has it, when the animation has no keys (formats
-/// other than SVGA), or when a text slot has no area.
+/// A message naming the key when no sprite (or VAP fusion source) has it, when the animation
+/// has no keys (formats other than SVGA and VAP), or when a text slot has no area.
 pub fn fill_slots(
     anim: &Animation,
     fills: &[(String, SlotValue)],
     style: &TextStyle,
 ) -> Result<(Animation, Vec<FilledSlot>), String> {
+    if let Some(video) = super::vap::video_of(anim) {
+        return super::vap::fill_vap_slots(anim, video, fills);
+    }
     let mut out = anim.clone();
     let Content::Sprites(mut sprites) =
         std::mem::replace(&mut out.content, Content::Frames(Vec::new()))

@@ -49,6 +49,11 @@ pub struct TextStyle {
     pub size_of_height: f32,
     /// Too-long text policy.
     pub overflow: Overflow,
+    /// Bold weight (VAP `"style": "b"`).
+    pub bold: bool,
+    /// Smallest size shrinking goes to, as a share of the requested size ([`MIN_SHRINK`] for
+    /// SVGA slots; VAP's `createTxtBitmap` goes from 0.8 of the height down to 0.1).
+    pub min_shrink: f32,
 }
 
 impl Default for TextStyle {
@@ -57,6 +62,8 @@ impl Default for TextStyle {
             color: [255, 255, 255, 255],
             size_of_height: 0.6,
             overflow: Overflow::Ellipsis,
+            bold: false,
+            min_shrink: MIN_SHRINK,
         }
     }
 }
@@ -84,13 +91,17 @@ fn fonts() -> &'static Mutex<(FontSystem, SwashCache)> {
 }
 
 /// One shaped line: its width and the buffer.
-fn shape(fs: &mut FontSystem, text: &str, px: f32, height: f32) -> (Buffer, f32) {
+fn shape(fs: &mut FontSystem, text: &str, px: f32, height: f32, bold: bool) -> (Buffer, f32) {
     let mut buffer = Buffer::new(fs, Metrics::new(px, px * 1.25));
     buffer.set_wrap(Wrap::None);
     buffer.set_size(None, Some(height.max(px * 1.25)));
     buffer.set_text(
         text,
-        &Attrs::new().family(Family::SansSerif),
+        &Attrs::new().family(Family::SansSerif).weight(if bold {
+            cosmic_text::Weight::BOLD
+        } else {
+            cosmic_text::Weight::NORMAL
+        }),
         Shaping::Advanced,
         None,
     );
@@ -121,10 +132,10 @@ pub fn draw_slot_text(
     let (fs, cache) = &mut *guard;
     let (wf, hf) = (w as f32, h as f32);
     let mut px = (hf * style.size_of_height).max(1.0);
-    let (mut buffer, mut line_w) = shape(fs, &text, px, hf);
+    let (mut buffer, mut line_w) = shape(fs, &text, px, hf, style.bold);
     if line_w > wf && style.overflow == Overflow::Shrink {
-        px = (px * wf / line_w).max(px * MIN_SHRINK);
-        (buffer, line_w) = shape(fs, &text, px, hf);
+        px = (px * wf / line_w).max(px * style.min_shrink.clamp(0.05, 1.0));
+        (buffer, line_w) = shape(fs, &text, px, hf, style.bold);
     }
     let mut shown = text.clone();
     let mut ellipsized = false;
@@ -135,14 +146,14 @@ pub fn draw_slot_text(
         while lo < hi {
             let mid = (lo + hi).div_ceil(2);
             let candidate: String = chars[..mid].iter().collect::<String>() + "…";
-            if shape(fs, &candidate, px, hf).1 <= wf {
+            if shape(fs, &candidate, px, hf, style.bold).1 <= wf {
                 lo = mid;
             } else {
                 hi = mid - 1;
             }
         }
         shown = chars[..lo].iter().collect::<String>().trim_end().to_owned() + "…";
-        (buffer, line_w) = shape(fs, &shown, px, hf);
+        (buffer, line_w) = shape(fs, &shown, px, hf, style.bold);
         ellipsized = true;
     }
     let mut families = Vec::new();

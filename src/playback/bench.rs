@@ -77,6 +77,21 @@ fn baseline(anim: &Animation) -> Result<f64, String> {
                     .map(|f| f64::from(f.buffer().width()) * f64::from(f.buffer().height()) / 1e6)
                     .sum::<f64>();
             }
+            ImageSource::VideoFrame { video, .. } => {
+                // The video decoded alone (OpenH264, no merge), each file once.
+                if !seen.insert(std::sync::Arc::as_ptr(&video.movie) as usize) {
+                    continue;
+                }
+                let m = &video.movie;
+                let mut s = crate::format::vap::h264::H264Stream::new(&m.track)
+                    .map_err(|e| e.to_string())?;
+                for i in 0..m.track.display_order.len() {
+                    let p = s
+                        .frame(&m.bytes, &m.track, i, &DecodeLimits::default())
+                        .map_err(|e| e.to_string())?;
+                    mp += f64::from(p.width) * f64::from(p.height) / 1e6;
+                }
+            }
         }
     }
     Ok(mp)

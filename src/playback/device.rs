@@ -26,6 +26,8 @@ pub enum Codec {
     Jpeg,
     /// Pixels already decoded (a filled slot): no decode work.
     Raw,
+    /// An H.264 video frame (VAP), counted in macroblocks.
+    H264,
 }
 
 impl Codec {
@@ -40,6 +42,7 @@ impl Codec {
                 _ => Self::Png,
             },
             ImageSource::Encoded(bytes) => Self::sniff(bytes),
+            ImageSource::VideoFrame { .. } => Self::H264,
         }
     }
 
@@ -79,7 +82,8 @@ impl DecodedPixels {
             Codec::Webp => self.webp += px,
             Codec::Gif => self.gif += px,
             Codec::Jpeg => self.jpeg += px,
-            Codec::Raw => {}
+            // Raw pixels cost nothing; H.264 is counted in macroblocks (FrameWork).
+            Codec::Raw | Codec::H264 => {}
         }
     }
 
@@ -141,6 +145,21 @@ pub struct FrameWork {
     pub layer_depth: u64,
     /// Mesh bytes (vertices 8 bytes each, indices 4).
     pub mesh_bytes: u64,
+}
+
+impl FrameWork {
+    /// Counts the decode of one image: its pixels per codec, or a VAP frame's macroblocks.
+    pub fn add_decoded(&mut self, image: &ImageAsset) {
+        match &image.source {
+            ImageSource::VideoFrame { video, .. } => {
+                self.h264_macroblocks += video.macroblocks_per_frame();
+            }
+            _ => self.decoded_px.add(
+                Codec::of(image),
+                u64::from(image.width_px) * u64::from(image.height_px),
+            ),
+        }
+    }
 }
 
 impl std::ops::AddAssign for FrameWork {
@@ -360,8 +379,23 @@ impl DeviceConstants {
             Codec::Gif => self.decode_gif_mpx_per_s,
             Codec::Jpeg => self.decode_jpeg_mpx_per_s,
             Codec::Raw => return 0.0,
+            Codec::H264 => return self.h264_ms(px.div_ceil(256)),
         };
         px as f64 / (rate * 1000.0)
+    }
+
+    /// Simulated time to decode one image on one decode thread, ms: per pixel of its codec,
+    /// or per macroblock of the whole coded video frame for VAP (colour and alpha halves and
+    /// the padding between them all decode).
+    #[must_use]
+    pub fn image_decode_ms(&self, image: &ImageAsset) -> f64 {
+        match &image.source {
+            ImageSource::VideoFrame { video, .. } => self.h264_ms(video.macroblocks_per_frame()),
+            _ => self.decode_ms(
+                Codec::of(image),
+                u64::from(image.width_px) * u64::from(image.height_px),
+            ),
+        }
     }
 
     /// Simulated time to decode `macroblocks` of H.264, ms.

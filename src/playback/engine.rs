@@ -25,7 +25,7 @@ use image::RgbaImage;
 use serde::{Deserialize, Serialize};
 
 use super::cache::BudgetLru;
-use super::device::{Codec, DeviceConstants, FrameWork, ResidentBytes, draw_work, properties_at};
+use super::device::{DeviceConstants, FrameWork, ResidentBytes, draw_work, properties_at};
 use super::scenario::{Admit, Scenario, Scheduler, expand};
 use super::stats::{Jank, Summary, summarize};
 use super::tiers::{Tier, fit_contain};
@@ -782,7 +782,7 @@ impl Engine {
         }
         let limits = DecodeLimits::default();
         let o = match anim.images.get(image) {
-            Some(img) => self.outcome_decoder.decode(img, &limits).err(),
+            Some(img) => self.outcome_decoder.verify(img, &limits).err(),
             None => Some(format!("image {image} does not exist")),
         };
         if let Ok(mut map) = self.playlist.outcomes.lock() {
@@ -883,8 +883,7 @@ impl Engine {
                     {
                         continue;
                     }
-                    let px = u64::from(asset.width_px) * u64::from(asset.height_px);
-                    let cost = self.device.decode_ms(Codec::of(asset), px);
+                    let cost = self.device.image_decode_ms(asset);
                     let w = slot as usize % threads;
                     let start = self.workers_busy_ms[w].max(now);
                     let ready = start + cost;
@@ -948,10 +947,7 @@ impl Engine {
                 }
                 self.instances[k].resident.insert(img);
                 work.uploaded_bytes += bytes;
-                work.decoded_px.add(
-                    Codec::of(asset),
-                    u64::from(asset.width_px) * u64::from(asset.height_px),
-                );
+                work.add_decoded(asset);
                 if let Some(p) = pixels
                     && let Err(e) = sink.upload(key, p)
                 {
