@@ -350,18 +350,6 @@ pub fn quiet_contained_panics() {
     }));
 }
 
-/// The declared layout of a version-1 VAP asset (`params.layout`), if any.
-///
-/// # Errors
-/// A message naming the value when it is not a layout.
-pub fn vap_layout(asset: &Asset) -> Result<Option<vap::Layout>, String> {
-    asset
-        .params
-        .get("layout")
-        .map(|v| v.as_str().unwrap_or("").parse())
-        .transpose()
-}
-
 fn decode_asset_inner(
     asset: &Asset,
     src: &BundleSource,
@@ -398,7 +386,7 @@ fn decode_asset_inner(
             let wanted = asset.params.get("animation").and_then(|v| v.as_str());
             lottie::decode_dotlottie(&read(&first.path)?, wanted, limits)
         }
-        AssetFormat::Vap => vap::decode(&read(&first.path)?, vap_layout(asset)?, limits),
+        AssetFormat::Vap => vap::decode(&read(&first.path)?, None, limits),
         AssetFormat::Audio => Ok(AnimationInfo {
             notes: vec!["audio resource".into()],
             audio: Vec::new(),

@@ -215,8 +215,7 @@ pub fn load_animation(
         }
         AssetFormat::Vap => {
             let bytes = read(&first.path)?;
-            let layout = crate::format::vap_layout(asset)?;
-            let movie = crate::format::vap::open(bytes, layout, limits)
+            let movie = crate::format::vap::open(bytes, None, limits)
                 .map_err(|e| format!("{}: {e}", first.path))?;
             Ok(super::vap::vap_animation(Arc::new(movie)))
         }

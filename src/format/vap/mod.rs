@@ -7,10 +7,11 @@
 //! - [`merge`] turns a decoded picture into straight-alpha RGBA as the players' shaders do:
 //!   colour sampled from `rgbFrame`, alpha from the red channel of `aFrame` (which VapTool
 //!   stores at half scale by default), both with a linear sampler.
-//! - Version-1 files carry no `vapc`; the player is told the layout (Android
-//!   `AnimView.setVideoMode`, iOS `QGHWDTextureBlendMode`). giftqa takes it from the asset's
-//!   `params.layout` and otherwise uses the players' default, alpha on the left
-//!   (`AnimConfig.defaultVideoMode = VIDEO_MODE_SPLIT_HORIZONTAL`).
+//! - Version-1 files carry no `vapc`; the app tells the player the layout (Android
+//!   `AnimView.setVideoMode`, iOS `QGHWDTextureBlendMode`), and the players' default puts
+//!   alpha on the left (`AnimConfig.defaultVideoMode = VIDEO_MODE_SPLIT_HORIZONTAL`). giftqa
+//!   reads the layout off the pixels instead (the alpha half has no chroma; see
+//!   [`detect_layout`]), plays the file that way, and warns when it is not the default.
 //! - [`decode`] is what `check` runs: it decodes every frame (a truncated or corrupt sample is
 //!   `decode-failed` naming the frame; HEVC is `codec-unsupported`) and adds the advice VAP's
 //!   maintainers give (`tool_Mac_Tool.md` "额外说明", `tool_README_en.md`).
@@ -442,6 +443,8 @@ pub struct VapMovie {
     pub audio_tracks: usize,
     /// Zero padding after the last box.
     pub trailing_padding: bool,
+    /// For a version-1 file, the layout its pixels show (`None` when they do not tell).
+    pub detected: Option<Layout>,
 }
 
 impl VapMovie {
@@ -497,9 +500,15 @@ pub fn open(
     if track.samples.is_empty() {
         return Err(VapError::Container("the video track has no samples".into()));
     }
+    let mut detected = None;
     let config = match &scan.vapc {
         Some(body) => VapConfig::parse(body, limits)?,
-        None => VapConfig::default_for(&track, layout.unwrap_or_default()),
+        None => {
+            if layout.is_none() {
+                detected = detect_layout(&bytes, &track, limits)?;
+            }
+            VapConfig::default_for(&track, layout.or(detected).unwrap_or_default())
+        }
     };
     Ok(VapMovie {
         bytes,
@@ -507,7 +516,49 @@ pub fn open(
         config,
         audio_tracks,
         trailing_padding: scan.trailing_padding,
+        detected,
     })
+}
+
+/// The layout a version-1 file's pixels show: of the four halves, the alpha one carries no
+/// chroma (VapTool writes alpha as grey), so the split whose one half is far more colourful
+/// than the other is the layout. Reads the frames at a quarter, half and three quarters.
+///
+/// # Errors
+/// [`VapError::Frame`] when those frames do not decode.
+pub fn detect_layout(
+    bytes: &[u8],
+    track: &VideoTrack,
+    limits: &DecodeLimits,
+) -> Result<Option<Layout>, VapError> {
+    let n = track.display_order.len();
+    let mut stream = h264::H264Stream::new(track)?;
+    // Chroma energy of the left, right, top and bottom halves.
+    let mut e = [0u64; 4];
+    for i in [n / 4, n / 2, 3 * n / 4] {
+        let p = stream.frame(bytes, track, i, limits)?;
+        let (cw, ch) = p.chroma_size();
+        for y in 0..ch {
+            for x in 0..cw {
+                let k = (y * cw + x) as usize;
+                let c = u64::from(p.u[k].abs_diff(128)) + u64::from(p.v[k].abs_diff(128));
+                e[usize::from(x >= cw / 2)] += c;
+                e[2 + usize::from(y >= ch / 2)] += c;
+            }
+        }
+    }
+    let ratio = |a: u64, b: u64| a as f64 / (b as f64 + 1.0);
+    let candidates = [
+        (ratio(e[1], e[0]), Layout::AlphaLeft),
+        (ratio(e[0], e[1]), Layout::AlphaRight),
+        (ratio(e[3], e[2]), Layout::AlphaTop),
+        (ratio(e[2], e[3]), Layout::AlphaBottom),
+    ];
+    let best = candidates
+        .iter()
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .copied();
+    Ok(best.filter(|(r, _)| *r >= 8.0).map(|(_, l)| l))
 }
 
 /// Composites one decoded picture into the effect's straight-alpha RGBA canvas
@@ -591,10 +642,30 @@ pub fn info(movie: &VapMovie) -> AnimationInfo {
         notes.push("zero padding after the last box".into());
     }
     if !c.from_vapc {
-        notes.push(
-            "no vapc box: a version-1 VAP file; the player must be told its layout (params.layout)"
-                .into(),
-        );
+        notes.push("no vapc box: a version-1 VAP file".into());
+        match movie.detected {
+            Some(Layout::AlphaLeft) => {}
+            Some(l) => advice.push(Advice {
+                code: Code::VideoConfigMismatch,
+                message: format!(
+                    "no vapc box, and the pixels put the alpha {}: the players' default puts it on the left, so the app must call setVideoMode({}) or the effect shows its mask as colour",
+                    match l {
+                        Layout::AlphaRight => "on the right",
+                        Layout::AlphaTop => "on top",
+                        _ => "at the bottom",
+                    },
+                    match l {
+                        Layout::AlphaRight => "VIDEO_MODE_SPLIT_HORIZONTAL_REVERSE",
+                        Layout::AlphaTop => "VIDEO_MODE_SPLIT_VERTICAL",
+                        _ => "VIDEO_MODE_SPLIT_VERTICAL_REVERSE",
+                    }
+                ),
+            }),
+            None => advice.push(Advice {
+                code: Code::VideoConfigMismatch,
+                message: "no vapc box, and the pixels do not show which half is alpha: the players assume alpha on the left".into(),
+            }),
+        }
     }
     let (vw, vh) = (t.width_px, t.height_px);
     if vw.max(vh) > 1504 {
