@@ -473,3 +473,156 @@ fn vapx_renders_avatar_and_cjk_name_in_its_slots() {
         "{out}"
     );
 }
+
+/// A bundle of one VAP effect made of `bytes`.
+fn one_effect(shared: &Path, bytes: &[u8]) -> common::Fixture {
+    let mut f = common::Fixture::shared(shared);
+    for old in f.manifest["assets"].as_array().unwrap() {
+        let path = old["files"][0]["path"].as_str().unwrap().to_owned();
+        std::fs::remove_file(f.path(&path)).unwrap();
+    }
+    std::fs::write(f.path("effects/gift.mp4"), bytes).unwrap();
+    f.manifest["assets"] = serde_json::json!([{
+        "id": "gift", "kind": "effect", "format": "vap",
+        "files": [{"path": "effects/gift.mp4"}], "fallback": "builtin:gift"
+    }]);
+    f.seal();
+    f
+}
+
+/// `giftqa check --format json` under a 60 s timeout and GNU time: exit code, the JSON report
+/// and the peak resident set in KiB.
+fn check_measured(f: &common::Fixture) -> (i32, Value, u64) {
+    let t = tempfile::tempdir().unwrap();
+    let rss = t.path().join("rss");
+    let keys = common::keys();
+    let out = Command::new("timeout")
+        .arg("60")
+        .arg("/usr/bin/time")
+        .arg("-f")
+        .arg("%M")
+        .arg("-o")
+        .arg(&rss)
+        .arg(env!("CARGO_BIN_EXE_giftqa"))
+        .args([
+            "check",
+            f.dir().to_str().unwrap(),
+            "--no-cache",
+            "--format",
+            "json",
+            "--keys",
+        ])
+        .arg(&keys)
+        .args(["--now", "2026-12-01T00:00:00Z"])
+        .output()
+        .unwrap();
+    let code = out.status.code().unwrap_or(-1);
+    assert_ne!(code, 124, "check ran past 60 s");
+    let report: Value = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    let kib = std::fs::read_to_string(&rss)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    (code, report, kib)
+}
+
+fn find(b: &[u8], what: &[u8]) -> usize {
+    b.windows(what.len()).position(|w| w == what).unwrap()
+}
+
+/// Hostile VAP files: each is one finding on the asset naming the file, never a panic, within
+/// 60 s and 300 MiB.
+#[test]
+fn hostile_vap_files_are_findings() {
+    let shared = shared_or_skip!();
+    if !Path::new("/usr/bin/time").is_file() {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "GNU time is missing, and CI is set"
+        );
+        eprintln!("skipping: /usr/bin/time is missing");
+        return;
+    }
+    let demo = std::fs::read(shared.join("vap/Android/demo.mp4")).unwrap();
+    let vapx = std::fs::read(shared.join("vap/Android/vapx.mp4")).unwrap();
+    let mut cases: Vec<(&str, Vec<u8>, &str, &str)> = Vec::new();
+    // A download cut at 60 %: the frames whose samples are gone fail by name.
+    cases.push((
+        "truncated",
+        demo[..demo.len() * 6 / 10].to_vec(),
+        "decode-failed",
+        "lies past the end",
+    ));
+    // No moov: the sample table is gone.
+    let mut b = demo.clone();
+    let at = find(&b, b"moov");
+    b[at..at + 4].copy_from_slice(b"free");
+    cases.push(("missing moov", b, "decode-failed", "no moov box"));
+    // A canvas of 100 000 px, in the same number of characters.
+    let mut b = vapx.clone();
+    let at = find(&b, b"\"w\":672");
+    b[at..at + 7].copy_from_slice(b"\"w\":1e5");
+    cases.push(("100000 px", b, "decode-failed", "100000"));
+    // Sample 3 claims 2 GiB.
+    let mut b = demo.clone();
+    let at = find(&b, b"stsz") + 16 + 4 * 3;
+    b[at..at + 4].copy_from_slice(&0x7fff_ffffu32.to_be_bytes());
+    cases.push(("lying sample size", b, "decode-failed", "frame 3"));
+    // The same samples declared as HEVC.
+    let mut b = demo.clone();
+    let stsd = find(&b, b"stsd");
+    let at = stsd + find(&b[stsd..], b"avc1");
+    b[at..at + 4].copy_from_slice(b"hvc1");
+    cases.push(("hevc", b, "codec-unsupported", "HEVC"));
+    for (name, bytes, code, words) in cases {
+        let f = one_effect(&shared, &bytes);
+        let (exit, report, kib) = check_measured(&f);
+        assert_eq!(exit, 1, "{name}: {report}");
+        let hit = report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["code"] == code)
+            .unwrap_or_else(|| panic!("{name}: no {code} in {report}"));
+        assert_eq!(hit["asset"], "gift", "{name}");
+        assert_eq!(hit["path"], "effects/gift.mp4", "{name}");
+        let msg = hit["message"].as_str().unwrap();
+        assert!(msg.contains(words), "{name}: {msg}");
+        assert!(kib < 300 * 1024, "{name}: {kib} KiB resident");
+        eprintln!("{name}: {code}, {} MiB: {msg}", kib / 1024);
+    }
+}
+
+/// Frames decode in order; a seek back, or far ahead, restarts at the sync sample before the
+/// frame and gives the same pixels as decoding from the start.
+#[test]
+fn seeks_restart_at_the_previous_sync_sample() {
+    let shared = shared_or_skip!();
+    let movie = open(&shared, "Android/vapx.mp4", None);
+    let syncs = movie.track.samples.iter().filter(|s| s.sync).count();
+    assert!(syncs > 2, "vapx.mp4 has {syncs} sync samples");
+    let limits = DecodeLimits::default();
+    let mut straight = vap::h264::H264Stream::new(&movie.track).unwrap();
+    let mut want = Vec::new();
+    for i in 0..=200 {
+        let p = straight
+            .frame(&movie.bytes, &movie.track, i, &limits)
+            .unwrap();
+        if [10, 60, 61, 200].contains(&i) {
+            want.push((i, p.clone()));
+        }
+    }
+    let mut seeking = vap::h264::H264Stream::new(&movie.track).unwrap();
+    for &i in &[200usize, 60, 10, 61] {
+        let p = seeking
+            .frame(&movie.bytes, &movie.track, i, &limits)
+            .unwrap();
+        let w = &want.iter().find(|(k, _)| *k == i).unwrap().1;
+        assert!(p == w, "frame {i} after a seek");
+    }
+}

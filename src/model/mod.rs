@@ -112,10 +112,28 @@ pub struct ImageAsset {
 }
 
 impl ImageAsset {
-    /// Bytes of the decoded RGBA8 texture.
+    /// Bytes of the decoded texture on the device: RGBA8, or a VAP frame's YUV 4:2:0.
     #[must_use]
     pub fn texture_bytes(&self) -> u64 {
-        u64::from(self.width_px) * u64::from(self.height_px) * 4
+        match &self.source {
+            // The hardware decoder's output buffer, YUV 4:2:0 in GPU memory (Android's
+            // SurfaceTexture, iOS's CVMetalTextureCache): what a phone holds per frame.
+            ImageSource::VideoFrame { video, .. } => {
+                let t = &video.movie.track;
+                u64::from(t.width_px) * u64::from(t.height_px) * 3 / 2
+            }
+            _ => u64::from(self.width_px) * u64::from(self.height_px) * 4,
+        }
+    }
+
+    /// Bytes a phone uploads to show it: the texture, except for a video frame, which the
+    /// hardware decoder writes into GPU memory itself (zero-copy).
+    #[must_use]
+    pub fn upload_bytes(&self) -> u64 {
+        match &self.source {
+            ImageSource::VideoFrame { .. } => 0,
+            _ => self.texture_bytes(),
+        }
     }
 }
 

@@ -858,6 +858,31 @@ impl Engine {
             .zip(&frames)
             .flat_map(|(i, (_, e))| e.images.iter().map(move |img| (i.slot, *img)))
             .collect();
+        // Frame-by-frame content (sequences, animated images, video): a frame behind the
+        // playhead is not shown again in this play, so it leaves memory at once, as a
+        // player's frame queue lets it go, instead of holding the budget until evicted.
+        for (k, (f, _)) in frames.iter().enumerate() {
+            let inst = &self.instances[k];
+            let per_frame = matches!(&inst.anim.content,
+                Content::Frames(fr) if inst.anim.images.len() > 1 && fr.len() == inst.anim.images.len());
+            if !per_frame {
+                continue;
+            }
+            let stale: Vec<usize> = inst
+                .resident
+                .iter()
+                .copied()
+                .filter(|img| *img < *f as usize)
+                .collect();
+            let slot = inst.slot;
+            for img in stale {
+                self.residency.remove(&(slot, img));
+                sink.evict((slot, img));
+                let i = &mut self.instances[k];
+                i.resident.remove(&img);
+                i.requested.remove(&img);
+            }
+        }
         // Decode jobs for this frame and the look-ahead.
         let threads = self.workers_busy_ms.len();
         for k in 0..self.instances.len() {
@@ -946,7 +971,7 @@ impl Engine {
                     }
                 }
                 self.instances[k].resident.insert(img);
-                work.uploaded_bytes += bytes;
+                work.uploaded_bytes += asset.upload_bytes();
                 work.add_decoded(asset);
                 if let Some(p) = pixels
                     && let Err(e) = sink.upload(key, p)

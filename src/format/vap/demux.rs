@@ -75,6 +75,11 @@ pub struct Prescan {
     pub codecs: Vec<String>,
     /// Zero padding after the last box (seen in `special_size_750.mp4`).
     pub trailing_padding: bool,
+    /// Byte just past the `moov` box: the demuxer reads the file up to here.
+    pub moov_end: usize,
+    /// The last top-level box is an `mdat` cut short: its samples past the end are reported
+    /// frame by frame as they are decoded.
+    pub truncated_mdat: bool,
 }
 
 const CONTAINERS: [&[u8; 4]; 7] = [
@@ -129,6 +134,12 @@ fn walk(
             }
             size = rest as u64;
         }
+        if depth == 0 && &ty == b"mdat" && size > rest as u64 && size >= header {
+            // A cut download: keep what is there; frames past the end fail by name.
+            p.top.push(ty);
+            p.truncated_mdat = true;
+            return Ok(());
+        }
         if size < header || size > rest as u64 {
             return Err(VapError::Container(format!(
                 "box {:?} at byte {at} claims {size} bytes, {rest} remain (a truncated file?)",
@@ -140,6 +151,9 @@ fn walk(
             p.top.push(ty);
             if &ty == b"vapc" {
                 p.vapc = Some(body.to_vec());
+            }
+            if &ty == b"moov" {
+                p.moov_end = at + size as usize;
             }
         }
         if CONTAINERS.contains(&&ty) {
@@ -172,13 +186,20 @@ fn walk(
     Ok(())
 }
 
-/// Reads the first video track's sample table and decoder configuration.
+/// Reads the first video track's sample table and decoder configuration from the file's
+/// boxes up to `moov_end` (see [`Prescan::moov_end`]).
 ///
 /// # Errors
 /// [`VapError::Container`] for a file the demuxer refuses, [`VapError::NoVideo`] when no
 /// track is video.
-pub fn video_track(bytes: &[u8], limits: &DecodeLimits) -> Result<(VideoTrack, usize), VapError> {
-    let mp4 = crate::format::contain(|| re_mp4::Mp4::read_bytes(bytes).map_err(|e| e.to_string()))
+pub fn video_track(
+    bytes: &[u8],
+    moov_end: usize,
+    limits: &DecodeLimits,
+) -> Result<(VideoTrack, usize), VapError> {
+    // The boxes up to the end of `moov`: sample offsets stay absolute in the whole file.
+    let head = bytes.get(..moov_end).unwrap_or(bytes);
+    let mp4 = crate::format::contain(|| re_mp4::Mp4::read_bytes(head).map_err(|e| e.to_string()))
         .map_err(VapError::Container)?;
     let mut audio = 0;
     let mut video = None;

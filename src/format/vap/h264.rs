@@ -360,7 +360,7 @@ impl H264Stream {
                 .ok_or_else(|| VapError::Frame {
                     index: display_index(track, s),
                     why: format!(
-                        "its sample ({} bytes at byte {}) lies past the end of the {}-byte file (a truncated file?)",
+                        "its sample ({} bytes at byte {}) lies past the end of the {}-byte file (a truncated file, or a sample size that lies)",
                         sample.size,
                         sample.offset,
                         file.len()

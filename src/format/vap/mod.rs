@@ -493,7 +493,7 @@ pub fn open(
     {
         return Err(VapError::Codec(format!("HEVC ({c})")));
     }
-    let (track, audio_tracks) = demux::video_track(&bytes, limits)?;
+    let (track, audio_tracks) = demux::video_track(&bytes, scan.moov_end, limits)?;
     if !track.is_h264() {
         return Err(VapError::Codec(track.codec.clone()));
     }
