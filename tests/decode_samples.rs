@@ -228,9 +228,26 @@ fn animated_images_decode_every_frame() {
     )
     .unwrap();
     assert!(webp.frame_count >= 3);
-    for f in files(&base.join("image-rs-image/tests/images/gif/anim"), "gif") {
+    // image-rs's GIF test files (disposal modes, interlacing, frames outside the canvas,
+    // undersized frames): each decodes, at the logical screen size its header states, with
+    // every frame the `image` crate's own decoder yields.
+    let gifs = files(&base.join("image-rs-image/tests/images/gif/anim"), "gif");
+    assert!(gifs.len() >= 8, "{gifs:?}");
+    for f in gifs {
         let bytes = std::fs::read(&f).unwrap();
-        let _ = animated::decode_animated(AssetFormat::Gif, &bytes, &limits);
+        let info = animated::decode_animated(AssetFormat::Gif, &bytes, &limits)
+            .unwrap_or_else(|e| panic!("{f:?}: {e}"));
+        let header = (
+            u32::from(u16::from_le_bytes([bytes[6], bytes[7]])),
+            u32::from(u16::from_le_bytes([bytes[8], bytes[9]])),
+        );
+        assert_eq!((info.width_px, info.height_px), header, "{f:?}");
+        let frames = image::AnimationDecoder::into_frames(
+            image::codecs::gif::GifDecoder::new(std::io::Cursor::new(&bytes)).unwrap(),
+        )
+        .count() as u64;
+        assert_eq!(info.frame_count, frames, "{f:?}");
+        assert!(info.frame_count >= 1 && info.duration_ms > 0, "{f:?}");
     }
     let gif = animated::decode_animated(
         AssetFormat::Gif,
@@ -247,6 +264,7 @@ fn vap_samples_have_their_config() {
     let limits = DecodeLimits::default();
     let demo = vap::decode(
         &std::fs::read(shared.join("vap/Android/demo.mp4")).unwrap(),
+        None,
         &limits,
     )
     .unwrap();
@@ -262,12 +280,14 @@ fn vap_samples_have_their_config() {
     );
     let vapx = vap::decode(
         &std::fs::read(shared.join("vap/Android/vapx.mp4")).unwrap(),
+        None,
         &limits,
     )
     .unwrap();
     assert!(!vapx.slot_keys.is_empty(), "vapx declares src tags");
     let old = vap::decode(
         &std::fs::read(shared.join("vap/Android/special_size_750.mp4")).unwrap(),
+        None,
         &limits,
     )
     .unwrap();
@@ -277,9 +297,9 @@ fn vap_samples_have_their_config() {
         old.notes
     );
     let web = std::fs::read(shared.join("vap/web/demo.mp4")).unwrap();
-    assert!(vap::decode(&web, &limits).is_ok());
+    assert!(vap::decode(&web, None, &limits).is_ok());
     assert!(
-        vap::decode(&web[..web.len() / 3], &limits).is_err(),
+        vap::decode(&web[..web.len() / 3], None, &limits).is_err(),
         "a truncated MP4 fails"
     );
     assert_eq!(

@@ -741,3 +741,82 @@ pub fn info(movie: &VapMovie) -> AnimationInfo {
         advice,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vapc_sources_and_placements_are_read_as_android_reads_them() {
+        let body = br##"{"info":{"v":2,"f":10,"w":100,"h":50,"videoW":160,"videoH":80,"fps":20,
+            "isVapx":1,"aFrame":[104,0,50,25],"rgbFrame":[0,0,100,50]},
+            "src":[{"srcId":"1","srcType":"txt","srcTag":"[name]","color":"#FF0080","style":"b",
+                    "w":80,"h":20,"fitType":"fitXY"},
+                   {"srcId":"2","srcType":"img","srcTag":"[face]","w":30,"h":30,
+                    "fitType":"centerFull"},
+                   {"srcId":"3","srcType":"video","srcTag":"[x]","w":1,"h":1}],
+            "frame":[{"i":4,"obj":[{"srcId":"2","z":2,"frame":[1,2,3,4],"mFrame":[5,6,7,8],"mt":90},
+                                   {"srcId":"1","z":0,"frame":[0,0,80,20],"mFrame":[0,0,80,20],"mt":0}]},
+                     {"i":99,"obj":[]}]}"##;
+        let c = VapConfig::parse(body, &DecodeLimits::default()).unwrap();
+        assert_eq!((c.width, c.height, c.video_w, c.frames), (100, 50, 160, 10));
+        assert_eq!(c.srcs.len(), 2, "an unknown srcType is dropped");
+        assert_eq!(c.srcs[0].tag, "name");
+        assert_eq!(c.srcs[0].color, [255, 0, 128, 255]);
+        assert!(c.srcs[0].bold && c.srcs[0].kind == SrcKind::Text);
+        assert_eq!(c.srcs[1].fit, Fit::CenterCrop);
+        assert_eq!(c.slot_keys(), ["face", "name"]);
+        let objs = &c.fusion[&4];
+        assert_eq!(objs[0].src_id, "1", "placements draw in z order");
+        assert_eq!(objs[1].mt, 90);
+        assert!(!c.fusion.contains_key(&99), "a frame past f is ignored");
+        let huge = br#"{"info":{"v":2,"f":10,"w":100000,"h":50,"fps":20,"aFrame":[0,0,1,1],"rgbFrame":[0,0,1,1]}}"#;
+        assert!(matches!(
+            VapConfig::parse(huge, &DecodeLimits::default()),
+            Err(VapError::Limits(_))
+        ));
+        assert!(VapConfig::parse(b"[1]", &DecodeLimits::default()).is_err());
+        assert_eq!(parse_color("#80FF0000"), [255, 0, 0, 128]);
+        assert_eq!(parse_color("nonsense"), [0, 0, 0, 255]);
+    }
+
+    #[test]
+    fn merge_reads_colour_and_the_red_of_the_alpha_region() {
+        // An 8 × 2 picture: left half colour (pure red in YUV full range), right half alpha
+        // (grey 128 → alpha 128).
+        let pic = h264::Yuv420 {
+            width: 8,
+            height: 2,
+            y: [[76; 4], [128; 4]].concat().repeat(2),
+            u: vec![85, 85, 128, 128],
+            v: vec![255, 255, 128, 128],
+        };
+        let cfg = VapConfig {
+            from_vapc: true,
+            frames: 1,
+            fps: 1.0,
+            width: 2,
+            height: 2,
+            video_w: 8,
+            video_h: 2,
+            rgb: Rect {
+                x: 0.0,
+                y: 0.0,
+                w: 4.0,
+                h: 2.0,
+            },
+            alpha: Rect {
+                x: 4.0,
+                y: 0.0,
+                w: 4.0,
+                h: 2.0,
+            },
+            srcs: Vec::new(),
+            fusion: BTreeMap::new(),
+        };
+        let out = merge(&pic, &cfg);
+        let p = out.get_pixel(0, 0);
+        assert!(p[0] > 240 && p[1] < 20 && p[2] < 20, "{p:?}");
+        assert!((120..=136).contains(&p[3]), "{p:?}");
+    }
+}
