@@ -519,12 +519,13 @@ impl FrameDecoder {
     ) -> Result<&crate::format::vap::h264::Yuv420, String> {
         let movie = &video.movie;
         let id = Arc::as_ptr(movie) as usize;
-        if !self.videos.contains_key(&id) {
-            let s = crate::format::vap::h264::H264Stream::new(&movie.track)
-                .map_err(|e| e.to_string())?;
-            self.videos.insert(id, s);
-        }
-        let stream = self.videos.get_mut(&id).ok_or("stream")?;
+        let stream = match self.videos.entry(id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => e.insert(
+                crate::format::vap::h264::H264Stream::new(&movie.track)
+                    .map_err(|e| e.to_string())?,
+            ),
+        };
         stream
             .frame(&movie.bytes, &movie.track, index as usize, limits)
             .map_err(|e| e.to_string())

@@ -44,13 +44,13 @@ impl VapVideo {
 /// The [`Animation`] of an opened VAP file, with no fusion sources filled.
 #[must_use]
 pub fn vap_animation(movie: Arc<VapMovie>) -> Animation {
-    animation_of(Arc::new(VapVideo {
+    animation_of(&Arc::new(VapVideo {
         movie,
         fills: HashMap::new(),
     }))
 }
 
-fn animation_of(video: Arc<VapVideo>) -> Animation {
+fn animation_of(video: &Arc<VapVideo>) -> Animation {
     let c = &video.movie.config;
     let n = video.movie.frame_count();
     let fps = if c.fps > 0.0 {
@@ -64,7 +64,7 @@ fn animation_of(video: Arc<VapVideo>) -> Animation {
             width_px: c.width,
             height_px: c.height,
             source: ImageSource::VideoFrame {
-                video: Arc::clone(&video),
+                video: Arc::clone(video),
                 index,
             },
         })
@@ -171,7 +171,7 @@ pub fn fill_vap_slots(
         movie: Arc::clone(&video.movie),
         fills: map,
     });
-    let mut out = animation_of(video);
+    let mut out = animation_of(&video);
     out.frame_start_ms.clone_from(&anim.frame_start_ms);
     Ok((out, report))
 }

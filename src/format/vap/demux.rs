@@ -203,20 +203,20 @@ pub fn video_track(
         .map_err(VapError::Container)?;
     let mut audio = 0;
     let mut video = None;
-    for trak in &mp4.moov.traks {
-        let Some(track) = mp4.tracks().get(&trak.tkhd.track_id) else {
+    for tk in &mp4.moov.traks {
+        let Some(track) = mp4.tracks().get(&tk.tkhd.track_id) else {
             continue;
         };
         match track.kind {
-            Some(re_mp4::TrackKind::Video) if video.is_none() => video = Some((trak, track)),
+            Some(re_mp4::TrackKind::Video) if video.is_none() => video = Some((tk, track)),
             Some(re_mp4::TrackKind::Audio) => audio += 1,
             _ => {}
         }
     }
-    let Some((trak, track)) = video else {
+    let Some((tk, track)) = video else {
         return Err(VapError::NoVideo);
     };
-    let stsd = &trak.mdia.minf.stbl.stsd;
+    let stsd = &tk.mdia.minf.stbl.stsd;
     let (codec, w, h, sps, pps, nal) = match &stsd.contents {
         re_mp4::StsdBoxContent::Avc1(avc) => (
             "avc1".to_owned(),

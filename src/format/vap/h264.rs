@@ -368,7 +368,7 @@ impl H264Stream {
                 })?;
             let mut annex_b = Vec::with_capacity(bytes.len() + 64);
             if s == 0 || sample.sync {
-                for ps in track.sps.iter() {
+                for ps in &track.sps {
                     check_sps(ps, limits).map_err(|why| VapError::Frame {
                         index: display_index(track, s),
                         why,
@@ -488,8 +488,12 @@ mod tests {
     fn sps_sizes_are_read_and_held_to_the_limits() {
         // Baseline SPS of a 752 × 880 stream (47 × 55 macroblocks): profile 66, level 31.
         let mut bits = String::new();
-        for (v, n) in [(66u64, 8), (0, 8), (31, 8)] {
-            bits += &format!("{v:0n$b}");
+        for v in [66u8, 0, 31] {
+            bits.extend(
+                (0..8)
+                    .rev()
+                    .map(|i| if v >> i & 1 == 1 { '1' } else { '0' }),
+            );
         }
         let ue = |v: u64| {
             let x = v + 1;
@@ -505,7 +509,7 @@ mod tests {
         bits += &ue(46);
         bits += &ue(54);
         bits += "1";
-        while bits.len() % 8 != 0 {
+        while !bits.len().is_multiple_of(8) {
             bits.push('1');
         }
         let mut nal = vec![0x67];

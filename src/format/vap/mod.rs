@@ -400,31 +400,15 @@ fn parse_color(s: &str) -> [u8; 4] {
             .and_then(|h| u8::from_str_radix(h, 16).ok())
     };
     match hex.len() {
-        6 => [byte(0), byte(2), byte(4)]
-            .iter()
-            .all(Option::is_some)
-            .then(|| {
-                [
-                    byte(0).unwrap_or(0),
-                    byte(2).unwrap_or(0),
-                    byte(4).unwrap_or(0),
-                    255,
-                ]
-            })
-            .unwrap_or([0, 0, 0, 255]),
+        6 => match (byte(0), byte(2), byte(4)) {
+            (Some(r), Some(g), Some(b)) => [r, g, b, 255],
+            _ => [0, 0, 0, 255],
+        },
         // Android's Color.parseColor: #AARRGGBB.
-        8 => [byte(2), byte(4), byte(6), byte(0)]
-            .iter()
-            .all(Option::is_some)
-            .then(|| {
-                [
-                    byte(2).unwrap_or(0),
-                    byte(4).unwrap_or(0),
-                    byte(6).unwrap_or(0),
-                    byte(0).unwrap_or(255),
-                ]
-            })
-            .unwrap_or([0, 0, 0, 255]),
+        8 => match (byte(0), byte(2), byte(4), byte(6)) {
+            (Some(a), Some(r), Some(g), Some(b)) => [r, g, b, a],
+            _ => [0, 0, 0, 255],
+        },
         _ => [0, 0, 0, 255],
     }
 }
@@ -501,14 +485,13 @@ pub fn open(
         return Err(VapError::Container("the video track has no samples".into()));
     }
     let mut detected = None;
-    let config = match &scan.vapc {
-        Some(body) => VapConfig::parse(body, limits)?,
-        None => {
-            if layout.is_none() {
-                detected = detect_layout(&bytes, &track, limits)?;
-            }
-            VapConfig::default_for(&track, layout.or(detected).unwrap_or_default())
+    let config = if let Some(body) = &scan.vapc {
+        VapConfig::parse(body, limits)?
+    } else {
+        if layout.is_none() {
+            detected = detect_layout(&bytes, &track, limits)?;
         }
+        VapConfig::default_for(&track, layout.or(detected).unwrap_or_default())
     };
     Ok(VapMovie {
         bytes,
