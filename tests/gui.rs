@@ -300,3 +300,43 @@ fn diff_tab_and_signed_kills() {
     h.step();
     h.get_by_label_contains("ball-sequence frame 0: old | new");
 }
+
+/// A VAP effect previews on the engine like any other, and its fusion slots are fields that
+/// fill it.
+#[test]
+fn vap_previews_and_fills_its_fusion_slots() {
+    let shared = shared_or_skip!();
+    let f = Fixture::vap(&shared, &[("Android/vapx.mp4", "vapx")]);
+    let opts = ViewOptions {
+        bundle: f.dir().to_owned(),
+        keys: Some(common::keys()),
+        fleet: Some(common::fleet()),
+        history: None,
+        kill: None,
+    };
+    let mut h = harness(opts);
+    step_until(&mut h, "the bundle to load", |a| a.loaded().is_some());
+    h.get_by_label("vapx").click();
+    step_until(&mut h, "the vapx preview", |a| {
+        a.preview()
+            .is_some_and(|p| p.asset == "vapx" && p.first_frame_ms.is_some())
+    });
+    h.get_by_label_contains("sImg1");
+    h.get_by_label_contains("sTxt1");
+    h.state_mut().command(giftqa::app::Command::Slot(
+        "sTxt1".into(),
+        "来自远方的超级土豪大哥".into(),
+    ));
+    h.step();
+    step_until(&mut h, "the filled preview", |a| {
+        a.preview()
+            .is_some_and(|p| p.asset == "vapx" && p.first_frame_ms.is_some())
+    });
+    assert!(
+        h.query_by_label_contains("slots not filled").is_none(),
+        "the name fills the source"
+    );
+    if common::gpu().is_some() {
+        assert!(h.state().preview_is_native());
+    }
+}

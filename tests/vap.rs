@@ -277,40 +277,13 @@ fn every_vap_file_matches_ffmpeg_goldens() {
     assert!(worst.0 >= 40.0, "worst {:.1} dB at {}", worst.0, worst.1);
 }
 
-/// A bundle of the six shared VAP files (the demo bundle's rollout and keys), with the slots
-/// of `vapx.mp4` declared.
+/// Asset ids of [`FILES`] in the bundle [`common::Fixture::vap`] builds.
+const IDS: [&str; 6] = ["demo", "mask-blur", "mask-trunk", "special-750", "vapx", "web-demo"];
+
+/// A bundle of the six shared VAP files, the slots of `vapx.mp4` declared.
 fn vap_bundle(shared: &Path) -> common::Fixture {
-    let mut f = common::Fixture::shared(shared);
-    let mut assets = Vec::new();
-    for (k, (rel, _, _)) in FILES.iter().enumerate() {
-        let id = [
-            "demo",
-            "mask-blur",
-            "mask-trunk",
-            "special-750",
-            "vapx",
-            "web-demo",
-        ][k];
-        let to = format!("effects/{id}.mp4");
-        std::fs::copy(shared.join("vap").join(rel), f.path(&to)).unwrap();
-        let mut a = serde_json::json!({
-            "id": id, "kind": "effect", "format": "vap",
-            "files": [{"path": to}], "fallback": format!("builtin:{id}")
-        });
-        if id == "vapx" {
-            a["slots"] = serde_json::json!([
-                {"key": "sImg1", "type": "image"}, {"key": "sTxt1", "type": "text"}
-            ]);
-        }
-        assets.push(a);
-    }
-    for old in f.manifest["assets"].as_array().unwrap() {
-        let path = old["files"][0]["path"].as_str().unwrap().to_owned();
-        std::fs::remove_file(f.path(&path)).unwrap();
-    }
-    f.manifest["assets"] = Value::Array(assets);
-    f.seal();
-    f
+    let files: Vec<(&str, &str)> = FILES.iter().zip(IDS).map(|(f, id)| (f.0, id)).collect();
+    common::Fixture::vap(shared, &files)
 }
 
 /// `giftqa render` of one asset's frames into `out`, with extra arguments.
@@ -625,4 +598,36 @@ fn seeks_restart_at_the_previous_sync_sample() {
         let w = &want.iter().find(|(k, _)| *k == i).unwrap().1;
         assert!(p == w, "frame {i} after a seek");
     }
+}
+
+/// A zipped bundle reads its VAP entries through the same source, under the same limits.
+#[test]
+fn vap_in_a_zipped_bundle_checks() {
+    let shared = shared_or_skip!();
+    let f = common::Fixture::vap(&shared, &[("Android/vapx.mp4", "vapx")]);
+    let (_keep, zip) = f.zip("gift.zip");
+    let keys = common::keys();
+    let (code, stdout, stderr) = common::giftqa(&[
+        "check",
+        zip.to_str().unwrap(),
+        "--no-cache",
+        "--format",
+        "json",
+        "--keys",
+        keys.to_str().unwrap(),
+        "--now",
+        "2026-12-01T00:00:00Z",
+    ]);
+    let report: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stderr}"));
+    assert_eq!(code, 0, "{report}");
+    let asset = &report["assets"][0];
+    assert_eq!(asset["info"]["frame_count"], 240);
+    assert_eq!(asset["info"]["slot_keys"], serde_json::json!(["sImg1", "sTxt1"]));
+    let codes: Vec<&str> = report["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|x| x["code"].as_str())
+        .collect();
+    assert!(codes.contains(&"video-audio-track"), "{codes:?}");
 }

@@ -155,6 +155,35 @@ impl Fixture {
         f
     }
 
+    /// A bundle of VAP effects from `../shared/assets/vap` (`(path under vap/, asset id)`),
+    /// with the rollout and keys of [`Fixture::shared`]; `vapx` declares its fusion slots
+    /// `sImg1` (image) and `sTxt1` (text).
+    pub fn vap(shared: &Path, files: &[(&str, &str)]) -> Self {
+        let mut f = Self::shared(shared);
+        for old in f.manifest["assets"].as_array().expect("assets") {
+            let path = old["files"][0]["path"].as_str().expect("path").to_owned();
+            std::fs::remove_file(f.path(&path)).expect("remove");
+        }
+        let mut assets = Vec::new();
+        for (rel, id) in files {
+            let to = format!("effects/{id}.mp4");
+            std::fs::copy(shared.join("vap").join(rel), f.path(&to)).expect("copy");
+            let mut a = json!({
+                "id": id, "kind": "effect", "format": "vap",
+                "files": [{"path": to}], "fallback": format!("builtin:{id}")
+            });
+            if *id == "vapx" {
+                a["slots"] = json!([
+                    {"key": "sImg1", "type": "image"}, {"key": "sTxt1", "type": "text"}
+                ]);
+            }
+            assets.push(a);
+        }
+        f.manifest["assets"] = Value::Array(assets);
+        f.seal();
+        f
+    }
+
     /// A copy of the embedded demo bundle.
     pub fn demo() -> Self {
         let tmp = tempfile::tempdir().expect("tempdir");
