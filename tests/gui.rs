@@ -310,19 +310,27 @@ fn vap_previews_and_fills_its_fusion_slots() {
     let opts = ViewOptions {
         bundle: f.dir().to_owned(),
         keys: Some(common::keys()),
-        fleet: Some(common::fleet()),
+        // Without a fleet every tier plays the effect itself (the demo fleet's clients of the
+        // default tier predate VAP's capability and would show its fallback).
+        fleet: None,
         history: None,
         kill: None,
     };
     let mut h = harness(opts);
     step_until(&mut h, "the bundle to load", |a| a.loaded().is_some());
-    h.get_by_label("vapx").click();
+    h.state_mut()
+        .command(giftqa::app::Command::Select("vapx".into()));
+    h.step();
     step_until(&mut h, "the vapx preview", |a| {
         a.preview()
             .is_some_and(|p| p.asset == "vapx" && p.first_frame_ms.is_some())
     });
-    h.get_by_label_contains("sImg1");
-    h.get_by_label_contains("sTxt1");
+    for key in ["sImg1", "sTxt1"] {
+        assert!(
+            h.query_all_by_label_contains(key).next().is_some(),
+            "a field for the fusion source {key}"
+        );
+    }
     h.state_mut().command(giftqa::app::Command::Slot(
         "sTxt1".into(),
         "来自远方的超级土豪大哥".into(),

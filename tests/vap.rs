@@ -278,7 +278,14 @@ fn every_vap_file_matches_ffmpeg_goldens() {
 }
 
 /// Asset ids of [`FILES`] in the bundle [`common::Fixture::vap`] builds.
-const IDS: [&str; 6] = ["demo", "mask-blur", "mask-trunk", "special-750", "vapx", "web-demo"];
+const IDS: [&str; 6] = [
+    "demo",
+    "mask-blur",
+    "mask-trunk",
+    "special-750",
+    "vapx",
+    "web-demo",
+];
 
 /// A bundle of the six shared VAP files, the slots of `vapx.mp4` declared.
 fn vap_bundle(shared: &Path) -> common::Fixture {
@@ -622,7 +629,10 @@ fn vap_in_a_zipped_bundle_checks() {
     assert_eq!(code, 0, "{report}");
     let asset = &report["assets"][0];
     assert_eq!(asset["info"]["frame_count"], 240);
-    assert_eq!(asset["info"]["slot_keys"], serde_json::json!(["sImg1", "sTxt1"]));
+    assert_eq!(
+        asset["info"]["slot_keys"],
+        serde_json::json!(["sImg1", "sTxt1"])
+    );
     let codes: Vec<&str> = report["findings"]
         .as_array()
         .unwrap()

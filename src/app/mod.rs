@@ -130,6 +130,8 @@ enum SignoffState {
 
 /// The app's state.
 pub struct GiftqaApp {
+    /// Whether the system's CJK and Arabic fonts were added to egui's (first frame).
+    fonts_installed: bool,
     loading: Option<Loading>,
     loaded: Option<Loaded>,
     load_error: Option<String>,
@@ -197,6 +199,7 @@ impl GiftqaApp {
             render_error: None,
             preview: None,
             texture: None,
+            fonts_installed: false,
             egui_renderer: None,
             preview_native: None,
             background: Background::Checker,
@@ -449,7 +452,8 @@ impl GiftqaApp {
         let wanted: Vec<(String, String)> = self
             .slot_inputs
             .iter()
-            .filter(|(k, _)| asset.slots.iter().any(|s| &s.key == *k))
+            // An empty field leaves its slot as the file has it.
+            .filter(|(k, v)| !v.is_empty() && asset.slots.iter().any(|s| &s.key == *k))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
         if wanted.is_empty() {
@@ -644,6 +648,12 @@ impl GiftqaApp {
 
     /// Draws the whole app into `ui` (the window's root, or a test harness's).
     pub fn ui(&mut self, ui: &mut egui::Ui) {
+        if !self.fonts_installed {
+            // Whatever hosts the app (the window, a test harness), names typed into slot
+            // fields need the system's CJK and Arabic glyphs.
+            install_fallback_fonts(ui.ctx());
+            self.fonts_installed = true;
+        }
         let now = Instant::now();
         if let Some(last) = self.last_ui {
             if self.ui_frame_ms.len() == 240 {
@@ -1681,7 +1691,6 @@ pub fn run(opts: Option<ViewOptions>) -> anyhow::Result<()> {
         native,
         Box::new(move |cc| {
             // Share the window's wgpu device with the preview renderer.
-            install_fallback_fonts(&cc.egui_ctx);
             let egui_renderer = cc.wgpu_render_state.as_ref().map(|rs| rs.renderer.clone());
             let render = cc.wgpu_render_state.as_ref().map(|rs| {
                 let info = rs.adapter.get_info();
