@@ -338,14 +338,7 @@ fn giftqa_render_matches_ffmpeg_goldens() {
     let t = tempfile::tempdir().unwrap();
     let mut worst = (f64::INFINITY, String::new());
     for (k, (rel, cfg, lay)) in FILES.iter().enumerate() {
-        let id = [
-            "demo",
-            "mask-blur",
-            "mask-trunk",
-            "special-750",
-            "vapx",
-            "web-demo",
-        ][k];
+        let id = IDS[k];
         let movie = open(&shared, rel, *lay);
         let n = movie.frame_count();
         let wanted = [0, n / 4, n / 2, 3 * n / 4, n - 1];

@@ -52,6 +52,19 @@ pub struct FilledSlot {
     pub missing_glyphs: usize,
 }
 
+impl FilledSlot {
+    /// Records what drawing a text did, and hands back its bitmap.
+    pub fn record_text(&mut self, t: super::text::SlotText) -> RgbaImage {
+        self.kind = "text";
+        self.shown = Some(t.shown);
+        self.ellipsized = t.ellipsized;
+        self.font_px = Some(t.font_px);
+        self.fonts = t.fonts;
+        self.missing_glyphs = t.missing_glyphs;
+        t.image
+    }
+}
+
 /// The keys of an animation that can be filled: every image key of a non-matte sprite, in
 /// sprite order, without repeats. Empty for formats without keys.
 #[must_use]
@@ -171,13 +184,7 @@ pub fn fill_slots(
             SlotValue::Text(text) => {
                 let t =
                     draw_slot_text(text, size, style).map_err(|e| format!("slot {key:?}: {e}"))?;
-                filled.kind = "text";
-                filled.shown = Some(t.shown);
-                filled.ellipsized = t.ellipsized;
-                filled.font_px = Some(t.font_px);
-                filled.fonts = t.fonts;
-                filled.missing_glyphs = t.missing_glyphs;
-                t.image
+                filled.record_text(t)
             }
         };
         out.images.push(ImageAsset {

@@ -153,13 +153,7 @@ pub fn fill_vap_slots(
                     };
                     let t = draw_slot_text(text, [src.w.max(1), src.h.max(1)], &st)
                         .map_err(|e| format!("slot {key:?}: {e}"))?;
-                    filled.kind = "text";
-                    filled.shown = Some(t.shown);
-                    filled.ellipsized = t.ellipsized;
-                    filled.font_px = Some(t.font_px);
-                    filled.fonts = t.fonts;
-                    filled.missing_glyphs = t.missing_glyphs;
-                    t.image
+                    filled.record_text(t)
                 }
             };
             filled.size_px = [bitmap.width(), bitmap.height()];
