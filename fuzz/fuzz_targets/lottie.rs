@@ -1,0 +1,19 @@
+//! Lottie JSON: normalisation, the lottie-web conformance pass, velato's model and
+//! `frame_at` over the composition.
+#![no_main]
+
+use giftqa::format::{DecodeLimits, lottie};
+use giftqa::model::frame_at;
+use giftqa::model::load::lottie_animation;
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let limits = DecodeLimits::default();
+    let _ = lottie::decode_lottie(data, &limits);
+    if let Ok((info, comp)) = lottie::lottie_composition(data, &limits) {
+        let anim = lottie_animation(&info, comp);
+        for f in 0..anim.frame_count.min(16) {
+            let _ = frame_at(&anim, f);
+        }
+    }
+});
