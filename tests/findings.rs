@@ -247,6 +247,27 @@ fn path_collision_after_case_folding() {
     );
 }
 
+/// Full Unicode case folding, as §1 says, not lower-casing: `ſ` folds to `s` and `ß` to
+/// `ss`, in a directory and in a zip alike.
+#[test]
+fn path_collision_after_full_case_folding_in_dirs_and_zips() {
+    for (a, b) in [
+        ("effects/ſ.png", "effects/s.png"),
+        ("effects/ß.png", "effects/ss.png"),
+    ] {
+        let mut f = fixture_or_skip!();
+        for (id, path) in [("x1", a), ("x2", b)] {
+            std::fs::copy(f.path("effects/ball.png"), f.path(path)).unwrap();
+            f.manifest["assets"].as_array_mut().unwrap().push(json!({"id": id, "kind": "effect", "format": "apng", "files": [{"path": path}], "fallback": "builtin:x"}));
+        }
+        f.seal();
+        expect_code(&f.check(), "path-collision");
+        let (_keep, zip) = f.zip("bundle.zip");
+        let r = giftqa::check::run_check(&zip, &f.opts(), &|_| {}).unwrap();
+        expect_code(&r, "path-collision");
+    }
+}
+
 // ---- integrity area ----
 
 #[test]

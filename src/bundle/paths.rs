@@ -35,15 +35,36 @@ pub fn unsafe_reason(path: &str) -> Option<&'static str> {
     None
 }
 
-/// The key under which two paths collide: Unicode NFC, then lower-cased (case folding).
+/// The key under which two paths collide (spec §1: equal after Unicode NFC and case
+/// folding): NFC, then Unicode full case folding (`CaseFolding.txt`, statuses C and F, so
+/// `ß` folds to `ss` and `ſ` to `s`), then NFC again, since folding can unmake it.
 #[must_use]
 pub fn collision_key(path: &str) -> String {
-    path.nfc().collect::<String>().to_lowercase()
+    let nfc: String = path.nfc().collect();
+    caseless::default_case_fold_str(&nfc).nfc().collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn collisions_fold_case_fully_after_nfc() {
+        for (a, b) in [
+            ("ſ.gif", "s.gif"),
+            ("ß.gif", "ss.gif"),
+            ("Straße/A.png", "STRASSE/a.png"),
+            ("e\u{301}.png", "\u{c9}.png"),
+            ("ﬁ.json", "FI.json"),
+        ] {
+            assert_eq!(
+                collision_key(a),
+                collision_key(b),
+                "{a:?} and {b:?} collide"
+            );
+        }
+        assert_ne!(collision_key("a.png"), collision_key("b.png"));
+    }
 
     #[test]
     fn unsafe_paths_are_named() {
