@@ -376,3 +376,30 @@ fn render_writes_transparent_frames_at_canvas_size_and_tier_viewport() {
     assert_eq!(code, 2);
     assert!(stderr.contains("heartbeat"), "lists the assets: {stderr}");
 }
+
+/// A wgpu validation error is kept by the uncaptured-error handler and returned by the next
+/// call, instead of wgpu's default panic; the context goes on working.
+#[test]
+fn gpu_errors_are_returned_not_panicked() {
+    let Some(ctx) = common::gpu() else { return };
+    // A zero-sized texture is a validation error.
+    let _bad = ctx.device.create_texture(&wgpu::TextureDescriptor {
+        label: Some("invalid on purpose"),
+        size: wgpu::Extent3d {
+            width: 0,
+            height: 0,
+            depth_or_array_layers: 1,
+        },
+        mip_level_count: 1,
+        sample_count: 1,
+        dimension: wgpu::TextureDimension::D2,
+        format: wgpu::TextureFormat::Rgba8Unorm,
+        usage: wgpu::TextureUsages::TEXTURE_BINDING,
+        view_formats: &[],
+    });
+    let err = ctx.take_gpu_error().unwrap_err();
+    assert!(matches!(err, giftqa::render::RenderError::Gpu(_)), "{err}");
+    ctx.take_gpu_error().unwrap();
+    let ok = image::RgbaImage::from_pixel(4, 4, image::Rgba([255, 0, 0, 255]));
+    assert!(ctx.upload(&ok, 8192).is_ok(), "the context still works");
+}

@@ -65,6 +65,8 @@ pub struct Loaded {
     pub fleet: Option<Fleet>,
     /// Effects' animations (empty when the bundle is read-only).
     pub anims: BTreeMap<String, Arc<Animation>>,
+    /// Why an effect's animation could not be loaded, by asset id.
+    pub anim_errors: BTreeMap<String, String>,
     /// Why nothing of the bundle plays, when it does not verify (fail closed).
     pub read_only: Option<String>,
 }
@@ -144,6 +146,7 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, String> {
         .map_err(|e| e.to_string())?;
     let blocking = report.blocking_findings().count();
     let mut anims = BTreeMap::new();
+    let mut anim_errors = BTreeMap::new();
     let read_only = if blocking > 0 {
         Some(format!(
             "{blocking} error(s) in the manifest, archive, integrity or trust areas: nothing of this bundle is played (fail closed)"
@@ -153,8 +156,13 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, String> {
         let src = BundleSource::open(&opts.bundle, ReadLimits::default(), &mut rep)
             .map_err(|e| e.to_string())?;
         for a in m.assets.iter().filter(|a| a.kind == AssetKind::Effect) {
-            if let Ok(anim) = load_animation(a, &src, &DecodeLimits::default()) {
-                anims.insert(a.id.clone(), Arc::new(anim));
+            match load_animation(a, &src, &DecodeLimits::default()) {
+                Ok(anim) => {
+                    anims.insert(a.id.clone(), Arc::new(anim));
+                }
+                Err(e) => {
+                    anim_errors.insert(a.id.clone(), e);
+                }
             }
         }
         None
@@ -167,6 +175,7 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, String> {
         report,
         fleet,
         anims,
+        anim_errors,
         read_only,
     })
 }

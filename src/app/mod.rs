@@ -385,10 +385,15 @@ impl GiftqaApp {
             .and_then(|l| l.anims.get(&shown))
             .cloned()
         else {
+            let why = self
+                .loaded
+                .as_ref()
+                .and_then(|l| l.anim_errors.get(&shown))
+                .map_or(String::new(), |e| format!(": {e}"));
             self.status = if shown.starts_with("builtin:") {
                 format!("{id} is killed: users see {shown}, compiled into the app")
             } else {
-                format!("{shown} cannot be played")
+                format!("{shown} cannot be played{why}")
             };
             return;
         };
@@ -1549,7 +1554,10 @@ fn install_fallback_fonts(ctx: &egui::Context) {
 }
 
 fn save_report(report: &SmokeReport, dir: &std::path::Path) -> String {
-    let json = serde_json::to_string_pretty(report).unwrap_or_default() + "\n";
+    let json = match serde_json::to_string_pretty(report) {
+        Ok(j) => j + "\n",
+        Err(e) => return format!("could not save the report: {e}"),
+    };
     let html = crate::report::html::smoke_html(report);
     let a = crate::fsutil::write_atomic(&dir.join("report.json"), json.as_bytes(), None);
     let b = crate::fsutil::write_atomic(&dir.join("report.html"), html.as_bytes(), None);

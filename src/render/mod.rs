@@ -12,6 +12,7 @@ pub mod paint;
 pub mod sink;
 
 use image::RgbaImage;
+use std::sync::{Arc, Mutex};
 
 use crate::model::Compose;
 use wgpu::util::DeviceExt as _;
@@ -43,6 +44,10 @@ pub enum RenderError {
     /// Reading pixels back failed.
     #[error("reading pixels back failed: {0}")]
     Readback(String),
+    /// wgpu reported a validation or out-of-memory error (through the uncaptured-error
+    /// handler) for work already submitted.
+    #[error("the GPU refused the work: {0}")]
+    Gpu(String),
 }
 
 pub use crate::playback::host::AdapterSummary;
@@ -189,6 +194,9 @@ pub struct RenderContext {
     /// A 1 × 1 white texture: triangles sample it and take their colour from the vertices.
     white: wgpu::BindGroup,
     timestamps: Option<Timestamps>,
+    /// Errors wgpu reported through the uncaptured-error handler, oldest first (at most 16),
+    /// taken by [`RenderContext::take_gpu_error`].
+    gpu_errors: Arc<Mutex<Vec<String>>>,
 }
 
 /// The pixel rectangle `[x, y, width, height]` (within `target`) that clip triangles cover
@@ -346,6 +354,7 @@ impl Clone for RenderContext {
                 .timestamps
                 .as_ref()
                 .map(|_| Timestamps::new(&self.device, &self.queue)),
+            gpu_errors: Arc::clone(&self.gpu_errors),
         }
     }
 }
@@ -437,6 +446,19 @@ impl RenderContext {
         adapter: AdapterSummary,
         max_texture_px: u32,
     ) -> Self {
+        // Without a handler wgpu panics on a validation or out-of-memory error; with it, the
+        // error is kept and the next draw or upload returns it, so the effect gets a finding
+        // and the run goes on.
+        let gpu_errors = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&gpu_errors);
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            let mut v = sink
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            if v.len() < 16 {
+                v.push(e.to_string());
+            }
+        }));
         let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("quad"),
             source: wgpu::ShaderSource::Wgsl(QUAD_WGSL.into()),
@@ -563,7 +585,25 @@ impl RenderContext {
             sampler,
             white,
             timestamps,
+            gpu_errors,
         }
+    }
+
+    /// The oldest error wgpu reported since the last call, if any (the others are dropped).
+    ///
+    /// # Errors
+    /// [`RenderError::Gpu`] with wgpu's message.
+    pub fn take_gpu_error(&self) -> Result<(), RenderError> {
+        let mut v = self
+            .gpu_errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if v.is_empty() {
+            return Ok(());
+        }
+        let first = v.remove(0);
+        v.clear();
+        Err(RenderError::Gpu(first))
     }
 
     /// The target's layer textures, at least `depth` of them.
@@ -638,6 +678,7 @@ impl RenderContext {
         );
         let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
         let bind_group = bind_group(&self.device, &self.layout, &self.sampler, &view);
+        self.take_gpu_error()?;
         Ok(GpuTexture {
             bind_group,
             bytes: u64::from(w) * u64::from(h) * 4,
@@ -970,7 +1011,10 @@ impl RenderContext {
         }
         self.queue.submit(Some(encoder.finish()));
         let Some(t) = &self.timestamps else {
-            let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
+            self.device
+                .poll(wgpu::PollType::wait_indefinitely())
+                .map_err(|e| RenderError::Gpu(e.to_string()))?;
+            self.take_gpu_error()?;
             return Ok(None);
         };
         let raw = self.map_read(&t.read, 16)?;
