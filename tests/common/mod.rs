@@ -180,6 +180,9 @@ impl Fixture {
             assets.push(a);
         }
         f.manifest["assets"] = Value::Array(assets);
+        // The app reads the wall clock (or GIFTQA_NOW); this bundle stays valid past any
+        // date a test run may see.
+        f.manifest["expires"] = json!("2099-12-31T00:00:00Z");
         f.seal();
         f
     }
