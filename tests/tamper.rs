@@ -49,3 +49,84 @@ proptest! {
         prop_assert!(!errors(&r).is_empty(), "changing byte {} of {} went unnoticed: {:#?}", i, rel, r.findings);
     }
 }
+
+/// A signed-off zip cannot be changed behind the central directory's back, nor carry its own
+/// sign-off.
+mod zip_layout {
+    use super::common::{self, Fixture, expect_code};
+
+    fn check(zip: &std::path::Path) -> giftqa::check::CheckReport {
+        let f = Fixture::demo();
+        giftqa::check::run_check(zip, &f.opts(), &|_| {}).expect("check runs")
+    }
+
+    /// The end-of-central-directory record: (its offset, the directory's offset).
+    fn eocd(b: &[u8]) -> (usize, usize) {
+        let at = b
+            .windows(4)
+            .rposition(|w| w == b"PK\x05\x06")
+            .expect("EOCD");
+        let cd = u32::from_le_bytes(b[at + 16..at + 20].try_into().expect("4 bytes")) as usize;
+        (at, cd)
+    }
+
+    #[test]
+    fn a_sign_off_inside_a_zip_is_unlisted() {
+        let f = Fixture::demo();
+        std::fs::write(f.path("signoff.json"), b"{}").expect("write");
+        std::fs::write(f.path("signoff.sig"), b"{}").expect("write");
+        let (_keep, zip) = f.zip("bundle.zip");
+        let r = check(&zip);
+        let hit = expect_code(&r, "asset-unlisted");
+        assert!(hit.message.contains("beside it"), "{hit:?}");
+        // In a directory the same files are the sign-off's place.
+        assert!(!common::codes(&f.check()).contains(&"asset-unlisted"));
+    }
+
+    #[test]
+    fn a_local_header_name_that_differs_from_the_directory_is_invalid() {
+        let f = Fixture::demo();
+        let (_keep, zip) = f.zip("bundle.zip");
+        let mut b = std::fs::read(&zip).expect("read");
+        // The first occurrence of the name is the local header's (it precedes the directory).
+        let name = b"manifest.json";
+        let at = b.windows(name.len()).position(|w| w == name).expect("name");
+        b[at..at + name.len()].copy_from_slice(b"../../evil.js");
+        std::fs::write(&zip, &b).expect("write");
+        let r = check(&zip);
+        let hit = expect_code(&r, "archive-invalid");
+        assert!(hit.message.contains("local header"), "{hit:?}");
+    }
+
+    #[test]
+    fn a_local_entry_outside_the_directory_is_invalid() {
+        let f = Fixture::demo();
+        let (_keep, zip) = f.zip("bundle.zip");
+        let b = std::fs::read(&zip).expect("read");
+        let (_, cd) = eocd(&b);
+        // A stored entry "evil.gif", in no directory record, just before the directory.
+        let data = b"GIF89a";
+        let name = b"evil.gif";
+        let mut entry = Vec::new();
+        entry.extend_from_slice(b"PK\x03\x04");
+        entry.extend_from_slice(&20u16.to_le_bytes());
+        entry.extend_from_slice(&[0; 8]); // flags, method (stored), time, date
+        entry.extend_from_slice(&crc32fast::hash(data).to_le_bytes());
+        entry.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        entry.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        entry.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        entry.extend_from_slice(&0u16.to_le_bytes());
+        entry.extend_from_slice(name);
+        entry.extend_from_slice(data);
+        let mut out = b[..cd].to_vec();
+        out.extend_from_slice(&entry);
+        out.extend_from_slice(&b[cd..]);
+        let (at, _) = eocd(&out);
+        let moved = (cd + entry.len()) as u32;
+        out[at + 16..at + 20].copy_from_slice(&moved.to_le_bytes());
+        std::fs::write(&zip, &out).expect("write");
+        let r = check(&zip);
+        let hit = expect_code(&r, "archive-invalid");
+        assert!(hit.message.contains("does not list"), "{hit:?}");
+    }
+}

@@ -12,7 +12,8 @@ use super::source::{BundleSource, ReadError};
 use crate::finding::{Code, Finding, Reporter};
 
 /// Files a bundle may hold besides its assets (spec §1 and §8): the manifest, its signature
-/// envelope, and a sign-off written beside them with the smoke report it rests on.
+/// envelope, and a sign-off written beside them with the smoke report it rests on. A zip may
+/// hold only the first two: its sign-off lives beside the archive.
 pub const BUNDLE_METADATA_FILES: [&str; 5] = [
     "manifest.json",
     "manifest.sig",
@@ -98,13 +99,23 @@ pub fn verify_files(
     }
     let listed_paths: std::collections::HashSet<&str> =
         listed.iter().map(|l| l.path.as_str()).collect();
+    // A zip's sign-off is read from beside it, never from inside: a sign-off inside a zip is
+    // a file nobody checks, and would let a changed archive carry its own approval.
+    let allowed: &[&str] = if src.is_zip() {
+        &BUNDLE_METADATA_FILES[..2]
+    } else {
+        &BUNDLE_METADATA_FILES
+    };
     for path in present.keys() {
-        if !listed_paths.contains(path.as_str()) && !BUNDLE_METADATA_FILES.contains(&path.as_str())
-        {
+        if !listed_paths.contains(path.as_str()) && !allowed.contains(&path.as_str()) {
             rep.push(
                 Finding::new(
                     Code::AssetUnlisted,
-                    "in the bundle but not listed in the manifest",
+                    if src.is_zip() && BUNDLE_METADATA_FILES.contains(&path.as_str()) {
+                        "inside the zip but not listed in the manifest: a zip's sign-off is read from beside it, never from inside"
+                    } else {
+                        "in the bundle but not listed in the manifest"
+                    },
                 )
                 .path(path.clone()),
             );

@@ -342,6 +342,78 @@ fn walk_dir(
 /// whether it is a directory, whether it is a symlink.
 type RawEntry = (usize, Result<String, String>, u64, bool, bool);
 
+/// Where a zip entry lies, from the central directory.
+struct EntryLayout {
+    /// The name the central directory gives.
+    name: Vec<u8>,
+    /// Byte offset of its local header.
+    header_start: u64,
+    /// Byte just past its compressed data (a data descriptor may follow).
+    data_end: u64,
+    /// Byte offset of its central-directory record.
+    central_start: u64,
+}
+
+/// Checks the local headers against the central directory (APPNOTE 4.3.6–4.3.12): every
+/// entry's local header must be where the directory says and carry the same name, and no
+/// local header may stand outside the directory (between entries or before the directory),
+/// where another unzip tool would find a file giftqa never checked.
+fn layout_problem(path: &Path, entries: &[EntryLayout]) -> Option<String> {
+    use std::io::{Seek, SeekFrom};
+    let mut f = File::open(path).ok()?;
+    let mut spans: Vec<(u64, u64)> = Vec::with_capacity(entries.len());
+    for e in entries {
+        let mut head = [0u8; 30];
+        f.seek(SeekFrom::Start(e.header_start)).ok()?;
+        if f.read_exact(&mut head).is_err() || &head[..4] != b"PK\x03\x04" {
+            return Some(format!(
+                "entry {:?}: no local header at byte {}",
+                String::from_utf8_lossy(&e.name),
+                e.header_start
+            ));
+        }
+        let name_len = usize::from(u16::from_le_bytes([head[26], head[27]]));
+        let mut local = vec![0u8; name_len];
+        if f.read_exact(&mut local).is_err() || local != e.name {
+            return Some(format!(
+                "entry {:?} is named {:?} in its local header: unzip tools disagree on what it is",
+                String::from_utf8_lossy(&e.name),
+                String::from_utf8_lossy(&local)
+            ));
+        }
+        spans.push((e.header_start, e.data_end));
+    }
+    let directory = entries.iter().map(|e| e.central_start).min()?;
+    spans.sort_unstable();
+    // The bytes between entries (a data descriptor at most) and before the directory must
+    // not hold a local header.
+    let mut gaps = Vec::new();
+    let mut at = spans.first().map_or(directory, |s| s.0);
+    for (start, end) in spans
+        .iter()
+        .copied()
+        .chain(std::iter::once((directory, directory)))
+    {
+        if start > at {
+            gaps.push((at, start));
+        }
+        at = at.max(end);
+    }
+    for (from, to) in gaps {
+        let len = usize::try_from((to - from).min(64 << 20)).ok()?;
+        let mut buf = vec![0u8; len];
+        f.seek(SeekFrom::Start(from)).ok()?;
+        f.read_exact(&mut buf).ok()?;
+        if let Some(k) = buf.windows(4).position(|w| w == b"PK\x03\x04") {
+            return Some(format!(
+                "a local header at byte {} that the central directory does not list: a file other unzip tools would extract and giftqa never checks",
+                from + k as u64
+            ));
+        }
+    }
+    None
+}
+
 const S_IFMT: u32 = 0o170_000;
 const S_IFLNK: u32 = 0o120_000;
 
@@ -389,6 +461,7 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
     }
     // Names as stored, raw bytes first so non-UTF-8 names are caught.
     let mut raw: Vec<RawEntry> = Vec::with_capacity(zip.len());
+    let mut layout: Vec<EntryLayout> = Vec::with_capacity(zip.len());
     for i in 0..zip.len() {
         let Ok(e) = zip.by_index_raw(i) else {
             return invalid(rep, format!("entry {i} is unreadable"));
@@ -397,7 +470,16 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
             .map(str::to_owned)
             .map_err(|_| String::from_utf8_lossy(e.name_raw()).into_owned());
         let is_link = e.unix_mode().is_some_and(|m| m & S_IFMT == S_IFLNK);
+        layout.push(EntryLayout {
+            name: e.name_raw().to_vec(),
+            header_start: e.header_start(),
+            data_end: e.data_start().saturating_add(e.compressed_size()),
+            central_start: e.central_header_start(),
+        });
         raw.push((i, name, e.size(), e.is_dir(), is_link));
+    }
+    if let Some(why) = layout_problem(path, &layout) {
+        return invalid(rep, why);
     }
     // "A .zip of one directory": when manifest.json is not at the root but inside exactly one
     // top-level folder, that folder is the bundle root.
