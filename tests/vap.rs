@@ -546,6 +546,11 @@ fn hostile_vap_files_are_findings() {
     let at = find(&b, b"stsz") + 16 + 4 * 3;
     b[at..at + 4].copy_from_slice(&0x7fff_ffffu32.to_be_bytes());
     cases.push(("lying sample size", b, "decode-failed", "frame 3"));
+    // An empty sample-to-chunk table (fuzzing found re_mp4 indexing it; now refused first).
+    let mut b = demo.clone();
+    let at = find(&b, b"stsc") + 8;
+    b[at..at + 4].copy_from_slice(&0u32.to_be_bytes());
+    cases.push(("empty stsc", b, "decode-failed", "stsc"));
     // The same samples declared as HEVC.
     let mut b = demo.clone();
     let stsd = find(&b, b"stsd");

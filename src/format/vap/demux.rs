@@ -169,6 +169,12 @@ fn walk(
                 p.codecs
                     .push(String::from_utf8_lossy(&body[12..16]).into_owned());
             }
+            b"stsc" if be32(body, 4) == Some(0) => {
+                // re_mp4 indexes the first entry unconditionally (fuzzing found it).
+                return Err(VapError::Container(format!(
+                    "stsc at byte {at} has no entries: no sample can be located"
+                )));
+            }
             b"stsz" => {
                 // version/flags (4), sample_size (4), sample_count (4).
                 let count = u64::from(be32(body, 8).unwrap_or(0));
