@@ -216,6 +216,35 @@ fn archive_bomb_per_entry_and_total() {
     expect_code(&r, "archive-bomb");
 }
 
+/// A directory has the zip's caps: per entry and in all, with the defaults (a 1.25 GiB file,
+/// sparse so it costs no disk) and with small ones.
+#[test]
+fn archive_bomb_in_a_directory_too() {
+    let f = fixture_or_skip!();
+    let big = std::fs::File::create(f.path("effects/huge.bin")).unwrap();
+    big.set_len(1_342_177_280).unwrap();
+    let r = f.check();
+    let bombs: Vec<_> = r
+        .findings
+        .iter()
+        .filter(|x| x.code.as_str() == "archive-bomb")
+        .collect();
+    assert!(
+        bombs
+            .iter()
+            .any(|b| b.path.as_deref() == Some("effects/huge.bin")),
+        "{bombs:?}"
+    );
+    assert!(
+        bombs.iter().any(|b| b.message.contains("in all")),
+        "the total is over 1 GiB too: {bombs:?}"
+    );
+    std::fs::remove_file(f.path("effects/huge.bin")).unwrap();
+    let mut opts = f.opts();
+    opts.read_limits.max_total_bytes = 100 * 1024;
+    expect_code(&f.check_with(&opts), "archive-bomb");
+}
+
 #[test]
 fn path_unsafe_in_manifest_and_symlink() {
     let mut f = fixture_or_skip!();

@@ -148,6 +148,13 @@ impl BundleSource {
             let mut files = BTreeMap::new();
             let mut seen = HashMap::new();
             walk_dir(path, path, &mut files, &mut seen, limits, rep);
+            // The same caps as a zip's (spec §1): a directory is what a zip unpacks to.
+            size_caps(
+                files.iter().map(|(p, s)| (p.as_str(), *s)),
+                path,
+                limits,
+                rep,
+            );
             Ok(Self {
                 kind: Kind::Dir(path.to_owned()),
                 files,
@@ -265,6 +272,52 @@ impl BundleSource {
                 Ok((hash, n))
             }
         }
+    }
+}
+
+/// The size caps of spec §1, the same for a directory and a zip: each entry at most
+/// `max_entry_bytes`, all together at most `max_total_bytes` (`archive-bomb`).
+fn size_caps<'a>(
+    entries: impl Iterator<Item = (&'a str, u64)>,
+    bundle: &Path,
+    limits: ReadLimits,
+    rep: &mut Reporter,
+) {
+    let mut total: u64 = 0;
+    for (rel, size) in entries {
+        if size > limits.max_entry_bytes {
+            rep.push(
+                Finding::new(
+                    Code::ArchiveBomb,
+                    format!(
+                        "{rel:?} holds {size} bytes, over the {}-byte entry limit",
+                        limits.max_entry_bytes
+                    ),
+                )
+                .path(rel.to_owned())
+                .expected_actual(
+                    format!("≤ {} bytes", limits.max_entry_bytes),
+                    size.to_string(),
+                ),
+            );
+        }
+        total = total.saturating_add(size);
+    }
+    if total > limits.max_total_bytes {
+        rep.push(
+            Finding::new(
+                Code::ArchiveBomb,
+                format!(
+                    "the files hold {total} bytes in all, over the {}-byte limit",
+                    limits.max_total_bytes
+                ),
+            )
+            .path(bundle.display().to_string())
+            .expected_actual(
+                format!("≤ {} bytes", limits.max_total_bytes),
+                total.to_string(),
+            ),
+        );
     }
 }
 
@@ -506,7 +559,7 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
     let mut files = BTreeMap::new();
     let mut index = HashMap::new();
     let mut seen: HashMap<String, String> = HashMap::new();
-    let mut total: u64 = 0;
+    let mut sized: Vec<(String, u64)> = Vec::new();
     for (i, name, size, is_dir, is_link) in raw {
         let name = match name {
             Ok(n) => n,
@@ -535,23 +588,7 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
             );
             continue;
         }
-        if size > limits.max_entry_bytes {
-            rep.push(
-                Finding::new(
-                    Code::ArchiveBomb,
-                    format!(
-                        "{rel:?} inflates to {size} bytes, over the {}-byte entry limit",
-                        limits.max_entry_bytes
-                    ),
-                )
-                .path(rel.clone())
-                .expected_actual(
-                    format!("≤ {} bytes", limits.max_entry_bytes),
-                    size.to_string(),
-                ),
-            );
-        }
-        total = total.saturating_add(size);
+        sized.push((rel.clone(), size));
         if let Some(prev) = seen.insert(paths::collision_key(&rel), rel.clone()) {
             rep.push(
                 Finding::new(
@@ -565,22 +602,12 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
         index.insert(rel.clone(), i);
         files.insert(rel, size);
     }
-    if total > limits.max_total_bytes {
-        rep.push(
-            Finding::new(
-                Code::ArchiveBomb,
-                format!(
-                    "entries inflate to {total} bytes in all, over the {}-byte limit",
-                    limits.max_total_bytes
-                ),
-            )
-            .path(path.display().to_string())
-            .expected_actual(
-                format!("≤ {} bytes", limits.max_total_bytes),
-                total.to_string(),
-            ),
-        );
-    }
+    size_caps(
+        sized.iter().map(|(p, s)| (p.as_str(), *s)),
+        path,
+        limits,
+        rep,
+    );
     BundleSource {
         kind: Kind::Zip {
             archive: Some(zip),
