@@ -480,19 +480,24 @@ impl FrameDecoder {
     pub fn decode(&mut self, img: &ImageAsset, limits: &DecodeLimits) -> Result<RgbaImage, String> {
         let r = crate::format::contain(|| self.decode_inner(img, limits));
         if r.is_err() {
-            // A stream that failed mid-way starts again next time.
-            match &img.source {
-                ImageSource::AnimatedFrame { file, .. } => {
-                    self.streams
-                        .remove(&(Arc::as_ptr(file).cast::<u8>() as usize));
-                }
-                ImageSource::VideoFrame { video, .. } => {
-                    self.videos.remove(&(Arc::as_ptr(&video.movie) as usize));
-                }
-                _ => {}
-            }
+            self.forget(&img.source);
         }
         r
+    }
+
+    /// Drops the stream an image decodes from, so that one that failed mid-way starts again
+    /// next time.
+    fn forget(&mut self, source: &ImageSource) {
+        match source {
+            ImageSource::AnimatedFrame { file, .. } => {
+                self.streams
+                    .remove(&(Arc::as_ptr(file).cast::<u8>() as usize));
+            }
+            ImageSource::VideoFrame { video, .. } => {
+                self.videos.remove(&(Arc::as_ptr(&video.movie) as usize));
+            }
+            _ => {}
+        }
     }
 
     /// Checks that an image decodes without converting it to RGBA (a video frame is decoded
@@ -504,7 +509,7 @@ impl FrameDecoder {
         if let ImageSource::VideoFrame { video, index } = &img.source {
             let r = crate::format::contain(|| self.video_frame(video, *index, limits).map(|_| ()));
             if r.is_err() {
-                self.videos.remove(&(Arc::as_ptr(&video.movie) as usize));
+                self.forget(&img.source);
             }
             return r;
         }
