@@ -267,8 +267,9 @@ fn tiers_files_are_range_checked() {
     let base = serde_json::json!({"name": "t", "viewport_px": [540, 960], "max_texture_px": 2048,
         "texture_budget_bytes": 100_000_000, "target_fps": 30, "decode_threads": 1,
         "first_frame_budget_ms": 300});
-    for (field, value, named) in [
+    for (i, field, value, named) in [
         ("cpu_slowdown", serde_json::json!(1e300), "cpu_slowdown"),
+        ("cpu_slowdown", serde_json::json!(1e18), "cpu_slowdown"),
         (
             "decode_threads",
             serde_json::json!(100_000),
@@ -285,23 +286,30 @@ fn tiers_files_are_range_checked() {
             "overdraw_budget",
         ),
         ("msaa_samples", serde_json::json!(3), "msaa_samples"),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    .map(|(i, (field, value, named))| (i, field, value, named))
+    {
         let mut tier = base.clone();
         tier[field] = value;
-        let path = t.path().join(format!("{field}.json"));
+        let path = t.path().join(format!("{i}-{field}.json"));
         std::fs::write(&path, serde_json::json!({"tiers": [tier]}).to_string()).unwrap();
         let err = giftqa::playback::tiers::load_tiers(&path)
             .unwrap_err()
             .to_string();
         assert!(err.contains(named), "{field}: {err}");
-        let (code, _, stderr) = common::giftqa(&[
+        // The CLI, with pixels drawn on the GPU where there is one, within 60 s and 2 GiB.
+        let (code, _, stderr) = common::giftqa_bounded(&[
             "smoke",
             "assets/demo-bundle",
             "--tiers",
             path.to_str().unwrap(),
-            "--no-gpu",
+            "--now",
+            "2026-12-01T00:00:00Z",
         ]);
         assert_eq!(code, 2, "{field}: {stderr}");
+        assert!(stderr.contains(named), "{field}: {stderr}");
     }
     let mut device = base.clone();
     let mut c = giftqa::playback::device::mid_constants();

@@ -239,6 +239,9 @@ fn archive_bomb_in_a_directory_too() {
         bombs.iter().any(|b| b.message.contains("in all")),
         "the total is over 1 GiB too: {bombs:?}"
     );
+    let (code, codes) = common::check_bounded(f.dir());
+    assert_eq!(code, 1);
+    assert!(codes.iter().any(|c| c == "archive-bomb"), "{codes:?}");
     std::fs::remove_file(f.path("effects/huge.bin")).unwrap();
     let mut opts = f.opts();
     opts.read_limits.max_total_bytes = 100 * 1024;
@@ -294,6 +297,11 @@ fn path_collision_after_full_case_folding_in_dirs_and_zips() {
         let (_keep, zip) = f.zip("bundle.zip");
         let r = giftqa::check::run_check(&zip, &f.opts(), &|_| {}).unwrap();
         expect_code(&r, "path-collision");
+        for bundle in [f.dir(), zip.as_path()] {
+            let (code, codes) = common::check_bounded(bundle);
+            assert_eq!(code, 1);
+            assert!(codes.iter().any(|c| c == "path-collision"), "{codes:?}");
+        }
     }
 }
 
@@ -934,4 +942,28 @@ fn a_deep_dependency_diamond_resolves_in_linear_work() {
         .find(|r| r.asset == "heartbeat")
         .unwrap();
     assert!(row.shares.primary > 0.5, "{row:?}");
+    // The CLI, check --fleet and approve, within 60 s and 2 GiB.
+    let (code, codes) = common::check_bounded(f.dir());
+    assert_eq!(
+        (code, codes.contains(&"dep-unknown".to_owned())),
+        (0, false)
+    );
+    let t = tempfile::tempdir().unwrap();
+    let history = t.path().join("history.json");
+    let (code, out, err) = common::giftqa_bounded(&[
+        "approve",
+        f.dir().to_str().unwrap(),
+        "--key",
+        "assets/demo-keys/approver.key",
+        "--keys",
+        "assets/demo-keys.json",
+        "--history",
+        history.to_str().unwrap(),
+        "--fleet",
+        "assets/demo-fleet.json",
+        "--now",
+        "2026-12-01T00:00:00Z",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(f.path("signoff.json").exists(), "{out}");
 }

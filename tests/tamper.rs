@@ -60,6 +60,13 @@ mod zip_layout {
         giftqa::check::run_check(zip, &f.opts(), &|_| {}).expect("check runs")
     }
 
+    /// The CLI on the same zip, under 2 GiB and 60 s: exit 1 with `code`.
+    fn bounded(zip: &std::path::Path, code: &str) {
+        let (exit, codes) = common::check_bounded(zip);
+        assert_eq!(exit, 1, "{codes:?}");
+        assert!(codes.iter().any(|c| c == code), "{code} in {codes:?}");
+    }
+
     /// The end-of-central-directory record: (its offset, the directory's offset).
     fn eocd(b: &[u8]) -> (usize, usize) {
         let at = b
@@ -79,6 +86,7 @@ mod zip_layout {
         let r = check(&zip);
         let hit = expect_code(&r, "asset-unlisted");
         assert!(hit.message.contains("beside it"), "{hit:?}");
+        bounded(&zip, "asset-unlisted");
         // In a directory the same files are the sign-off's place.
         assert!(!common::codes(&f.check()).contains(&"asset-unlisted"));
     }
@@ -96,6 +104,7 @@ mod zip_layout {
         let r = check(&zip);
         let hit = expect_code(&r, "archive-invalid");
         assert!(hit.message.contains("local header"), "{hit:?}");
+        bounded(&zip, "archive-invalid");
     }
 
     #[test]
@@ -128,5 +137,6 @@ mod zip_layout {
         let r = check(&zip);
         let hit = expect_code(&r, "archive-invalid");
         assert!(hit.message.contains("does not list"), "{hit:?}");
+        bounded(&zip, "archive-invalid");
     }
 }

@@ -94,7 +94,7 @@ pub struct Loading {
     /// Per-mille of hashing done (0–1000).
     pub progress: Arc<AtomicU64>,
     /// The result, once ready.
-    pub result: Receiver<Result<Loaded, String>>,
+    pub result: Receiver<Result<Loaded, LoadError>>,
 }
 
 /// Starts loading on a background thread.
@@ -112,11 +112,25 @@ pub fn start(opts: ViewOptions) -> Loading {
     }
 }
 
+/// Why a bundle cannot be opened in the app at all.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    /// The check could not run (the bundle or a side file is unreadable).
+    #[error(transparent)]
+    Check(#[from] crate::check::CheckError),
+    /// The fleet file does not load.
+    #[error(transparent)]
+    Fleet(#[from] crate::check::compat::FleetError),
+    /// The bundle cannot be opened for playback.
+    #[error(transparent)]
+    Source(#[from] crate::bundle::source::SourceError),
+}
+
 /// Loads a bundle (blocking): check, then animations.
 ///
 /// # Errors
-/// A message when the bundle or a side file cannot be read at all.
-pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, String> {
+/// [`LoadError`] when the bundle or a side file cannot be read at all.
+pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, LoadError> {
     let check_opts = CheckOptions {
         keys: opts.keys.clone(),
         fleet: opts.fleet.clone(),
@@ -136,14 +150,8 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, String> {
             );
         }
         Progress::HashDone => progress.store(900, Ordering::Relaxed),
-    })
-    .map_err(|e| e.to_string())?;
-    let fleet = opts
-        .fleet
-        .as_deref()
-        .map(Fleet::load)
-        .transpose()
-        .map_err(|e| e.to_string())?;
+    })?;
+    let fleet = opts.fleet.as_deref().map(Fleet::load).transpose()?;
     let blocking = report.blocking_findings().count();
     let mut anims = BTreeMap::new();
     let mut anim_errors = BTreeMap::new();
@@ -153,15 +161,14 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, String> {
         ))
     } else if let Some(m) = &report.manifest {
         let mut rep = Reporter::new();
-        let src = BundleSource::open(&opts.bundle, ReadLimits::default(), &mut rep)
-            .map_err(|e| e.to_string())?;
+        let src = BundleSource::open(&opts.bundle, ReadLimits::default(), &mut rep)?;
         for a in m.assets.iter().filter(|a| a.kind == AssetKind::Effect) {
             match load_animation(a, &src, &DecodeLimits::default()) {
                 Ok(anim) => {
                     anims.insert(a.id.clone(), Arc::new(anim));
                 }
                 Err(e) => {
-                    anim_errors.insert(a.id.clone(), e);
+                    anim_errors.insert(a.id.clone(), e.to_string());
                 }
             }
         }

@@ -100,7 +100,7 @@ pub enum Command {
 /// A comparison with another version of the bundle.
 enum DiffState {
     Idle,
-    Running(Receiver<Result<crate::report::diff::DiffReport, String>>),
+    Running(Receiver<Result<crate::report::diff::DiffReport, crate::report::diff::DiffError>>),
     Done(Box<crate::report::diff::DiffReport>, Vec<DiffFrame>),
     Failed(String),
 }
@@ -115,16 +115,31 @@ struct DiffFrame {
 /// The latest look at a running burst, written by the burst's thread.
 type LiveSlot = Arc<std::sync::Mutex<Option<LiveFrame>>>;
 
+/// Why a burst run in the app did not produce a report.
+#[derive(Debug, thiserror::Error)]
+enum BurstError {
+    /// The bundle has errors that stop playback (fail closed).
+    #[error("the bundle does not verify ({0} errors)")]
+    NotVerified(usize),
+    /// The smoke run could not run.
+    #[error(transparent)]
+    Smoke(#[from] crate::report::smoke::SmokeError),
+}
+
 enum Burst {
     Idle,
-    Running(Receiver<Result<SmokeReport, String>>, String, LiveSlot),
+    Running(Receiver<Result<SmokeReport, BurstError>>, String, LiveSlot),
     Done(Box<SmokeReport>),
     Failed(String),
 }
 
 enum SignoffState {
     Idle,
-    Running(Receiver<Result<crate::check::signoff::ApproveOutcome, String>>),
+    Running(
+        Receiver<
+            Result<crate::check::signoff::ApproveOutcome, crate::check::signoff::SignoffError>,
+        >,
+    ),
     Done(String, bool),
 }
 
@@ -450,7 +465,11 @@ impl GiftqaApp {
 
     /// The animation with the slot values typed in the preview put in (unchanged when none
     /// is set).
-    fn filled(&self, id: &str, anim: SharedAnimation) -> Result<SharedAnimation, String> {
+    fn filled(
+        &self,
+        id: &str,
+        anim: SharedAnimation,
+    ) -> Result<SharedAnimation, crate::model::slots::SlotError> {
         let Some(asset) = self.loaded.as_ref().and_then(|l| l.manifest()?.asset(id)) else {
             return Ok(anim);
         };
@@ -464,8 +483,7 @@ impl GiftqaApp {
         if wanted.is_empty() {
             return Ok(anim);
         }
-        let values =
-            crate::cli::commands::slot_values(asset, &wanted).map_err(|e| format!("{e:#}"))?;
+        let values = crate::model::slots::slot_values(asset, &wanted)?;
         let (filled, _) = crate::model::slots::fill_slots(
             &anim,
             &values,
@@ -518,11 +536,8 @@ impl GiftqaApp {
             };
             let r = match outcome {
                 Ok(Ok(report)) => Ok(report),
-                Ok(Err(findings)) => Err(format!(
-                    "the bundle does not verify ({} errors)",
-                    findings.len()
-                )),
-                Err(e) => Err(e.to_string()),
+                Ok(Err(findings)) => Err(BurstError::NotVerified(findings.len())),
+                Err(e) => Err(BurstError::Smoke(e)),
             };
             // The app may have closed the burst view; nobody to tell then.
             tx.send(r).ok();
@@ -563,7 +578,8 @@ impl GiftqaApp {
         };
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            let _ = tx.send(crate::check::signoff::approve(&req).map_err(|e| e.to_string()));
+            // The app may have closed the sign-off view; nobody to tell then.
+            tx.send(crate::check::signoff::approve(&req)).ok();
         });
         self.signoff = SignoffState::Running(rx);
     }
@@ -597,7 +613,7 @@ impl GiftqaApp {
                 }
                 Err(e) => {
                     self.status = format!("could not open: {e}");
-                    self.load_error = Some(e);
+                    self.load_error = Some(e.to_string());
                 }
             }
         }
@@ -606,7 +622,7 @@ impl GiftqaApp {
         {
             self.burst = match r {
                 Ok(report) => Burst::Done(Box::new(report)),
-                Err(e) => Burst::Failed(e),
+                Err(e) => Burst::Failed(e.to_string()),
             };
         }
         if let DiffState::Running(rx) = &self.diff
@@ -617,7 +633,7 @@ impl GiftqaApp {
                     let frames = diff_frames(ui_ctx, &report);
                     DiffState::Done(Box::new(report), frames)
                 }
-                Err(e) => DiffState::Failed(e),
+                Err(e) => DiffState::Failed(e.to_string()),
             };
         }
         if let SignoffState::Running(rx) = &self.signoff
@@ -1292,7 +1308,7 @@ impl GiftqaApp {
                 None => crate::report::diff::run_diff(&req, None),
             };
             // The app may have moved on; nobody to tell then.
-            tx.send(r.map_err(|e| e.to_string())).ok();
+            tx.send(r).ok();
         });
         self.diff = DiffState::Running(rx);
     }

@@ -94,17 +94,29 @@ struct RawKey {
     roles: Vec<String>,
 }
 
-fn decode_public(b64: &str) -> Result<VerifyingKey, String> {
-    let bytes = B64
-        .decode(b64)
-        .map_err(|e| format!("public key is not base64: {e}"))?;
-    let arr: [u8; 32] = bytes
-        .try_into()
-        .map_err(|_| "public key is not 32 bytes".to_owned())?;
-    let key = VerifyingKey::from_bytes(&arr)
-        .map_err(|e| format!("public key is not a valid Ed25519 point: {e}"))?;
+/// Why a keyring's public key is refused (`sig-invalid` on the keyring, spec §4).
+#[derive(Debug, thiserror::Error)]
+pub enum PublicKeyError {
+    /// Not standard base64.
+    #[error("public key is not base64: {0}")]
+    Base64(#[from] base64::DecodeError),
+    /// Not 32 bytes once decoded.
+    #[error("public key is not 32 bytes")]
+    Length,
+    /// Not a point of the curve.
+    #[error("public key is not a valid Ed25519 point: {0}")]
+    Point(ed25519_dalek::SignatureError),
+    /// A small-order point: any signature would verify.
+    #[error("public key has small order and is refused")]
+    Weak,
+}
+
+fn decode_public(b64: &str) -> Result<VerifyingKey, PublicKeyError> {
+    let bytes = B64.decode(b64)?;
+    let arr: [u8; 32] = bytes.try_into().map_err(|_| PublicKeyError::Length)?;
+    let key = VerifyingKey::from_bytes(&arr).map_err(PublicKeyError::Point)?;
     if key.is_weak() {
-        return Err("public key has small order and is refused".into());
+        return Err(PublicKeyError::Weak);
     }
     Ok(key)
 }

@@ -391,9 +391,17 @@ fn walk_dir(
     }
 }
 
-/// A zip entry as listed: index, name (or its lossy form when not UTF-8), declared size,
-/// whether it is a directory, whether it is a symlink.
-type RawEntry = (usize, Result<String, String>, u64, bool, bool);
+/// A zip entry's name as stored.
+enum EntryName {
+    /// A UTF-8 name.
+    Utf8(String),
+    /// Not UTF-8: its lossy form, for the `path-unsafe` finding.
+    NotUtf8(String),
+}
+
+/// A zip entry as listed: index, name, declared size, whether it is a directory, whether it
+/// is a symlink.
+type RawEntry = (usize, EntryName, u64, bool, bool);
 
 /// Where a zip entry lies, from the central directory.
 struct EntryLayout {
@@ -519,9 +527,10 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
         let Ok(e) = zip.by_index_raw(i) else {
             return invalid(rep, format!("entry {i} is unreadable"));
         };
-        let name = std::str::from_utf8(e.name_raw())
-            .map(str::to_owned)
-            .map_err(|_| String::from_utf8_lossy(e.name_raw()).into_owned());
+        let name = std::str::from_utf8(e.name_raw()).map_or_else(
+            |_| EntryName::NotUtf8(String::from_utf8_lossy(e.name_raw()).into_owned()),
+            |n| EntryName::Utf8(n.to_owned()),
+        );
         let is_link = e.unix_mode().is_some_and(|m| m & S_IFMT == S_IFLNK);
         layout.push(EntryLayout {
             name: e.name_raw().to_vec(),
@@ -537,7 +546,13 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
     // "A .zip of one directory": when manifest.json is not at the root but inside exactly one
     // top-level folder, that folder is the bundle root.
     let prefix = {
-        let names: Vec<&str> = raw.iter().filter_map(|r| r.1.as_deref().ok()).collect();
+        let names: Vec<&str> = raw
+            .iter()
+            .filter_map(|r| match &r.1 {
+                EntryName::Utf8(n) => Some(n.as_str()),
+                EntryName::NotUtf8(_) => None,
+            })
+            .collect();
         if names.contains(&"manifest.json") {
             String::new()
         } else {
@@ -562,8 +577,8 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
     let mut sized: Vec<(String, u64)> = Vec::new();
     for (i, name, size, is_dir, is_link) in raw {
         let name = match name {
-            Ok(n) => n,
-            Err(lossy) => {
+            EntryName::Utf8(n) => n,
+            EntryName::NotUtf8(lossy) => {
                 rep.push(Finding::new(Code::PathUnsafe, "the entry name is not UTF-8").path(lossy));
                 continue;
             }

@@ -535,7 +535,7 @@ fn decode_one(
         });
         match head
             .map_err(|e| e.to_string())
-            .and_then(|h| format::check_magic(a.format, &h))
+            .and_then(|h| format::check_magic(a.format, &h).map_err(|e| e.to_string()))
         {
             Ok(_) => {}
             Err(why) => findings.push(
@@ -563,7 +563,7 @@ fn decode_one(
         Err(why) => {
             let path = a.files.first().map(|f| f.path.clone()).unwrap_or_default();
             findings.push(
-                Finding::new(Code::DecodeFailed, why)
+                Finding::new(Code::DecodeFailed, why.to_string())
                     .asset(a.id.clone())
                     .path(path),
             );

@@ -90,11 +90,27 @@ struct SmokeRun {
     findings: Vec<Finding>,
 }
 
+/// Why a smoke report cannot be taken as the sign-off's evidence.
+#[derive(Debug, thiserror::Error)]
+enum SmokeReportError {
+    #[error("{name}: not JSON: {source}")]
+    Json {
+        name: String,
+        source: serde_json::Error,
+    },
+    #[error("{name}: not a smoke report (no runs)")]
+    NoRuns { name: String },
+    #[error("{name}: unknown finding code {code:?}")]
+    UnknownCode { name: String, code: String },
+}
+
 impl SmokeRun {
     /// Reads a smoke report's JSON (spec §9, §11 `smoke --format json`).
-    fn parse(bytes: Vec<u8>, name: String) -> Result<Self, String> {
-        let v: serde_json::Value =
-            serde_json::from_slice(&bytes).map_err(|e| format!("{name}: not JSON: {e}"))?;
+    fn parse(bytes: Vec<u8>, name: String) -> Result<Self, SmokeReportError> {
+        let v: serde_json::Value = match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
+            Err(source) => return Err(SmokeReportError::Json { name, source }),
+        };
         let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
         let manifest_blake3 = text(&v["bundle"]["manifest_blake3"]);
         let mut tiers = Vec::new();
@@ -112,13 +128,14 @@ impl SmokeRun {
             }
         }
         if tiers.is_empty() {
-            return Err(format!("{name}: not a smoke report (no runs)"));
+            return Err(SmokeReportError::NoRuns { name });
         }
         let mut findings = Vec::new();
         for f in v["findings"].as_array().into_iter().flatten() {
             let code = text(&f["code"]).unwrap_or_default();
-            let code = Code::from_name(&code)
-                .ok_or_else(|| format!("{name}: unknown finding code {code:?}"))?;
+            let Some(code) = Code::from_name(&code) else {
+                return Err(SmokeReportError::UnknownCode { name, code });
+            };
             let mut g = Finding::new(code, text(&f["message"]).unwrap_or_default());
             g.asset = text(&f["asset"]);
             g.path = text(&f["path"]);

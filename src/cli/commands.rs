@@ -93,46 +93,6 @@ pub struct RenderRequest {
     pub now: jiff::Timestamp,
 }
 
-/// Turns `KEY=VALUE` slot arguments into slot values for an asset (see
-/// [`RenderRequest::slots`]).
-///
-/// # Errors
-/// When a picture cannot be read or decoded, or a declared slot gets the wrong kind of value.
-pub fn slot_values(
-    asset: &crate::bundle::manifest::Asset,
-    slots: &[(String, String)],
-) -> anyhow::Result<Vec<(String, crate::model::slots::SlotValue)>> {
-    use crate::bundle::manifest::SlotType;
-    use crate::model::slots::SlotValue;
-    slots
-        .iter()
-        .map(|(key, value)| {
-            let declared = asset
-                .slots
-                .iter()
-                .find(|s| &s.key == key)
-                .map(|s| s.slot_type);
-            let is_image = match declared {
-                Some(SlotType::Image) => true,
-                Some(SlotType::Text) => false,
-                None => Path::new(value).is_file(),
-            };
-            let v = if is_image {
-                let img = image::ImageReader::open(value)
-                    .with_context(|| format!("slot {key}: reading {value:?}"))?
-                    .with_guessed_format()?
-                    .decode()
-                    .with_context(|| format!("slot {key}: decoding {value:?}"))?
-                    .into_rgba8();
-                SlotValue::Image(img)
-            } else {
-                SlotValue::Text(value.clone())
-            };
-            Ok((key.clone(), v))
-        })
-        .collect()
-}
-
 /// What `render` did.
 #[derive(Debug, Default)]
 pub struct RenderOutcome {
@@ -204,7 +164,7 @@ pub fn run_render(
     let anim = match load_animation(asset, &src, &limits) {
         Ok(a) => a,
         Err(why) => {
-            let f = Finding::new(Code::DecodeFailed, why)
+            let f = Finding::new(Code::DecodeFailed, why.to_string())
                 .asset(&asset.id)
                 .path(path);
             return Ok(RenderOutcome {
@@ -216,7 +176,7 @@ pub fn run_render(
     let (anim, filled) = if req.slots.is_empty() {
         (anim, Vec::new())
     } else {
-        let values = slot_values(asset, &req.slots)?;
+        let values = crate::model::slots::slot_values(asset, &req.slots)?;
         crate::model::slots::fill_slots(&anim, &values, &req.text_style)
             .map_err(|e| anyhow::anyhow!("{}: asset {}: {e}", req.bundle.display(), asset.id))?
     };
@@ -273,6 +233,13 @@ pub fn run_render(
     for (n, &f) in frames.iter().enumerate() {
         let dl = frame_at(&anim, f);
         let placed = place(&dl, fit);
+        let work = crate::playback::device::draw_work(&placed, 1.0, 1);
+        if let Some(why) = crate::playback::device::frame_problem(f, &dl, &work) {
+            outcome
+                .findings
+                .push(Finding::new(Code::DecodeFailed, why).asset(&asset.id));
+            return Ok(outcome);
+        }
         if let Err(e) = painter.prepare(0, &asset.id, &anim, &placed, &mut decoder, &limits) {
             outcome
                 .findings

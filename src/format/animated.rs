@@ -8,7 +8,7 @@ use image::codecs::png::PngDecoder;
 use image::codecs::webp::WebPDecoder;
 use image::{AnimationDecoder, ImageDecoder, ImageReader};
 
-use super::{AnimationInfo, DecodeLimits};
+use super::{AnimationInfo, DecodeError, DecodeLimits};
 use crate::bundle::manifest::{AssetFormat, FileEntry};
 
 fn rgba_bytes(w: u32, h: u32) -> u64 {
@@ -19,7 +19,7 @@ fn rgba_bytes(w: u32, h: u32) -> u64 {
 ///
 /// # Errors
 /// A message when the header is unreadable or the size is over the limits.
-pub fn image_size(bytes: &[u8], limits: &DecodeLimits) -> Result<(u32, u32), String> {
+pub fn image_size(bytes: &[u8], limits: &DecodeLimits) -> Result<(u32, u32), DecodeError> {
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| e.to_string())?;
@@ -33,7 +33,7 @@ pub fn image_size(bytes: &[u8], limits: &DecodeLimits) -> Result<(u32, u32), Str
 ///
 /// # Errors
 /// A message with the decoder's reason.
-pub fn decode_still(bytes: &[u8], limits: &DecodeLimits) -> Result<(u32, u32), String> {
+pub fn decode_still(bytes: &[u8], limits: &DecodeLimits) -> Result<(u32, u32), DecodeError> {
     image_size(bytes, limits)?;
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
@@ -50,21 +50,22 @@ pub fn decode_still(bytes: &[u8], limits: &DecodeLimits) -> Result<(u32, u32), S
 pub fn decode_png_sequence(
     files: &[FileEntry],
     fps: f64,
-    read: &dyn Fn(&str) -> Result<Vec<u8>, String>,
+    read: &dyn Fn(&str) -> Result<Vec<u8>, DecodeError>,
     limits: &DecodeLimits,
-) -> Result<AnimationInfo, String> {
+) -> Result<AnimationInfo, DecodeError> {
     limits.check_timing(files.len() as f64, fps)?;
     let mut size = None;
     for f in files {
         let bytes = read(&f.path)?;
-        let (w, h) = decode_still(&bytes, limits).map_err(|e| format!("{}: {e}", f.path))?;
+        let (w, h) = decode_still(&bytes, limits).map_err(|e| e.in_file(&f.path))?;
         match size {
             None => size = Some((w, h)),
             Some(s) if s != (w, h) => {
                 return Err(format!(
                     "{}: frame is {w} × {h} px, the first frame is {} × {} px",
                     f.path, s.0, s.1
-                ));
+                )
+                .into());
             }
             Some(_) => {}
         }
@@ -94,18 +95,17 @@ pub fn decode_atlas(
     frames: u64,
     fps: f64,
     limits: &DecodeLimits,
-) -> Result<AnimationInfo, String> {
+) -> Result<AnimationInfo, DecodeError> {
     limits.check_timing(frames as f64, fps)?;
     let (w, h) = decode_still(bytes, limits)?;
     if columns == 0 || rows == 0 || u64::from(w) % columns != 0 || u64::from(h) % rows != 0 {
         return Err(format!(
             "the {w} × {h} px sheet does not divide into {columns} × {rows} equal cells"
-        ));
+        )
+        .into());
     }
     if frames > columns * rows {
-        return Err(format!(
-            "{frames} frames do not fit {columns} × {rows} cells"
-        ));
+        return Err(format!("{frames} frames do not fit {columns} × {rows} cells").into());
     }
     let (cw, ch) = (
         (u64::from(w) / columns) as u32,
@@ -133,7 +133,7 @@ pub fn decode_animated(
     format: AssetFormat,
     bytes: &[u8],
     limits: &DecodeLimits,
-) -> Result<AnimationInfo, String> {
+) -> Result<AnimationInfo, DecodeError> {
     let il = limits.image_limits();
     let (frames, (w, h)): (image::Frames<'_>, (u32, u32)) = match format {
         AssetFormat::Apng => {
@@ -183,10 +183,10 @@ pub fn decode_animated(
         total_ms += f64::from(num) / f64::from(den.max(1));
         n += 1;
         if n > limits.max_frames {
-            return Err(format!("more than {} frames", limits.max_frames));
+            return Err(format!("more than {} frames", limits.max_frames).into());
         }
         if total_ms > limits.max_duration_s * 1000.0 {
-            return Err(format!("plays longer than {:.0} s", limits.max_duration_s));
+            return Err(format!("plays longer than {:.0} s", limits.max_duration_s).into());
         }
     }
     if n == 0 {

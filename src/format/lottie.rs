@@ -10,7 +10,7 @@ use std::io::{Cursor, Read};
 
 use serde_json::Value;
 
-use super::{AnimationInfo, DecodeLimits};
+use super::{AnimationInfo, DecodeError, DecodeLimits};
 
 /// Largest Lottie JSON accepted, in bytes (users report OOM on 6–13 MB files).
 pub const MAX_LOTTIE_BYTES: u64 = 16 << 20;
@@ -400,7 +400,7 @@ fn fix_keyframes(kfs: &mut [Value]) {
 ///
 /// # Errors
 /// A message for `decode-failed`.
-pub fn decode_lottie(bytes: &[u8], limits: &DecodeLimits) -> Result<AnimationInfo, String> {
+pub fn decode_lottie(bytes: &[u8], limits: &DecodeLimits) -> Result<AnimationInfo, DecodeError> {
     decode_lottie_with(bytes, limits, &|_| false).map(|(info, _)| info)
 }
 
@@ -411,7 +411,7 @@ pub fn decode_lottie(bytes: &[u8], limits: &DecodeLimits) -> Result<AnimationInf
 pub fn lottie_composition(
     bytes: &[u8],
     limits: &DecodeLimits,
-) -> Result<(AnimationInfo, velato::Composition), String> {
+) -> Result<(AnimationInfo, velato::Composition), DecodeError> {
     decode_lottie_with(bytes, limits, &|_| false)
 }
 
@@ -419,12 +419,13 @@ fn decode_lottie_with(
     bytes: &[u8],
     limits: &DecodeLimits,
     has_file: &dyn Fn(&str) -> bool,
-) -> Result<(AnimationInfo, velato::Composition), String> {
+) -> Result<(AnimationInfo, velato::Composition), DecodeError> {
     if bytes.len() as u64 > MAX_LOTTIE_BYTES {
         return Err(format!(
             "{} bytes of JSON, over the {MAX_LOTTIE_BYTES}-byte limit",
             bytes.len()
-        ));
+        )
+        .into());
     }
     let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
     if !v.is_object() {
@@ -441,7 +442,7 @@ fn decode_lottie_with(
     };
     limits.check_frame("the composition", w, h)?;
     if !(fr.is_finite() && fr > 0.0 && fr <= 240.0) {
-        return Err(format!("frame rate {fr} is outside 0–240"));
+        return Err(format!("frame rate {fr} is outside 0–240").into());
     }
     limits.check_timing((op - ip).ceil(), fr)?;
     let layers = v
@@ -482,7 +483,8 @@ fn decode_lottie_with(
                 "image asset {:?} refers to {:?}, which is not embedded",
                 a.get("id").and_then(Value::as_str).unwrap_or(""),
                 format!("{dir}{p}")
-            ));
+            )
+            .into());
         }
     }
     let mut kinds = ShapeKinds::default();
@@ -523,7 +525,7 @@ fn decode_lottie_with(
     };
     fixes.walk(&mut normalised, 0);
     if let Some(why) = fixes.runaway_repeater {
-        return Err(format!("repeater {why}"));
+        return Err(format!("repeater {why}").into());
     }
     if fixes.baked.left > 0 {
         notes.push(format!(
@@ -544,7 +546,7 @@ fn decode_lottie_with(
     let parsed = std::panic::catch_unwind(|| velato::Composition::from_slice(&normalised));
     let mut comp = match parsed {
         Ok(Ok(c)) => c,
-        Ok(Err(e)) => return Err(e.to_string()),
+        Ok(Err(e)) => return Err(e.to_string().into()),
         Err(_) => return Err("the Lottie model could not be built from this file".into()),
     };
     let conformed = super::lottie_web::conform(&mut comp);
@@ -579,7 +581,7 @@ pub fn decode_dotlottie(
     bytes: &[u8],
     wanted: Option<&str>,
     limits: &DecodeLimits,
-) -> Result<AnimationInfo, String> {
+) -> Result<AnimationInfo, DecodeError> {
     dotlottie_composition(bytes, wanted, limits).map(|(info, _)| info)
 }
 
@@ -587,7 +589,7 @@ pub fn decode_dotlottie(
 ///
 /// # Errors
 /// A message when the archive or its manifest cannot be read.
-pub fn dotlottie_ids(bytes: &[u8]) -> Result<Vec<String>, String> {
+pub fn dotlottie_ids(bytes: &[u8]) -> Result<Vec<String>, DecodeError> {
     let mut zip =
         zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("dotLottie zip: {e}"))?;
     let e = zip
@@ -616,7 +618,7 @@ pub fn dotlottie_composition(
     bytes: &[u8],
     wanted: Option<&str>,
     limits: &DecodeLimits,
-) -> Result<(AnimationInfo, velato::Composition), String> {
+) -> Result<(AnimationInfo, velato::Composition), DecodeError> {
     let mut zip =
         zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("dotLottie zip: {e}"))?;
     let names: Vec<String> = zip.file_names().map(str::to_owned).collect();
@@ -625,7 +627,7 @@ pub fn dotlottie_composition(
     }
     let mut budget = limits.max_inflated_bytes;
     let mut read =
-        |zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str| -> Result<Vec<u8>, String> {
+        |zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str| -> Result<Vec<u8>, DecodeError> {
             let e = zip
                 .by_name(name)
                 .map_err(|_| format!("{name} is missing"))?;
@@ -634,7 +636,7 @@ pub fn dotlottie_composition(
                 .read_to_end(&mut out)
                 .map_err(|err| format!("{name}: {err}"))?;
             if out.len() as u64 > budget.min(MAX_LOTTIE_BYTES) {
-                return Err(format!("{name} inflates past the limit"));
+                return Err(format!("{name} inflates past the limit").into());
             }
             budget -= out.len() as u64;
             Ok(out)
@@ -662,9 +664,9 @@ pub fn dotlottie_composition(
     }
     for id in &ids {
         if !names.contains(&format!("{dir}/{id}.json")) {
-            return Err(format!(
-                "animation {id:?} is listed but {dir}/{id}.json is missing"
-            ));
+            return Err(
+                format!("animation {id:?} is listed but {dir}/{id}.json is missing").into(),
+            );
         }
     }
     let initial = manifest
@@ -677,7 +679,8 @@ pub fn dotlottie_composition(
             return Err(format!(
                 "animation {w:?} is not in manifest.json (has {})",
                 ids.join(", ")
-            ));
+            )
+            .into());
         }
         None => ids[0].clone(),
     };

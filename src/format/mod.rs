@@ -16,7 +16,146 @@ pub mod vap;
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::manifest::{Asset, AssetFormat};
-use crate::bundle::source::BundleSource;
+use crate::bundle::source::{BundleSource, ReadError};
+
+/// A size, count or duration outside [`DecodeLimits`] (`docs/limits.md`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LimitError {
+    /// A frame, image or canvas with a zero, negative or non-finite side.
+    #[error("{what} has an empty or invalid size {w} × {h}")]
+    EmptySize {
+        /// What was measured ("the canvas", "the image", …).
+        what: String,
+        /// Width, px.
+        w: f64,
+        /// Height, px.
+        h: f64,
+    },
+    /// A frame, image or canvas over the side or area limit.
+    #[error("{what} is {w} × {h} px, over the {max_side} px side / {max_area} px area limit")]
+    TooLarge {
+        /// What was measured.
+        what: String,
+        /// Width, px.
+        w: f64,
+        /// Height, px.
+        h: f64,
+        /// [`DecodeLimits::max_dimension_px`].
+        max_side: u32,
+        /// [`DecodeLimits::max_frame_px`].
+        max_area: u64,
+    },
+    /// A frame rate that is zero, negative or not a number.
+    #[error("frame rate {fps} is not positive")]
+    Rate {
+        /// Frames per second as declared.
+        fps: f64,
+    },
+    /// Fewer than one frame, or not a number.
+    #[error("declares {frames} frames")]
+    NoFrames {
+        /// The declared count.
+        frames: f64,
+    },
+    /// More frames than [`DecodeLimits::max_frames`].
+    #[error("declares {frames:.0} frames, over the {limit}-frame limit")]
+    TooManyFrames {
+        /// The declared count.
+        frames: f64,
+        /// The limit.
+        limit: u64,
+    },
+    /// Longer than [`DecodeLimits::max_duration_s`].
+    #[error("declares {secs:.1} s of animation, over the {limit:.0} s limit")]
+    TooLong {
+        /// Declared duration, s.
+        secs: f64,
+        /// The limit, s.
+        limit: f64,
+    },
+}
+
+/// Why an asset's file cannot be decoded: the message of its `decode-failed` finding (spec
+/// §10), or of `format-mismatch` for [`DecodeError::WrongFormat`] and
+/// [`DecodeError::UnknownFormat`].
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// A size, count or duration outside the limits.
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+    /// The magic bytes name another container than the declared format.
+    #[error("declared {declared}, but the file is {found}")]
+    WrongFormat {
+        /// The manifest's `format`.
+        declared: AssetFormat,
+        /// What the bytes are ([`Magic::name`]).
+        found: &'static str,
+    },
+    /// The magic bytes match no known container.
+    #[error("declared {declared}, but the magic bytes match no known format")]
+    UnknownFormat {
+        /// The manifest's `format`.
+        declared: AssetFormat,
+    },
+    /// The asset lists no files.
+    #[error("no files")]
+    NoFiles,
+    /// A manifest `params` entry the format needs (spec §2 "Formats").
+    #[error("params.{0} is missing")]
+    MissingParam(&'static str),
+    /// A file of the bundle could not be read.
+    #[error("{path}: {source}")]
+    Read {
+        /// The file's bundle path.
+        path: String,
+        /// Why.
+        source: ReadError,
+    },
+    /// One file of a multi-file asset (a sequence frame) failed.
+    #[error("{file}: {source}")]
+    InFile {
+        /// The file's bundle path.
+        file: String,
+        /// What went wrong in it.
+        source: Box<DecodeError>,
+    },
+    /// The VAP container, config or video.
+    #[error(transparent)]
+    Vap(#[from] vap::VapError),
+    /// A shape's outline past the tessellation limits.
+    #[error(transparent)]
+    Shape(#[from] crate::model::vector::ShapeError),
+    /// A third-party decoder panicked on the bytes (contained by [`contain`]).
+    #[error("the decoder failed on this file ({0})")]
+    Panicked(String),
+    /// The bytes break their format's rules; the message names the part, and the frame or
+    /// offset where there is one (the decoder's own words after a colon).
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl From<String> for DecodeError {
+    fn from(message: String) -> Self {
+        Self::Invalid(message)
+    }
+}
+
+impl From<&str> for DecodeError {
+    fn from(message: &str) -> Self {
+        Self::Invalid(message.to_owned())
+    }
+}
+
+impl DecodeError {
+    /// The error inside one file of a multi-file asset.
+    #[must_use]
+    pub fn in_file(self, file: &str) -> Self {
+        Self::InFile {
+            file: file.to_owned(),
+            source: Box::new(self),
+        }
+    }
+}
 
 /// Limits every decoder enforces.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,17 +205,25 @@ impl DecodeLimits {
     /// Checks a frame size against the limits.
     ///
     /// # Errors
-    /// A message naming the size and the limit.
-    pub fn check_frame(&self, what: &str, w: f64, h: f64) -> Result<(), String> {
+    /// [`LimitError::EmptySize`] or [`LimitError::TooLarge`], naming `what`, the size and the
+    /// limit.
+    pub fn check_frame(&self, what: &str, w: f64, h: f64) -> Result<(), LimitError> {
         if !(w.is_finite() && h.is_finite()) || w <= 0.0 || h <= 0.0 {
-            return Err(format!("{what} has an empty or invalid size {w} × {h}"));
+            return Err(LimitError::EmptySize {
+                what: what.to_owned(),
+                w,
+                h,
+            });
         }
         let maxd = f64::from(self.max_dimension_px);
         if w > maxd || h > maxd || w * h > self.max_frame_px as f64 {
-            return Err(format!(
-                "{what} is {w} × {h} px, over the {} px side / {} px area limit",
-                self.max_dimension_px, self.max_frame_px
-            ));
+            return Err(LimitError::TooLarge {
+                what: what.to_owned(),
+                w,
+                h,
+                max_side: self.max_dimension_px,
+                max_area: self.max_frame_px,
+            });
         }
         Ok(())
     }
@@ -84,26 +231,26 @@ impl DecodeLimits {
     /// Checks a declared frame count and rate against the limits.
     ///
     /// # Errors
-    /// A message naming the count, duration and limit.
-    pub fn check_timing(&self, frames: f64, fps: f64) -> Result<(), String> {
+    /// The [`LimitError`] naming the rate, count or duration and the limit.
+    pub fn check_timing(&self, frames: f64, fps: f64) -> Result<(), LimitError> {
         if !(fps.is_finite() && fps > 0.0) {
-            return Err(format!("frame rate {fps} is not positive"));
+            return Err(LimitError::Rate { fps });
         }
         if !(frames.is_finite() && frames >= 1.0) {
-            return Err(format!("declares {frames} frames"));
+            return Err(LimitError::NoFrames { frames });
         }
         if frames > self.max_frames as f64 {
-            return Err(format!(
-                "declares {frames:.0} frames, over the {}-frame limit",
-                self.max_frames
-            ));
+            return Err(LimitError::TooManyFrames {
+                frames,
+                limit: self.max_frames,
+            });
         }
         let secs = frames / fps;
         if secs > self.max_duration_s {
-            return Err(format!(
-                "declares {secs:.1} s of animation, over the {:.0} s limit",
-                self.max_duration_s
-            ));
+            return Err(LimitError::TooLong {
+                secs,
+                limit: self.max_duration_s,
+            });
         }
         Ok(())
     }
@@ -290,27 +437,40 @@ pub fn accepted(format: AssetFormat) -> &'static [Magic] {
 /// Compares a file's magic bytes with its declared format.
 ///
 /// # Errors
-/// A message saying what the file is instead.
-pub fn check_magic(format: AssetFormat, head: &[u8]) -> Result<Magic, String> {
+/// [`DecodeError::WrongFormat`] saying what the file is instead, or
+/// [`DecodeError::UnknownFormat`].
+pub fn check_magic(format: AssetFormat, head: &[u8]) -> Result<Magic, DecodeError> {
     match sniff(head) {
         Some(m) if accepted(format).contains(&m) => Ok(m),
-        Some(m) => Err(format!("declared {format}, but the file is {}", m.name())),
-        None => Err(format!(
-            "declared {format}, but the magic bytes match no known format"
-        )),
+        Some(m) => Err(DecodeError::WrongFormat {
+            declared: format,
+            found: m.name(),
+        }),
+        None => Err(DecodeError::UnknownFormat { declared: format }),
     }
 }
 
 /// Decodes every file of an asset from the bundle.
 ///
 /// # Errors
-/// A message for `decode-failed`, naming the file and the reason.
+/// The [`DecodeError`] for `decode-failed`, naming the file and the reason.
 pub fn decode_asset(
     asset: &Asset,
     src: &BundleSource,
     limits: &DecodeLimits,
-) -> Result<AnimationInfo, String> {
+) -> Result<AnimationInfo, DecodeError> {
     contain(|| decode_asset_inner(asset, src, limits))
+}
+
+/// A panic inside a third-party decoder, caught by [`contain`]: its message.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the decoder failed on this file ({0})")]
+pub struct Panicked(pub String);
+
+impl From<Panicked> for DecodeError {
+    fn from(p: Panicked) -> Self {
+        Self::Panicked(p.0)
+    }
 }
 
 thread_local! {
@@ -324,8 +484,8 @@ thread_local! {
 /// one, panics on a palette whose length is not a multiple of 3 (png 0.18.1, the newest).
 ///
 /// # Errors
-/// `f`'s error, or the panic's message.
-pub fn contain<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
+/// `f`'s error, or the [`Panicked`] message converted into `E` ([`DecodeError::Panicked`]).
+pub fn contain<T, E: From<Panicked>>(f: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
     let prev = IN_DECODER.with(|c| c.replace(true));
     let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
     IN_DECODER.with(|c| c.set(prev));
@@ -335,7 +495,7 @@ pub fn contain<T>(f: impl FnOnce() -> Result<T, String>) -> Result<T, String> {
             .map(|s| (*s).to_owned())
             .or_else(|| p.downcast_ref::<String>().cloned())
             .unwrap_or_else(|| "no message".to_owned());
-        Err(format!("the decoder failed on this file ({why})"))
+        Err(Panicked(why).into())
     })
 }
 
@@ -354,27 +514,28 @@ fn decode_asset_inner(
     asset: &Asset,
     src: &BundleSource,
     limits: &DecodeLimits,
-) -> Result<AnimationInfo, String> {
+) -> Result<AnimationInfo, DecodeError> {
     let read = |path: &str| {
         src.read(path, limits.max_file_bytes)
-            .map_err(|e| format!("{path}: {e}"))
+            .map_err(|source| DecodeError::Read {
+                path: path.to_owned(),
+                source,
+            })
     };
-    let first = asset.files.first().ok_or("no files")?;
+    let first = asset.files.first().ok_or(DecodeError::NoFiles)?;
+    let rate = |k: &'static str| asset.param_f64(k).ok_or(DecodeError::MissingParam(k));
+    let count = |k: &'static str| asset.param_u64(k).ok_or(DecodeError::MissingParam(k));
     match asset.format {
         AssetFormat::PngSequence => {
-            let fps = asset.param_f64("fps").ok_or("params.fps is missing")?;
+            let fps = rate("fps")?;
             animated::decode_png_sequence(&asset.files, fps, &read, limits)
         }
         AssetFormat::SpriteAtlas => {
             let bytes = read(&first.path)?;
-            let columns = asset
-                .param_u64("columns")
-                .ok_or("params.columns is missing")?;
-            let rows = asset.param_u64("rows").ok_or("params.rows is missing")?;
-            let frames = asset
-                .param_u64("frame_count")
-                .ok_or("params.frame_count is missing")?;
-            let fps = asset.param_f64("fps").ok_or("params.fps is missing")?;
+            let columns = count("columns")?;
+            let rows = count("rows")?;
+            let frames = count("frame_count")?;
+            let fps = rate("fps")?;
             animated::decode_atlas(&bytes, columns, rows, frames, fps, limits)
         }
         AssetFormat::Apng | AssetFormat::Gif | AssetFormat::Webp => {
@@ -386,7 +547,7 @@ fn decode_asset_inner(
             let wanted = asset.params.get("animation").and_then(|v| v.as_str());
             lottie::decode_dotlottie(&read(&first.path)?, wanted, limits)
         }
-        AssetFormat::Vap => vap::decode(&read(&first.path)?, None, limits),
+        AssetFormat::Vap => Ok(vap::decode(&read(&first.path)?, None, limits)?),
         AssetFormat::Audio => Ok(AnimationInfo {
             notes: vec!["audio resource".into()],
             audio: Vec::new(),

@@ -10,7 +10,7 @@ use prost::Message;
 use serde::Deserialize;
 
 pub use super::svga_proto as proto;
-use super::{AnimationInfo, AudioTrack, DecodeLimits, Magic, animated, sniff};
+use super::{AnimationInfo, AudioTrack, DecodeError, DecodeLimits, Magic, animated, sniff};
 use proto::{FrameEntity, MovieEntity, MovieParams, ShapeEntity, SpriteEntity};
 
 /// Frame rates `svga.proto` allows.
@@ -36,7 +36,7 @@ fn key_marker(key: &str, marker: &str) -> bool {
     key.rsplit_once('.').is_some_and(|(_, m)| m == marker)
 }
 
-fn read_varint(b: &[u8], i: &mut usize) -> Result<u64, String> {
+fn read_varint(b: &[u8], i: &mut usize) -> Result<u64, DecodeError> {
     let mut v: u64 = 0;
     for shift in (0..64).step_by(7) {
         let byte = *b.get(*i).ok_or("truncated protobuf varint")?;
@@ -50,7 +50,10 @@ fn read_varint(b: &[u8], i: &mut usize) -> Result<u64, String> {
 }
 
 /// Walks protobuf fields of one message, calling `f(field, payload)` for length-delimited ones.
-fn walk(b: &[u8], mut f: impl FnMut(u64, &[u8]) -> Result<(), String>) -> Result<(), String> {
+fn walk(
+    b: &[u8],
+    mut f: impl FnMut(u64, &[u8]) -> Result<(), DecodeError>,
+) -> Result<(), DecodeError> {
     let mut i = 0;
     while i < b.len() {
         let key = read_varint(b, &mut i)?;
@@ -70,7 +73,7 @@ fn walk(b: &[u8], mut f: impl FnMut(u64, &[u8]) -> Result<(), String>) -> Result
                 f(field, &b[i..end])?;
                 i = end;
             }
-            _ => return Err(format!("protobuf wire type {wire} is not valid here")),
+            _ => return Err(format!("protobuf wire type {wire} is not valid here").into()),
         }
         if i > b.len() {
             return Err("truncated protobuf field".into());
@@ -84,7 +87,7 @@ fn walk(b: &[u8], mut f: impl FnMut(u64, &[u8]) -> Result<(), String>) -> Result
 ///
 /// # Errors
 /// When the wire format is broken or the count passes [`MAX_ENTITIES`].
-pub fn count_entities(b: &[u8]) -> Result<u64, String> {
+pub fn count_entities(b: &[u8]) -> Result<u64, DecodeError> {
     let mut n: u64 = 0;
     walk(b, |field, sprite| {
         if field != 4 {
@@ -102,7 +105,7 @@ pub fn count_entities(b: &[u8]) -> Result<u64, String> {
                 Ok(())
             })?;
             if n > MAX_ENTITIES {
-                return Err(format!("more than {MAX_ENTITIES} sprite frames and shapes"));
+                return Err(format!("more than {MAX_ENTITIES} sprite frames and shapes").into());
             }
             Ok(())
         })
@@ -110,9 +113,9 @@ pub fn count_entities(b: &[u8]) -> Result<u64, String> {
     Ok(n)
 }
 
-fn decode_binary(bytes: &[u8]) -> Result<MovieEntity, String> {
+fn decode_binary(bytes: &[u8]) -> Result<MovieEntity, DecodeError> {
     count_entities(bytes)?;
-    MovieEntity::decode(bytes).map_err(|e| format!("MovieEntity protobuf: {e}"))
+    Ok(MovieEntity::decode(bytes).map_err(|e| format!("MovieEntity protobuf: {e}"))?)
 }
 
 /// Reads the movie of an SVGA file (1.x or 2.x by magic bytes) without decoding its bitmaps.
@@ -124,7 +127,7 @@ fn decode_binary(bytes: &[u8]) -> Result<MovieEntity, String> {
 pub fn parse(
     bytes: &[u8],
     limits: &DecodeLimits,
-) -> Result<(MovieEntity, u8, Vec<String>), String> {
+) -> Result<(MovieEntity, u8, Vec<String>), DecodeError> {
     match sniff(bytes) {
         Some(Magic::Zlib) => {
             let mut out = Vec::new();
@@ -133,7 +136,7 @@ pub fn parse(
                 .read_to_end(&mut out)
                 .map_err(|e| format!("zlib stream is corrupt or truncated: {e}"))?;
             if out.len() as u64 > limits.max_inflated_bytes {
-                return Err(format!("inflates past {} bytes", limits.max_inflated_bytes));
+                return Err(format!("inflates past {} bytes", limits.max_inflated_bytes).into());
             }
             Ok((decode_binary(&out)?, 2u8, Vec::new()))
         }
@@ -147,7 +150,7 @@ pub fn parse(
 /// # Errors
 /// A message for `decode-failed`: truncated or corrupt data, limits crossed, an image that
 /// does not decode.
-pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> {
+pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, DecodeError> {
     let (mut movie, major, mut notes) = parse(bytes, limits)?;
     let params = movie.params.unwrap_or_default();
     let fps = params.fps;
@@ -177,7 +180,7 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> 
                 image_count += 1;
             }
             Some(Magic::Mpeg | Magic::Ogg) => audio_keys.push(key.clone()),
-            _ => return Err(format!("image {key:?} is neither PNG nor audio")),
+            _ => return Err(format!("image {key:?} is neither PNG nor audio").into()),
         }
     }
     let total_frames = params.frames.max(0) as usize;
@@ -191,7 +194,8 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> 
                 "sprite {:?} has {} frames, the movie {total_frames}",
                 s.image_key,
                 s.frames.len()
-            ));
+            )
+            .into());
         }
         if s.frames.iter().any(|f| !f.shapes.is_empty()) || key_marker(&s.image_key, "vector") {
             vectors += 1;
@@ -213,7 +217,7 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> 
     }
     for a in &movie.audios {
         if !movie.images.contains_key(&a.audio_key) {
-            return Err(format!("audio {:?} has no data in the file", a.audio_key));
+            return Err(format!("audio {:?} has no data in the file", a.audio_key).into());
         }
     }
     if vectors > 0 {
@@ -264,7 +268,7 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, String> 
 fn decode_1x(
     bytes: &[u8],
     limits: &DecodeLimits,
-) -> Result<(MovieEntity, u8, Vec<String>), String> {
+) -> Result<(MovieEntity, u8, Vec<String>), DecodeError> {
     let mut zip =
         zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("SVGA 1.x zip: {e}"))?;
     let mut notes = Vec::new();
@@ -272,7 +276,7 @@ fn decode_1x(
     let mut read_entry = |zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
                           name: &str,
                           cap: u64|
-     -> Result<Option<Vec<u8>>, String> {
+     -> Result<Option<Vec<u8>>, DecodeError> {
         let Ok(e) = zip.by_name(name) else {
             return Ok(None);
         };
@@ -282,7 +286,7 @@ fn decode_1x(
             .read_to_end(&mut out)
             .map_err(|err| format!("{name}: {err}"))?;
         if out.len() as u64 > cap {
-            return Err(format!("{name} inflates past {cap} bytes"));
+            return Err(format!("{name} inflates past {cap} bytes").into());
         }
         budget -= out.len() as u64;
         Ok(Some(out))
@@ -290,7 +294,7 @@ fn decode_1x(
     let names: Vec<String> = zip.file_names().map(str::to_owned).collect();
     for n in &names {
         if n.contains("..") || n.starts_with('/') {
-            return Err(format!("entry {n:?} escapes the archive"));
+            return Err(format!("entry {n:?} escapes the archive").into());
         }
     }
     if names.iter().any(|n| n.starts_with("__MACOSX/")) {
@@ -557,7 +561,7 @@ impl SpecShape {
 }
 
 impl Spec1x {
-    fn into_movie(self, notes: &mut Vec<String>) -> Result<MovieEntity, String> {
+    fn into_movie(self, notes: &mut Vec<String>) -> Result<MovieEntity, DecodeError> {
         if self.movie.fps.fract() != 0.0
             || self.movie.frames.fract() != 0.0
             || self.movie.frames > f64::from(i32::MAX)
@@ -566,7 +570,8 @@ impl Spec1x {
             return Err(format!(
                 "movie.spec fps {} / frames {} are not whole numbers",
                 self.movie.fps, self.movie.frames
-            ));
+            )
+            .into());
         }
         let mut entities: u64 = 0;
         let sprites = self
@@ -592,7 +597,7 @@ impl Spec1x {
             })
             .collect();
         if entities > MAX_ENTITIES {
-            return Err(format!("more than {MAX_ENTITIES} sprite frames and shapes"));
+            return Err(format!("more than {MAX_ENTITIES} sprite frames and shapes").into());
         }
         if !self.ver.is_empty() {
             notes.push(format!("1.x movie.spec, ver {}", self.ver));

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::bundle::manifest::{Asset, AssetFormat};
 use crate::bundle::source::BundleSource;
-use crate::format::{DecodeLimits, svga};
+use crate::format::{DecodeError, DecodeLimits, svga};
 
 use crate::format::animated::image_size as dims;
 
@@ -28,7 +28,7 @@ fn frames_of(
     format: AssetFormat,
     file: &Arc<[u8]>,
     limits: &DecodeLimits,
-) -> Result<image::Frames<'static>, String> {
+) -> Result<image::Frames<'static>, DecodeError> {
     let cursor = Cursor::new(Arc::clone(file));
     let il = limits.image_limits();
     match format {
@@ -58,11 +58,14 @@ pub fn load_animation(
     asset: &Asset,
     src: &BundleSource,
     limits: &DecodeLimits,
-) -> Result<Animation, String> {
-    let read = |path: &str| -> Result<Arc<[u8]>, String> {
+) -> Result<Animation, DecodeError> {
+    let read = |path: &str| -> Result<Arc<[u8]>, DecodeError> {
         src.read(path, limits.max_file_bytes)
             .map(Arc::from)
-            .map_err(|e| format!("{path}: {e}"))
+            .map_err(|source| DecodeError::Read {
+                path: path.to_owned(),
+                source,
+            })
     };
     let first = asset.files.first().ok_or("no files")?;
     match asset.format {
@@ -163,7 +166,8 @@ pub fn load_animation(
                         return Err(format!(
                             "more than {} frames or {:.0} s",
                             limits.max_frames, limits.max_duration_s
-                        ));
+                        )
+                        .into());
                     }
                 }
             }
@@ -346,7 +350,7 @@ fn sprite_shapes(
 ///
 /// # Errors
 /// A message for `decode-failed`.
-pub fn svga_animation(bytes: &[u8], limits: &DecodeLimits) -> Result<Animation, String> {
+pub fn svga_animation(bytes: &[u8], limits: &DecodeLimits) -> Result<Animation, DecodeError> {
     let (movie, _major, _notes) = svga::parse(bytes, limits)?;
     let params = movie.params.unwrap_or_default();
     limits.check_timing(f64::from(params.frames), f64::from(params.fps))?;
@@ -477,7 +481,11 @@ impl FrameDecoder {
     ///
     /// # Errors
     /// A message with the decoder's reason.
-    pub fn decode(&mut self, img: &ImageAsset, limits: &DecodeLimits) -> Result<RgbaImage, String> {
+    pub fn decode(
+        &mut self,
+        img: &ImageAsset,
+        limits: &DecodeLimits,
+    ) -> Result<RgbaImage, DecodeError> {
         let r = crate::format::contain(|| self.decode_inner(img, limits));
         if r.is_err() {
             self.forget(&img.source);
@@ -505,7 +513,7 @@ impl FrameDecoder {
     ///
     /// # Errors
     /// A message with the decoder's reason.
-    pub fn verify(&mut self, img: &ImageAsset, limits: &DecodeLimits) -> Result<(), String> {
+    pub fn verify(&mut self, img: &ImageAsset, limits: &DecodeLimits) -> Result<(), DecodeError> {
         if let ImageSource::VideoFrame { video, index } = &img.source {
             let r = crate::format::contain(|| self.video_frame(video, *index, limits).map(|_| ()));
             if r.is_err() {
@@ -521,7 +529,7 @@ impl FrameDecoder {
         video: &super::vap::VapVideo,
         index: u32,
         limits: &DecodeLimits,
-    ) -> Result<&crate::format::vap::h264::Yuv420, String> {
+    ) -> Result<&crate::format::vap::h264::Yuv420, DecodeError> {
         let movie = &video.movie;
         let id = Arc::as_ptr(movie) as usize;
         let stream = match self.videos.entry(id) {
@@ -533,14 +541,14 @@ impl FrameDecoder {
         };
         stream
             .frame(&movie.bytes, &movie.track, index as usize, limits)
-            .map_err(|e| e.to_string())
+            .map_err(DecodeError::Vap)
     }
 
     fn decode_inner(
         &mut self,
         img: &ImageAsset,
         limits: &DecodeLimits,
-    ) -> Result<RgbaImage, String> {
+    ) -> Result<RgbaImage, DecodeError> {
         match &img.source {
             ImageSource::Encoded(bytes) => {
                 let mut r = ImageReader::new(Cursor::new(&bytes[..]))
@@ -592,7 +600,7 @@ pub fn lottie_file_animation(
     path: &std::path::Path,
     animation: Option<&str>,
     limits: &DecodeLimits,
-) -> Result<Animation, String> {
+) -> Result<Animation, DecodeError> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let decoded = match animation {
         None => crate::format::lottie::lottie_composition(&bytes, limits),

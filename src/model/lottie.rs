@@ -13,7 +13,7 @@ use std::sync::Arc;
 use velato::model::fixed;
 use velato::{Composition, RenderSink};
 
-use super::vector::{Cap, GradientPaint, Join, Mesh, Stroke, fill_mesh, stroke_mesh};
+use super::vector::{Cap, GradientPaint, Join, Mesh, ShapeError, Stroke, fill_mesh, stroke_mesh};
 use super::{Affine, Compose, DrawCmd};
 
 /// Collects the commands of one frame.
@@ -23,6 +23,8 @@ pub struct DisplayListSink {
     pub cmds: Vec<DrawCmd>,
     /// Layers pushed and not yet popped.
     depth: usize,
+    /// The first shape or clip that could not be tessellated within the limits.
+    pub refused: Option<ShapeError>,
 }
 
 fn affine(t: kurbo::Affine) -> Affine {
@@ -44,9 +46,19 @@ fn tolerance(t: kurbo::Affine) -> f64 {
     (0.1 / scale).clamp(1e-4, 10.0)
 }
 
-fn mesh_of(shape: &impl kurbo::Shape, t: kurbo::Affine) -> Option<Arc<Mesh>> {
-    let path = shape.to_path(tolerance(t));
-    fill_mesh(&path).ok().map(Arc::new)
+impl DisplayListSink {
+    /// The fill mesh of a layer's clip shape; a shape past the limits is recorded and
+    /// gives `None`.
+    fn mesh_of(&mut self, shape: &impl kurbo::Shape, t: kurbo::Affine) -> Option<Arc<Mesh>> {
+        let path = shape.to_path(tolerance(t));
+        match fill_mesh(&path) {
+            Ok(m) => Some(Arc::new(m)),
+            Err(e) => {
+                self.refused.get_or_insert(e);
+                None
+            }
+        }
+    }
 }
 
 /// Premultiplied RGBA of a brush: solid colours as they are, gradients (sweeps, the ones
@@ -124,17 +136,20 @@ impl RenderSink for DisplayListSink {
         shape: &impl kurbo::Shape,
     ) {
         self.depth += 1;
+        let clip = self
+            .mesh_of(shape, transform)
+            .map(|m| (m, affine(transform)));
         self.cmds.push(DrawCmd::PushLayer {
             alpha: alpha.clamp(0.0, 1.0),
             compose: compose(blend.into()),
-            clip: mesh_of(shape, transform).map(|m| (m, affine(transform))),
+            clip,
         });
     }
 
     fn push_clip_layer(&mut self, transform: kurbo::Affine, shape: &impl kurbo::Shape) {
         self.depth += 1;
         // A clip that cannot be tessellated (empty) hides everything inside it.
-        let clip = mesh_of(shape, transform).unwrap_or_default();
+        let clip = self.mesh_of(shape, transform).unwrap_or_default();
         self.cmds.push(DrawCmd::PushLayer {
             alpha: 1.0,
             compose: Compose::SrcOver,
@@ -190,15 +205,17 @@ impl RenderSink for DisplayListSink {
                 },
             ),
         };
-        if let Ok(mesh) = mesh
-            && !mesh.is_empty()
-        {
-            self.cmds.push(DrawCmd::Mesh {
+        match mesh {
+            Ok(mesh) if !mesh.is_empty() => self.cmds.push(DrawCmd::Mesh {
                 mesh: Arc::new(mesh),
                 transform: affine(transform),
                 color,
                 gradient,
-            });
+            }),
+            Ok(_) => {}
+            Err(e) => {
+                self.refused.get_or_insert(e);
+            }
         }
     }
 
@@ -212,9 +229,10 @@ impl RenderSink for DisplayListSink {
     }
 }
 
-/// The commands of frame `idx` (counted from the composition's first frame).
+/// The commands of frame `idx` (counted from the composition's first frame), and the first
+/// shape that could not be tessellated within the limits ([`ShapeError`]), left out.
 #[must_use]
-pub fn lottie_cmds(comp: &Composition, idx: u32) -> Vec<DrawCmd> {
+pub fn lottie_cmds(comp: &Composition, idx: u32) -> (Vec<DrawCmd>, Option<ShapeError>) {
     let frame = (comp.frames.start + f64::from(idx)).min(comp.frames.end - 1e-3);
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut sink = DisplayListSink::default();
@@ -222,7 +240,7 @@ pub fn lottie_cmds(comp: &Composition, idx: u32) -> Vec<DrawCmd> {
         while sink.depth > 0 {
             sink.pop_layer();
         }
-        sink.cmds
+        (sink.cmds, sink.refused)
     }));
     // A model velato cannot evaluate draws nothing rather than taking the player down.
     run.unwrap_or_default()

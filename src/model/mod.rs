@@ -461,6 +461,10 @@ pub struct DisplayList {
     pub canvas_px: [f32; 2],
     /// Commands in painter's order.
     pub cmds: Vec<DrawCmd>,
+    /// The first shape or clip path of the frame that could not be tessellated within the
+    /// limits ([`vector::ShapeError`]); it is left out of `cmds`.
+    #[serde(skip)]
+    pub refused: Option<vector::ShapeError>,
 }
 
 impl DisplayList {
@@ -513,6 +517,7 @@ pub fn frame_at(anim: &Animation, frame_idx: u32) -> DisplayList {
     let idx = frame_idx.min(anim.frame_count.saturating_sub(1)) as usize;
     let canvas_px = [anim.width_px as f32, anim.height_px as f32];
     let mut cmds = Vec::new();
+    let mut refused = None;
     match &anim.content {
         Content::Frames(frames) => {
             if let Some(&(image, uv)) = frames.get(idx) {
@@ -525,11 +530,17 @@ pub fn frame_at(anim: &Animation, frame_idx: u32) -> DisplayList {
                 });
             }
         }
-        Content::Sprites(sprites) => sprite_cmds(anim, sprites, idx, false, &mut cmds),
-        Content::Lottie(comp, _) => cmds = lottie::lottie_cmds(comp, idx as u32),
+        Content::Sprites(sprites) => {
+            sprite_cmds(anim, sprites, idx, false, &mut cmds, &mut refused);
+        }
+        Content::Lottie(comp, _) => (cmds, refused) = lottie::lottie_cmds(comp, idx as u32),
         Content::NotDrawn(_) => {}
     }
-    DisplayList { canvas_px, cmds }
+    DisplayList {
+        canvas_px,
+        cmds,
+        refused,
+    }
 }
 
 /// [`frame_at`] with every shape and clip path tessellated anew instead of taken from the
@@ -540,10 +551,12 @@ pub fn frame_at_uncached(anim: &Animation, frame_idx: u32) -> DisplayList {
         Content::Sprites(sprites) => {
             let idx = frame_idx.min(anim.frame_count.saturating_sub(1)) as usize;
             let mut cmds = Vec::new();
-            sprite_cmds(anim, sprites, idx, true, &mut cmds);
+            let mut refused = None;
+            sprite_cmds(anim, sprites, idx, true, &mut cmds, &mut refused);
             DisplayList {
                 canvas_px: [anim.width_px as f32, anim.height_px as f32],
                 cmds,
+                refused,
             }
         }
         _ => frame_at(anim, frame_idx),
@@ -566,6 +579,7 @@ fn sprite_cmds(
     idx: usize,
     fresh: bool,
     cmds: &mut Vec<DrawCmd>,
+    refused: &mut Option<vector::ShapeError>,
 ) {
     let mattes: std::collections::HashMap<&str, &Sprite> = sprites
         .iter()
@@ -580,7 +594,7 @@ fn sprite_cmds(
             continue;
         }
         let Some(key) = s.matte_key.as_deref() else {
-            sprite_frame_cmds(anim, s, idx, fresh, cmds);
+            sprite_frame_cmds(anim, s, idx, fresh, cmds, refused);
             i += 1;
             continue;
         };
@@ -596,7 +610,7 @@ fn sprite_cmds(
                 compose: Compose::SrcOver,
                 clip: None,
             });
-            sprite_frame_cmds(anim, m, idx, fresh, cmds);
+            sprite_frame_cmds(anim, m, idx, fresh, cmds, refused);
             if cmds.len() == start + 1 {
                 // The matte shows nothing on this frame: nor does the run.
                 cmds.truncate(start);
@@ -607,14 +621,14 @@ fn sprite_cmds(
                     clip: None,
                 });
                 for t in &sprites[i..end] {
-                    sprite_frame_cmds(anim, t, idx, fresh, cmds);
+                    sprite_frame_cmds(anim, t, idx, fresh, cmds, refused);
                 }
                 cmds.extend([DrawCmd::PopLayer, DrawCmd::PopLayer]);
             }
         } else {
             // A matte key naming no sprite: drawn unmasked, as the players do.
             for t in &sprites[i..end] {
-                sprite_frame_cmds(anim, t, idx, fresh, cmds);
+                sprite_frame_cmds(anim, t, idx, fresh, cmds, refused);
             }
         }
         i = end;
@@ -628,6 +642,7 @@ fn sprite_frame_cmds(
     idx: usize,
     fresh: bool,
     cmds: &mut Vec<DrawCmd>,
+    refused: &mut Option<vector::ShapeError>,
 ) {
     let Some(f) = s.frames.get(idx) else { return };
     if f.alpha <= 0.0 {
@@ -674,6 +689,9 @@ fn sprite_frame_cmds(
     if let Some(shapes) = s.shapes.get(idx) {
         for shape in shapes.iter() {
             let meshes = meshes_of(&shape.def, fresh);
+            if let Some(e) = &meshes.error {
+                refused.get_or_insert_with(|| e.clone());
+            }
             let transform = f.transform.then_after(shape.transform);
             let paint = [
                 (meshes.fill.as_ref(), shape.def.fill),

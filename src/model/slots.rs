@@ -134,16 +134,123 @@ pub fn fit_image(img: &RgbaImage, size: [u32; 2]) -> RgbaImage {
     )
 }
 
+impl SlotError {
+    /// The error with the slot's key filled in.
+    #[must_use]
+    pub fn in_slot(self, slot: &str) -> Self {
+        match self {
+            Self::TextArea { w, h, .. } => Self::TextArea {
+                key: slot.to_owned(),
+                w,
+                h,
+            },
+            other => other,
+        }
+    }
+}
+
+/// Why a slot cannot be filled (`render --slot`, the app's slot fields).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SlotError {
+    /// No sprite has the image key; `keys` are the ones there are.
+    #[error("no sprite has the image key {key:?}; the keys are: {}", keys.join(", "))]
+    UnknownKey {
+        /// The key asked for.
+        key: String,
+        /// The animation's slot keys.
+        keys: Vec<String>,
+    },
+    /// No VAP fusion source has the tag; `tags` are the ones there are.
+    #[error("no fusion source has the tag {tag:?}; the tags are: {}", tags.join(", "))]
+    UnknownTag {
+        /// The tag asked for.
+        tag: String,
+        /// The file's `srcTag`s.
+        tags: Vec<String>,
+    },
+    /// The format has no slots (only SVGA image keys and VAP fusion sources do).
+    #[error("only SVGA effects have image keys to fill")]
+    NoSlots,
+    /// A picture given for an image slot cannot be read or decoded (within the decode
+    /// limits).
+    #[error("slot {key}: {path:?}: {reason}")]
+    Picture {
+        /// The slot key.
+        key: String,
+        /// The picture's path as given.
+        path: String,
+        /// The reader's or decoder's reason.
+        reason: String,
+    },
+    /// A text slot without area, or over 8192 px a side.
+    #[error("slot {key:?}: a text slot of {w}×{h} px cannot be drawn")]
+    TextArea {
+        /// The slot key (empty when drawn outside a slot).
+        key: String,
+        /// Width, px.
+        w: u32,
+        /// Height, px.
+        h: u32,
+    },
+}
+
+/// Turns `KEY=VALUE` slot arguments (`render --slot`, the app's slot fields) into slot values
+/// for an asset: a declared `image` slot, or an undeclared key whose value names a file, reads
+/// the picture (PNG, JPEG, WebP, GIF; within [`crate::format::DecodeLimits`]); anything else
+/// is text.
+///
+/// # Errors
+/// [`SlotError::Picture`] when a picture cannot be read or decoded.
+pub fn slot_values(
+    asset: &crate::bundle::manifest::Asset,
+    slots: &[(String, String)],
+) -> Result<Vec<(String, SlotValue)>, SlotError> {
+    use crate::bundle::manifest::SlotType;
+    let limits = crate::format::DecodeLimits::default().image_limits();
+    slots
+        .iter()
+        .map(|(key, value)| {
+            let declared = asset
+                .slots
+                .iter()
+                .find(|s| &s.key == key)
+                .map(|s| s.slot_type);
+            let is_image = match declared {
+                Some(SlotType::Image) => true,
+                Some(SlotType::Text) => false,
+                None => std::path::Path::new(value).is_file(),
+            };
+            let v = if is_image {
+                let picture = |reason: String| SlotError::Picture {
+                    key: key.clone(),
+                    path: value.clone(),
+                    reason,
+                };
+                let mut reader = image::ImageReader::open(value)
+                    .and_then(image::ImageReader::with_guessed_format)
+                    .map_err(|e| picture(e.to_string()))?;
+                reader.limits(limits.clone());
+                let img = reader.decode().map_err(|e| picture(e.to_string()))?;
+                SlotValue::Image(img.into_rgba8())
+            } else {
+                SlotValue::Text(value.clone())
+            };
+            Ok((key.clone(), v))
+        })
+        .collect()
+}
+
 /// A copy of `anim` with `fills` put into its slots.
 ///
 /// # Errors
-/// A message naming the key when no sprite (or VAP fusion source) has it, when the animation
-/// has no keys (formats other than SVGA and VAP), or when a text slot has no area.
+/// [`SlotError::UnknownKey`] (or [`SlotError::UnknownTag`] for VAP) naming the key when no
+/// sprite has it, [`SlotError::NoSlots`] for formats other than SVGA and VAP, or
+/// [`SlotError::TextArea`] when a text slot has no area.
 pub fn fill_slots(
     anim: &Animation,
     fills: &[(String, SlotValue)],
     style: &TextStyle,
-) -> Result<(Animation, Vec<FilledSlot>), String> {
+) -> Result<(Animation, Vec<FilledSlot>), SlotError> {
     if let Some(video) = super::vap::video_of(anim) {
         return super::vap::fill_vap_slots(anim, video, fills);
     }
@@ -151,7 +258,7 @@ pub fn fill_slots(
     let Content::Sprites(mut sprites) =
         std::mem::replace(&mut out.content, Content::Frames(Vec::new()))
     else {
-        return Err("only SVGA effects have image keys to fill".into());
+        return Err(SlotError::NoSlots);
     };
     let mut report = Vec::new();
     for (key, value) in fills {
@@ -159,11 +266,10 @@ pub fn fill_slots(
             .filter(|&i| matches_key(&sprites[i], key))
             .collect();
         let Some(&first) = hits.first() else {
-            let keys = slot_keys(anim);
-            return Err(format!(
-                "no sprite has the image key {key:?}; the keys are: {}",
-                keys.join(", ")
-            ));
+            return Err(SlotError::UnknownKey {
+                key: key.clone(),
+                keys: slot_keys(anim),
+            });
         };
         let layout = layout_size(&out.images, &sprites[first]).unwrap_or([100.0, 100.0]);
         let size = bitmap_size(layout);
@@ -182,8 +288,7 @@ pub fn fill_slots(
         let pixels = match value {
             SlotValue::Image(img) => fit_image(img, size),
             SlotValue::Text(text) => {
-                let t =
-                    draw_slot_text(text, size, style).map_err(|e| format!("slot {key:?}: {e}"))?;
+                let t = draw_slot_text(text, size, style).map_err(|e| e.in_slot(key))?;
                 filled.record_text(t)
             }
         };

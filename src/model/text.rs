@@ -12,6 +12,8 @@ use std::sync::{Mutex, OnceLock, PoisonError};
 use cosmic_text::{Attrs, Buffer, Color, Family, FontSystem, Metrics, Shaping, SwashCache, Wrap};
 use image::RgbaImage;
 
+use super::slots::SlotError;
+
 /// Smallest size shrinking goes to, as a share of the requested size.
 pub const MIN_SHRINK: f32 = 0.6;
 
@@ -29,13 +31,18 @@ pub enum Overflow {
     Shrink,
 }
 
+/// An overflow name that is neither `ellipsis` nor `shrink`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?}: expected ellipsis or shrink")]
+pub struct UnknownOverflow(pub String);
+
 impl std::str::FromStr for Overflow {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownOverflow;
+    fn from_str(s: &str) -> Result<Self, UnknownOverflow> {
         match s {
             "ellipsis" => Ok(Self::Ellipsis),
             "shrink" => Ok(Self::Shrink),
-            _ => Err(format!("{s:?}: expected ellipsis or shrink")),
+            _ => Err(UnknownOverflow(s.to_owned())),
         }
     }
 }
@@ -113,15 +120,20 @@ fn shape(fs: &mut FontSystem, text: &str, px: f32, height: f32, bold: bool) -> (
 /// Draws `text` centred on one line in a `size_px` (width × height) bitmap.
 ///
 /// # Errors
-/// A message when the slot has no area.
+/// [`SlotError::TextArea`] when the slot has no area or is over 8192 px a side (its key left
+/// empty; [`SlotError::in_slot`] names it).
 pub fn draw_slot_text(
     text: &str,
     size_px: [u32; 2],
     style: &TextStyle,
-) -> Result<SlotText, String> {
+) -> Result<SlotText, SlotError> {
     let [w, h] = size_px;
     if w == 0 || h == 0 || w > 8192 || h > 8192 {
-        return Err(format!("a text slot of {w}×{h} px cannot be drawn"));
+        return Err(SlotError::TextArea {
+            key: String::new(),
+            w,
+            h,
+        });
     }
     let text: String = text
         .chars()

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use image::RgbaImage;
 
-use super::slots::{FilledSlot, SlotValue};
+use super::slots::{FilledSlot, SlotError, SlotValue};
 use super::text::{Overflow, TextStyle, draw_slot_text};
 use super::{Animation, Content, ImageAsset, ImageSource};
 use crate::format::vap::{Fit, SrcKind, VapMovie, h264::Yuv420, mask_at, merge};
@@ -92,12 +92,13 @@ pub fn video_of(anim: &Animation) -> Option<&Arc<VapVideo>> {
 /// Fills fusion sources by slot key (`srcTag` without brackets; `[sImg1]` is accepted too).
 ///
 /// # Errors
-/// A message naming the key when no source has it, or when a text cannot be drawn.
+/// [`SlotError::UnknownTag`] naming the key when no source has it, or
+/// [`SlotError::TextArea`] when a text cannot be drawn.
 pub fn fill_vap_slots(
     anim: &Animation,
     video: &VapVideo,
     fills: &[(String, SlotValue)],
-) -> Result<(Animation, Vec<FilledSlot>), String> {
+) -> Result<(Animation, Vec<FilledSlot>), SlotError> {
     let cfg = &video.movie.config;
     let mut map = video.fills.clone();
     let mut report = Vec::new();
@@ -105,10 +106,10 @@ pub fn fill_vap_slots(
         let key = key.trim_matches(['[', ']']);
         let srcs: Vec<_> = cfg.srcs.iter().filter(|s| s.tag == key).collect();
         if srcs.is_empty() {
-            return Err(format!(
-                "no fusion source has the tag {key:?}; the tags are: {}",
-                cfg.slot_keys().join(", ")
-            ));
+            return Err(SlotError::UnknownTag {
+                tag: key.to_owned(),
+                tags: cfg.slot_keys(),
+            });
         }
         for src in srcs {
             let placements = cfg
@@ -152,7 +153,7 @@ pub fn fill_vap_slots(
                         min_shrink: 0.125,
                     };
                     let t = draw_slot_text(text, [src.w.max(1), src.h.max(1)], &st)
-                        .map_err(|e| format!("slot {key:?}: {e}"))?;
+                        .map_err(|e| e.in_slot(key))?;
                     filled.record_text(t)
                 }
             };

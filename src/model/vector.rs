@@ -24,6 +24,144 @@ pub const TOLERANCE: f32 = 0.1;
 /// Most path elements one shape may hold after parsing (hostile files).
 pub const MAX_PATH_ELEMENTS: usize = 200_000;
 
+/// Largest coordinate (and stroke width) a path may reach, in its own units. Gift canvases
+/// are at most 8192 px; a Lottie ellipse of 1e38 would otherwise flatten into more segments
+/// than memory holds.
+pub const MAX_COORD: f64 = 1e6;
+
+/// Most line segments one path may flatten into (estimated before tessellating).
+pub const MAX_FLATTENED_SEGMENTS: u64 = 1 << 20;
+
+/// Most dashes a dash pattern may cut one path into.
+pub const MAX_DASHES: u64 = 100_000;
+
+/// Why a shape's outline cannot be made into triangles. The messages name the limit (see
+/// `docs/limits.md`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ShapeError {
+    /// SVG path data (an SVGA `d` string) that does not parse.
+    #[error("path data: {0}")]
+    PathData(String),
+    /// More path elements than [`MAX_PATH_ELEMENTS`].
+    #[error("a path of {elements} elements, over the {MAX_PATH_ELEMENTS}-element limit")]
+    TooManyElements {
+        /// Elements in the path.
+        elements: usize,
+    },
+    /// A coordinate or stroke width beyond [`MAX_COORD`], or not finite.
+    #[error("a path reaching {extent:e} units, beyond the ±1e6 coordinate limit")]
+    OutOfRange {
+        /// The largest magnitude found.
+        extent: f64,
+    },
+    /// More flattened segments than [`MAX_FLATTENED_SEGMENTS`].
+    #[error(
+        "about {segments} segments once flattened, over the {MAX_FLATTENED_SEGMENTS}-segment limit"
+    )]
+    TooFine {
+        /// The estimate.
+        segments: u64,
+    },
+    /// A dash pattern cutting the path into more than [`MAX_DASHES`] dashes.
+    #[error("a dash pattern making about {dashes} dashes, over the {MAX_DASHES}-dash limit")]
+    TooManyDashes {
+        /// The estimate.
+        dashes: u64,
+    },
+    /// lyon refused the path.
+    #[error("{kind} tessellation: {message}")]
+    Tessellation {
+        /// `fill` or `stroke`.
+        kind: &'static str,
+        /// lyon's error.
+        message: String,
+    },
+}
+
+impl ShapeError {
+    /// Whether a limit refused the shape (hostile or broken input), rather than path data
+    /// that does not parse or that lyon cannot tessellate (drawn without the shape, as the
+    /// players skip it).
+    #[must_use]
+    pub fn is_limit(&self) -> bool {
+        matches!(
+            self,
+            Self::TooManyElements { .. }
+                | Self::OutOfRange { .. }
+                | Self::TooFine { .. }
+                | Self::TooManyDashes { .. }
+        )
+    }
+}
+
+/// Checks a path before it is flattened: finite coordinates within [`MAX_COORD`] (stroke
+/// `width` included), at most [`MAX_FLATTENED_SEGMENTS`] segments at [`TOLERANCE`] (each
+/// curve's control polygon of length `L` flattens into about `sqrt(L / tolerance)` segments,
+/// and each round join or cap of a stroke into about `sqrt(width / tolerance)`), and, with a
+/// dash `period`, at most [`MAX_DASHES`] dashes along the control polygon.
+///
+/// # Errors
+/// The first limit passed.
+pub fn check_flattening(path: &BezPath, width: f64, period: Option<f64>) -> Result<(), ShapeError> {
+    let tol = f64::from(TOLERANCE);
+    let mut extent = width.abs();
+    let mut length = 0.0f64;
+    let mut segments = 0.0f64;
+    let mut last = kurbo::Point::ZERO;
+    let mut start = kurbo::Point::ZERO;
+    for el in path.elements() {
+        let (buf, n) = match el {
+            PathEl::MoveTo(p) | PathEl::LineTo(p) => ([*p; 3], 1),
+            PathEl::QuadTo(a, b) => ([*a, *b, *b], 2),
+            PathEl::CurveTo(a, b, c) => ([*a, *b, *c], 3),
+            PathEl::ClosePath => ([start; 3], 1),
+        };
+        let pts = &buf[..n];
+        let mut poly = 0.0;
+        let mut prev = last;
+        for p in pts {
+            extent = extent.max(p.x.abs()).max(p.y.abs());
+            if !(p.x.is_finite() && p.y.is_finite()) {
+                extent = f64::INFINITY;
+            }
+            poly += prev.distance(*p);
+            prev = *p;
+        }
+        if let PathEl::MoveTo(p) = el {
+            start = *p;
+        } else {
+            length += poly;
+            segments += 1.0
+                + if pts.len() > 1 {
+                    (poly / tol).sqrt()
+                } else {
+                    0.0
+                };
+        }
+        last = prev;
+    }
+    if extent.is_nan() || extent > MAX_COORD {
+        return Err(ShapeError::OutOfRange { extent });
+    }
+    if width > 0.0 {
+        segments += path.elements().len() as f64 * 2.0 * (1.0 + (width / tol).sqrt());
+    }
+    if segments > MAX_FLATTENED_SEGMENTS as f64 {
+        return Err(ShapeError::TooFine {
+            segments: segments as u64,
+        });
+    }
+    if let Some(period) = period.filter(|p| *p > 0.0) {
+        let dashes = length / period;
+        if dashes > MAX_DASHES as f64 {
+            return Err(ShapeError::TooManyDashes {
+                dashes: dashes as u64,
+            });
+        }
+    }
+    Ok(())
+}
+
 /// A triangle mesh in local coordinates: `vertices` `[x, y]`, `indices` three per triangle.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct Mesh {
@@ -73,10 +211,13 @@ impl Geometry {
     /// The outline as a kurbo path.
     ///
     /// # Errors
-    /// A message when SVG path data does not parse or is too long.
-    pub fn to_path(&self) -> Result<BezPath, String> {
+    /// [`ShapeError::PathData`] when SVG path data does not parse,
+    /// [`ShapeError::TooManyElements`] when it is too long.
+    pub fn to_path(&self) -> Result<BezPath, ShapeError> {
         let path = match self {
-            Self::Path(d) => BezPath::from_svg(d).map_err(|e| format!("path data: {e}"))?,
+            Self::Path(d) => {
+                BezPath::from_svg(d).map_err(|e| ShapeError::PathData(e.to_string()))?
+            }
             Self::Rect([x, y, w, h, r]) => {
                 let rect = kurbo::Rect::new(
                     f64::from(*x),
@@ -97,10 +238,9 @@ impl Geometry {
             Self::Elements(p) => p.clone(),
         };
         if path.elements().len() > MAX_PATH_ELEMENTS {
-            return Err(format!(
-                "a path of {} elements, over {MAX_PATH_ELEMENTS}",
-                path.elements().len()
-            ));
+            return Err(ShapeError::TooManyElements {
+                elements: path.elements().len(),
+            });
         }
         Ok(path)
     }
@@ -168,7 +308,7 @@ pub struct ShapeMeshes {
     /// The stroke's triangles.
     pub stroke: Option<Arc<Mesh>>,
     /// Why the outline could not be tessellated, if it could not.
-    pub error: Option<String>,
+    pub error: Option<ShapeError>,
 }
 
 impl ShapeDef {
@@ -320,8 +460,10 @@ fn lyon_path(els: impl Iterator<Item = PathEl>) -> lyon::path::Path {
 /// Tessellates the inside of a path (non-zero rule).
 ///
 /// # Errors
-/// lyon's message when the path cannot be tessellated.
-pub fn fill_mesh(path: &BezPath) -> Result<Mesh, String> {
+/// A limit of [`check_flattening`] passed, or lyon's message when the path cannot be
+/// tessellated.
+pub fn fill_mesh(path: &BezPath) -> Result<Mesh, ShapeError> {
+    check_flattening(path, 0.0, None)?;
     let lp = lyon_path(path.elements().iter().copied());
     let mut buffers: VertexBuffers<[f32; 2], u32> = VertexBuffers::new();
     FillTessellator::new()
@@ -330,7 +472,10 @@ pub fn fill_mesh(path: &BezPath) -> Result<Mesh, String> {
             &FillOptions::tolerance(TOLERANCE).with_fill_rule(FillRule::NonZero),
             &mut BuffersBuilder::new(&mut buffers, |v: FillVertex| v.position().to_array()),
         )
-        .map_err(|e| format!("fill tessellation: {e:?}"))?;
+        .map_err(|e| ShapeError::Tessellation {
+            kind: "fill",
+            message: format!("{e:?}"),
+        })?;
     Ok(Mesh {
         vertices: buffers.vertices,
         indices: buffers.indices,
@@ -341,10 +486,14 @@ pub fn fill_mesh(path: &BezPath) -> Result<Mesh, String> {
 /// Tessellates a stroke along a path, dashed first when the stroke has a dash pattern.
 ///
 /// # Errors
-/// lyon's message when the path cannot be tessellated.
-pub fn stroke_mesh(path: &BezPath, s: &Stroke) -> Result<Mesh, String> {
+/// A limit of [`check_flattening`] passed (the width and the dashes included), or lyon's
+/// message when the path cannot be tessellated.
+pub fn stroke_mesh(path: &BezPath, s: &Stroke) -> Result<Mesh, ShapeError> {
     let dashes: Vec<f64> = s.dash.iter().map(|d| f64::from(d.max(0.0))).collect();
-    let lp = if dashes.len() >= 2 && dashes.iter().sum::<f64>() > 0.0 {
+    let period = dashes.iter().sum::<f64>();
+    let is_dashed = dashes.len() >= 2 && period > 0.0;
+    check_flattening(path, f64::from(s.width), is_dashed.then_some(period))?;
+    let lp = if is_dashed {
         lyon_path(kurbo::dash(
             path.elements().iter().copied(),
             f64::from(s.dash_offset),
@@ -375,7 +524,10 @@ pub fn stroke_mesh(path: &BezPath, s: &Stroke) -> Result<Mesh, String> {
             &opts,
             &mut BuffersBuilder::new(&mut buffers, |v: StrokeVertex| v.position().to_array()),
         )
-        .map_err(|e| format!("stroke tessellation: {e:?}"))?;
+        .map_err(|e| ShapeError::Tessellation {
+            kind: "stroke",
+            message: format!("{e:?}"),
+        })?;
     Ok(Mesh {
         vertices: buffers.vertices,
         indices: buffers.indices,

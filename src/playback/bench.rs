@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::bundle::manifest::{AssetFormat, Manifest};
 use crate::bundle::source::BundleSource;
-use crate::format::DecodeLimits;
+use crate::format::{DecodeError, DecodeLimits};
 use crate::model::load::{FrameDecoder, load_animation};
 use crate::model::pixels::premultiply;
 use crate::model::{Animation, ImageSource};
@@ -33,7 +33,32 @@ pub struct FormatThroughput {
     pub threads: usize,
 }
 
-fn baseline(anim: &Animation) -> Result<f64, String> {
+/// Why a decode benchmark could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum BenchError {
+    /// An asset of the bundle does not load.
+    #[error("{asset}: {source}")]
+    Asset {
+        /// The asset id.
+        asset: String,
+        /// Why.
+        source: DecodeError,
+    },
+    /// A file does not decode in giftqa's path.
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    /// A file does not decode with the `image` crate alone (the baseline).
+    #[error(transparent)]
+    Image(#[from] image::ImageError),
+    /// A VAP file does not open or decode.
+    #[error(transparent)]
+    Vap(#[from] crate::format::vap::VapError),
+    /// A worker thread panicked.
+    #[error("a decode worker panicked")]
+    WorkerPanicked,
+}
+
+fn baseline(anim: &Animation) -> Result<f64, BenchError> {
     // Decode each distinct file once, every frame, with the image crate alone.
     let mut mp = 0.0;
     let mut seen = std::collections::HashSet::new();
@@ -42,9 +67,8 @@ fn baseline(anim: &Animation) -> Result<f64, String> {
             ImageSource::Encoded(bytes) => {
                 let d = ImageReader::new(Cursor::new(&bytes[..]))
                     .with_guessed_format()
-                    .map_err(|e| e.to_string())?
-                    .decode()
-                    .map_err(|e| e.to_string())?;
+                    .map_err(image::ImageError::IoError)?
+                    .decode()?;
                 mp += f64::from(d.width()) * f64::from(d.height()) / 1e6;
             }
             ImageSource::Pixels(px) => {
@@ -56,22 +80,17 @@ fn baseline(anim: &Animation) -> Result<f64, String> {
                 }
                 let c = Cursor::new(&file[..]);
                 let frames: Vec<image::Frame> = match format {
-                    AssetFormat::Apng => image::codecs::png::PngDecoder::new(c)
-                        .map_err(|e| e.to_string())?
-                        .apng()
-                        .map_err(|e| e.to_string())?
+                    AssetFormat::Apng => image::codecs::png::PngDecoder::new(c)?
+                        .apng()?
                         .into_frames()
                         .collect_frames(),
-                    AssetFormat::Gif => image::codecs::gif::GifDecoder::new(c)
-                        .map_err(|e| e.to_string())?
+                    AssetFormat::Gif => image::codecs::gif::GifDecoder::new(c)?
                         .into_frames()
                         .collect_frames(),
-                    _ => image::codecs::webp::WebPDecoder::new(c)
-                        .map_err(|e| e.to_string())?
+                    _ => image::codecs::webp::WebPDecoder::new(c)?
                         .into_frames()
                         .collect_frames(),
-                }
-                .map_err(|e| e.to_string())?;
+                }?;
                 mp += frames
                     .iter()
                     .map(|f| f64::from(f.buffer().width()) * f64::from(f.buffer().height()) / 1e6)
@@ -83,12 +102,9 @@ fn baseline(anim: &Animation) -> Result<f64, String> {
                     continue;
                 }
                 let m = &video.movie;
-                let mut s = crate::format::vap::h264::H264Stream::new(&m.track)
-                    .map_err(|e| e.to_string())?;
+                let mut s = crate::format::vap::h264::H264Stream::new(&m.track)?;
                 for i in 0..m.track.display_order.len() {
-                    let p = s
-                        .frame(&m.bytes, &m.track, i, &DecodeLimits::default())
-                        .map_err(|e| e.to_string())?;
+                    let p = s.frame(&m.bytes, &m.track, i, &DecodeLimits::default())?;
                     mp += f64::from(p.width) * f64::from(p.height) / 1e6;
                 }
             }
@@ -97,7 +113,7 @@ fn baseline(anim: &Animation) -> Result<f64, String> {
     Ok(mp)
 }
 
-fn engine(anims: &[&Animation], threads: usize, reps: u32) -> Result<(), String> {
+fn engine(anims: &[&Animation], threads: usize, reps: u32) -> Result<(), BenchError> {
     let limits = DecodeLimits::default();
     let chunks: Vec<Vec<&Animation>> = (0..threads)
         .map(|t| {
@@ -113,7 +129,7 @@ fn engine(anims: &[&Animation], threads: usize, reps: u32) -> Result<(), String>
         let handles: Vec<_> = chunks
             .iter()
             .map(|chunk| {
-                s.spawn(move || -> Result<(), String> {
+                s.spawn(move || -> Result<(), BenchError> {
                     let mut d = FrameDecoder::new();
                     for _ in 0..reps {
                         for a in chunk {
@@ -127,27 +143,29 @@ fn engine(anims: &[&Animation], threads: usize, reps: u32) -> Result<(), String>
                 })
             })
             .collect();
-        handles.into_iter().try_for_each(|h| {
-            h.join()
-                .map_err(|_| "a decode worker panicked".to_owned())?
-        })
+        handles
+            .into_iter()
+            .try_for_each(|h| h.join().map_err(|_| BenchError::WorkerPanicked)?)
     })
 }
 
 /// Measures decode throughput per format over a bundle's assets, best of `runs`.
 ///
 /// # Errors
-/// A message when an asset fails to load or decode.
+/// [`BenchError::Asset`] naming an asset that fails to load, or the decode error.
 pub fn decode_throughput(
     m: &Manifest,
     src: &BundleSource,
     threads: usize,
     runs: u32,
-) -> Result<Vec<FormatThroughput>, String> {
+) -> Result<Vec<FormatThroughput>, BenchError> {
     let limits = DecodeLimits::default();
     let mut by_format: BTreeMap<AssetFormat, Vec<Animation>> = BTreeMap::new();
     for a in &m.assets {
-        let anim = load_animation(a, src, &limits).map_err(|e| format!("{}: {e}", a.id))?;
+        let anim = load_animation(a, src, &limits).map_err(|source| BenchError::Asset {
+            asset: a.id.clone(),
+            source,
+        })?;
         if !anim.images.is_empty() {
             by_format.entry(a.format).or_default().push(anim);
         }
@@ -157,7 +175,10 @@ pub fn decode_throughput(
         // Repeat the work so each timed run lasts about 250 ms: small gifts decode in well
         // under a millisecond, where thread start-up would dominate.
         let t = Instant::now();
-        let mp = anims.iter().map(baseline).sum::<Result<f64, String>>()?;
+        let mp = anims
+            .iter()
+            .map(baseline)
+            .sum::<Result<f64, BenchError>>()?;
         let repeats = (0.25 / t.elapsed().as_secs_f64().max(1e-6))
             .ceil()
             .clamp(1.0, 10_000.0) as u32;
@@ -166,7 +187,10 @@ pub fn decode_throughput(
         for _ in 0..runs.max(1) {
             let t = Instant::now();
             for _ in 0..repeats {
-                anims.iter().map(baseline).sum::<Result<f64, String>>()?;
+                anims
+                    .iter()
+                    .map(baseline)
+                    .sum::<Result<f64, BenchError>>()?;
             }
             best_base = best_base.min(t.elapsed().as_secs_f64());
             let t = Instant::now();
@@ -215,20 +239,17 @@ impl H264Throughput {
 /// colour conversion: what `ffmpeg -threads 1 -f rawvideo` does), best of `runs`.
 ///
 /// # Errors
-/// A message when the file does not open or a frame does not decode.
-pub fn h264_throughput(bytes: &[u8], runs: u32) -> Result<H264Throughput, String> {
+/// [`BenchError::Vap`] when the file does not open or a frame does not decode.
+pub fn h264_throughput(bytes: &[u8], runs: u32) -> Result<H264Throughput, BenchError> {
     let limits = DecodeLimits::default();
-    let movie = crate::format::vap::open(std::sync::Arc::from(bytes), None, &limits)
-        .map_err(|e| e.to_string())?;
+    let movie = crate::format::vap::open(std::sync::Arc::from(bytes), None, &limits)?;
     let frames = movie.track.display_order.len();
     let mut best = f64::INFINITY;
     for _ in 0..runs.max(1) {
         let t = Instant::now();
-        let mut s =
-            crate::format::vap::h264::H264Stream::new(&movie.track).map_err(|e| e.to_string())?;
+        let mut s = crate::format::vap::h264::H264Stream::new(&movie.track)?;
         for i in 0..frames {
-            s.frame(&movie.bytes, &movie.track, i, &limits)
-                .map_err(|e| e.to_string())?;
+            s.frame(&movie.bytes, &movie.track, i, &limits)?;
         }
         best = best.min(t.elapsed().as_secs_f64());
     }

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::bundle::manifest::AssetFormat;
-use crate::model::{Animation, Content, ImageAsset, ImageSource};
+use crate::model::{Animation, Content, DisplayList, ImageAsset, ImageSource};
 
 use super::Placed;
 
@@ -217,6 +217,101 @@ pub fn draw_work(placed: &[Placed], viewport_area: f64, samples: u32) -> FrameWo
     w
 }
 
+/// A number of a tiers file outside its range (`docs/limits.md`): the field and the range.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RangeError {
+    /// A tier's own field.
+    #[error("tier {tier:?}: {field} must be {range}")]
+    Tier {
+        /// The tier's name.
+        tier: String,
+        /// The field.
+        field: &'static str,
+        /// The range it must be in.
+        range: String,
+    },
+    /// A device constant ([`DeviceConstants::validate`]).
+    #[error("{field} = {value} is out of range ({range})")]
+    Constant {
+        /// The constant's name.
+        field: &'static str,
+        /// Its value.
+        value: f64,
+        /// The range it must be in.
+        range: &'static str,
+    },
+    /// A device constant of a tier.
+    #[error("tier {tier:?}: {source}")]
+    Device {
+        /// The tier's name.
+        tier: String,
+        /// The constant out of range.
+        source: Box<RangeError>,
+    },
+}
+
+/// Caps on the work of one frame (`docs/limits.md`). A frame past one is not drawn: the
+/// effect fails with `decode-failed` naming the frame, as a player that cannot build the
+/// frame in time would drop the effect.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameCaps {
+    /// Draw calls (sprites, shapes, layer composites).
+    pub draw_calls: u64,
+    /// Vertices tessellated.
+    pub vertices: u64,
+    /// Offscreen layers (mattes, masks, clips, group opacity).
+    pub offscreen_layers: u64,
+    /// Layers nested in one another.
+    pub layer_depth: u64,
+}
+
+impl Default for FrameCaps {
+    /// 10 000 draw calls, 4 million vertices, 2 000 layers, 64 deep: the heaviest file of
+    /// `../shared/assets` uses under a tenth of each.
+    fn default() -> Self {
+        Self {
+            draw_calls: 10_000,
+            vertices: 4_000_000,
+            offscreen_layers: 2_000,
+            layer_depth: 64,
+        }
+    }
+}
+
+impl FrameCaps {
+    /// The first cap `work` is past, as a message naming the count and the cap.
+    #[must_use]
+    pub fn exceeded(&self, work: &FrameWork) -> Option<String> {
+        [
+            (work.draw_calls, self.draw_calls, "draw calls"),
+            (work.vertices_tessellated, self.vertices, "vertices"),
+            (
+                work.offscreen_layers,
+                self.offscreen_layers,
+                "offscreen layers",
+            ),
+            (work.layer_depth, self.layer_depth, "nested layers"),
+        ]
+        .into_iter()
+        .find(|(n, cap, _)| n > cap)
+        .map(|(n, cap, what)| format!("{n} {what}, over the per-frame limit of {cap}"))
+    }
+}
+
+/// Why frame `frame` cannot be drawn, with the frame named: the first shape its display list
+/// refused at a limit ([`crate::model::vector::ShapeError::is_limit`]), or the first of the
+/// default [`FrameCaps`] that `work` (its [`draw_work`]) passes. Shared by the engine (smoke,
+/// the app) and `render`.
+#[must_use]
+pub fn frame_problem(frame: u32, list: &DisplayList, work: &FrameWork) -> Option<String> {
+    list.refused
+        .as_ref()
+        .filter(|e| e.is_limit())
+        .map(ToString::to_string)
+        .or_else(|| FrameCaps::default().exceeded(work))
+        .map(|why| format!("frame {frame}: {why}"))
+}
+
 /// Keyframed properties evaluated to build frame `frame_idx` (see
 /// [`FrameWork::properties_evaluated`]).
 #[must_use]
@@ -330,7 +425,7 @@ impl DeviceConstants {
     ///
     /// # Errors
     /// The first constant out of range, named.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), RangeError> {
         for (name, v) in self.fields() {
             let cost = matches!(name, "draw_call_us" | "layer_us" | "frame_overhead_ms");
             let ok = v.is_finite()
@@ -340,14 +435,15 @@ impl DeviceConstants {
                     v > 0.0 && v <= 1e12
                 };
             if !ok {
-                return Err(format!(
-                    "{name} = {v} is out of range ({})",
-                    if cost {
+                return Err(RangeError::Constant {
+                    field: name,
+                    value: v,
+                    range: if cost {
                         "0 to 1e6"
                     } else {
                         "above 0, at most 1e12"
-                    }
-                ));
+                    },
+                });
             }
         }
         Ok(())
@@ -536,7 +632,12 @@ mod tests {
     fn out_of_range_constants_are_named() {
         let mut c = builtin_constants("low").unwrap();
         c.fill_mpx_per_ms = f64::INFINITY;
-        assert!(c.validate().unwrap_err().contains("fill_mpx_per_ms"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("fill_mpx_per_ms")
+        );
         c.fill_mpx_per_ms = 0.0;
         assert!(c.validate().is_err());
     }

@@ -25,12 +25,14 @@ use image::RgbaImage;
 use serde::{Deserialize, Serialize};
 
 use super::cache::BudgetLru;
-use super::device::{DeviceConstants, FrameWork, ResidentBytes, draw_work, properties_at};
+use super::device::{
+    DeviceConstants, FrameWork, ResidentBytes, draw_work, frame_problem, properties_at,
+};
 use super::scenario::{Admit, Scenario, Scheduler, expand};
 use super::stats::{Jank, Summary, summarize};
 use super::tiers::{Tier, fit_contain};
 use super::{Placed, place};
-use crate::format::DecodeLimits;
+use crate::format::{DecodeError, DecodeLimits};
 use crate::model::load::FrameDecoder;
 use crate::model::{Animation, Content, frame_at};
 
@@ -351,7 +353,7 @@ pub struct SimRun {
 /// one instance stay on one worker and decode in order.
 struct HostPool {
     queues: Vec<Sender<(TextureKey, Arc<Animation>)>>,
-    results: Receiver<(TextureKey, Result<RgbaImage, String>)>,
+    results: Receiver<(TextureKey, Result<RgbaImage, DecodeError>)>,
     handles: Vec<JoinHandle<()>>,
 }
 
@@ -370,7 +372,10 @@ impl HostPool {
                 for (key, anim) in rx {
                     let result = match anim.images.get(key.1) {
                         Some(img) => decoder.decode(img, &limits),
-                        None => Err(format!("image {} does not exist", key.1)),
+                        None => Err(DecodeError::Invalid(format!(
+                            "image {} does not exist",
+                            key.1
+                        ))),
                     };
                     if out.send((key, result)).is_err() {
                         return;
@@ -407,6 +412,8 @@ struct FrameEntry {
     work: FrameWork,
     images: Vec<usize>,
     overdraw: f64,
+    /// Why the frame cannot be drawn (a shape or a count past its limit): the effect fails.
+    problem: Option<String>,
 }
 
 struct Instance {
@@ -441,7 +448,7 @@ pub struct Engine {
     residency: BudgetLru<TextureKey>,
     workers_busy_ms: Vec<f64>,
     host: Option<HostPool>,
-    arrived: HashMap<TextureKey, Result<RgbaImage, String>>,
+    arrived: HashMap<TextureKey, Result<RgbaImage, DecodeError>>,
     outcome_decoder: FrameDecoder,
     memo: HashMap<(String, u32), Arc<FrameEntry>>,
     now_ms: f64,
@@ -656,11 +663,16 @@ impl Engine {
             self.memo.clear();
         }
         let fit = fit_contain([anim.width_px as f32, anim.height_px as f32], self.viewport);
-        let placed = place(&frame_at(anim, frame), fit);
+        let list = frame_at(anim, frame);
+        let mut placed = place(&list, fit);
         let area = f64::from(self.viewport[0]) * f64::from(self.viewport[1]);
         let samples = self.tier.msaa_samples();
         let mut work = draw_work(&placed, area, samples);
         work.properties_evaluated = properties_at(anim, frame);
+        let problem = frame_problem(frame, &list, &work);
+        if problem.is_some() {
+            placed.clear();
+        }
         let images: Vec<usize> = placed
             .iter()
             .filter_map(Placed::image)
@@ -673,6 +685,7 @@ impl Engine {
             work,
             images,
             overdraw,
+            problem,
         });
         self.memo.insert((asset.to_owned(), frame), Arc::clone(&e));
         e
@@ -749,7 +762,7 @@ impl Engine {
 
     /// Host pixels for an image the simulation says is decoded: `Some(result)`, or `None`
     /// when a polling run has not received them yet.
-    fn host_pixels(&mut self, key: TextureKey) -> Option<Result<RgbaImage, String>> {
+    fn host_pixels(&mut self, key: TextureKey) -> Option<Result<RgbaImage, DecodeError>> {
         if let Some(r) = self.arrived.remove(&key) {
             return Some(r);
         }
@@ -782,7 +795,11 @@ impl Engine {
         }
         let limits = DecodeLimits::default();
         let o = match anim.images.get(image) {
-            Some(img) => self.outcome_decoder.verify(img, &limits).err(),
+            Some(img) => self
+                .outcome_decoder
+                .verify(img, &limits)
+                .err()
+                .map(|e| e.to_string()),
             None => Some(format!("image {image} does not exist")),
         };
         if let Ok(mut map) = self.playlist.outcomes.lock() {
@@ -850,7 +867,11 @@ impl Engine {
                 (i.plays.clone(), Arc::clone(&i.anim), i.position_ms)
             };
             let f = anim.frame_at_time(pos);
-            frames.push((f, self.entry(&plays, &anim, f)));
+            let e = self.entry(&plays, &anim, f);
+            if let Some(why) = &e.problem {
+                self.fail(k, &plays, why.clone());
+            }
+            frames.push((f, e));
         }
         let pinned: HashSet<TextureKey> = self
             .instances
@@ -947,7 +968,7 @@ impl Engine {
                         None => continue,
                         Some(Ok(p)) => Some(p),
                         Some(Err(e)) => {
-                            self.fail(k, &plays, e);
+                            self.fail(k, &plays, e.to_string());
                             break;
                         }
                     }

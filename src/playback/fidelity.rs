@@ -74,21 +74,34 @@ pub struct GoldenSet {
     pub frames: Vec<(u32, std::path::PathBuf)>,
 }
 
+/// A reference folder that cannot be read.
+#[derive(Debug, thiserror::Error)]
+#[error("{dir:?}: {source}")]
+pub struct GoldenError {
+    /// The folder.
+    pub dir: std::path::PathBuf,
+    /// The I/O error.
+    pub source: std::io::Error,
+}
+
 /// The golden sets under a reference root made as `../shared/reference/lottie/README.md`
 /// describes: every folder holding `frame_NNNN.png` files, whose path names its source
 /// (`<path>.json`, or `<path>.lottie/<animation id>`) under `assets`. Sorted by name.
 ///
 /// # Errors
-/// A message when a folder cannot be read.
+/// [`GoldenError`] naming a folder that cannot be read.
 pub fn golden_sets(
     reference: &std::path::Path,
     assets: &std::path::Path,
-) -> Result<Vec<GoldenSet>, String> {
+) -> Result<Vec<GoldenSet>, GoldenError> {
     let mut out = Vec::new();
     let mut stack = vec![reference.to_path_buf()];
     while let Some(dir) = stack.pop() {
         let mut frames = Vec::new();
-        let entries = std::fs::read_dir(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let entries = std::fs::read_dir(&dir).map_err(|source| GoldenError {
+            dir: dir.clone(),
+            source,
+        })?;
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -108,7 +121,7 @@ pub fn golden_sets(
         frames.sort();
         let rel = dir
             .strip_prefix(reference)
-            .map_err(|e| e.to_string())?
+            .unwrap_or(&dir)
             .to_string_lossy()
             .replace('\\', "/");
         let (source, animation) = match rel.split_once(".lottie/") {

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::device::{DeviceConstants, builtin_constants, mid_constants};
+use super::device::{DeviceConstants, RangeError, builtin_constants, mid_constants};
 use crate::model::Affine;
 
 /// One simulated device tier: the device it stands for (viewport, limits, decode threads, the
@@ -91,49 +91,58 @@ impl Tier {
     ///
     /// # Errors
     /// The first field out of range, named.
-    pub fn validate(&self) -> Result<(), String> {
-        let bad = |what: &str| Err(format!("tier {:?}: {what}", self.name));
+    pub fn validate(&self) -> Result<(), RangeError> {
+        let bad = |field: &'static str, range: &str| {
+            Err(RangeError::Tier {
+                tier: self.name.clone(),
+                field,
+                range: range.to_owned(),
+            })
+        };
         if self
             .viewport_px
             .iter()
             .any(|&v| v == 0 || v > MAX_VIEWPORT_PX)
         {
-            return bad(&format!("viewport_px sides must be 1 to {MAX_VIEWPORT_PX}"));
+            return bad("viewport_px sides", &format!("1 to {MAX_VIEWPORT_PX}"));
         }
         if self.max_texture_px == 0 || self.max_texture_px > 65_536 {
-            return bad("max_texture_px must be 1 to 65536");
+            return bad("max_texture_px", "1 to 65536");
         }
         if self.texture_budget_bytes == 0 || self.texture_budget_bytes > 1 << 40 {
-            return bad("texture_budget_bytes must be 1 to 2^40");
+            return bad("texture_budget_bytes", "1 to 2^40");
         }
         if self.target_fps == 0 || self.target_fps > 240 {
-            return bad("target_fps must be 1 to 240");
+            return bad("target_fps", "1 to 240");
         }
         if self.decode_threads == 0 || self.decode_threads > 64 {
-            return bad("decode_threads must be 1 to 64");
+            return bad("decode_threads", "1 to 64");
         }
         if !(self.first_frame_budget_ms.is_finite()
             && (0.0..=600_000.0).contains(&self.first_frame_budget_ms))
         {
-            return bad("first_frame_budget_ms must be 0 to 600000");
+            return bad("first_frame_budget_ms", "0 to 600000");
         }
         if let Some(o) = self.overdraw_budget
             && !(o.is_finite() && (0.0..=1000.0).contains(&o))
         {
-            return bad("overdraw_budget must be 0 to 1000");
+            return bad("overdraw_budget", "0 to 1000");
         }
         if let Some(s) = self.msaa_samples
             && ![1, 2, 4, 8].contains(&s)
         {
-            return bad("msaa_samples must be 1, 2, 4 or 8");
+            return bad("msaa_samples", "1, 2, 4 or 8");
         }
         if let Some(k) = self.cpu_slowdown
             && !(k.is_finite() && (1.0..=1000.0).contains(&k))
         {
-            return bad("cpu_slowdown must be 1 to 1000");
+            return bad("cpu_slowdown", "1 to 1000");
         }
         if let Some(d) = &self.device {
-            d.validate().or_else(|e| bad(&e))?;
+            d.validate().map_err(|e| RangeError::Device {
+                tier: self.name.clone(),
+                source: Box::new(e),
+            })?;
         }
         Ok(())
     }
@@ -228,7 +237,7 @@ pub fn load_tiers(path: &Path) -> Result<Vec<Tier>, TiersError> {
         return Err(err(format!("{} tiers; at most 64", f.tiers.len())));
     }
     for t in &f.tiers {
-        t.validate().map_err(err)?;
+        t.validate().map_err(|e| err(e.to_string()))?;
     }
     Ok(f.tiers.into_iter().map(Tier::filled).collect())
 }

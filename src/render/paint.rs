@@ -117,7 +117,7 @@ impl Painter {
                 .map_err(|message| PaintError::Decode {
                     slot_label: label.to_owned(),
                     key: img.key.clone(),
-                    message,
+                    message: message.to_string(),
                 })?;
             self.upload(key, rgba, &pinned)?;
         }

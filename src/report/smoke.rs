@@ -270,7 +270,7 @@ pub fn run_smoke(
                 anims.insert(a.id.clone(), Arc::new(anim));
             }
             Err(why) => findings.push(
-                Finding::new(Code::DecodeFailed, why)
+                Finding::new(Code::DecodeFailed, why.to_string())
                     .asset(&a.id)
                     .path(a.files.first().map(|f| f.path.clone()).unwrap_or_default()),
             ),

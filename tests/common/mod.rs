@@ -339,6 +339,68 @@ pub fn gpu() -> Option<giftqa::render::RenderContext> {
     }
 }
 
+/// The address-space limit hostile input is run under: 2 GiB, as a low-end phone's process.
+pub const PROBE_ADDRESS_SPACE_KIB: u64 = 2 << 20;
+
+/// Runs the giftqa binary as [`giftqa`] does, but under a 2 GiB address-space limit
+/// (`ulimit -v`) and a 60 s timeout (`timeout`), and asserts it ended as a hostile input must:
+/// exit 0, 1 or 2, within the time, and no panic on stderr.
+///
+/// # Panics
+/// When the run timed out, was killed, crashed or panicked.
+pub fn giftqa_bounded(args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "ulimit -v {PROBE_ADDRESS_SPACE_KIB} && exec timeout -k 5 60 \"$@\""
+        ))
+        .arg("bounded")
+        .arg(env!("CARGO_BIN_EXE_giftqa"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run giftqa under bash, ulimit and timeout");
+    let code = out.status.code().unwrap_or(-1);
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(
+        matches!(code, 0..=2),
+        "{args:?} ended with {:?} (124: over 60 s; 134/-1: aborted or killed): {stderr}",
+        out.status
+    );
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    (code, stdout, stderr)
+}
+
+/// `giftqa check BUNDLE --format json --no-cache` with the demo keyring and fleet and the
+/// fixed clock, bounded as [`giftqa_bounded`]: the exit code and the finding codes.
+pub fn check_bounded(bundle: &Path) -> (i32, Vec<String>) {
+    let b = bundle.to_str().expect("UTF-8 path");
+    let keys = keys();
+    let fleet = fleet();
+    let (code, out, err) = giftqa_bounded(&[
+        "check",
+        b,
+        "--keys",
+        keys.to_str().expect("UTF-8"),
+        "--fleet",
+        fleet.to_str().expect("UTF-8"),
+        "--now",
+        "2026-11-22T00:00:00Z",
+        "--format",
+        "json",
+        "--no-cache",
+    ]);
+    let v: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}{err}"));
+    let codes = v["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| f["code"].as_str().expect("code").to_owned())
+        .collect();
+    (code, codes)
+}
+
 /// Runs the `giftqa` binary in the project root: (exit code, stdout, stderr).
 pub fn giftqa(args: &[&str]) -> (i32, String, String) {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_giftqa"))

@@ -205,8 +205,9 @@ pub fn video_track(
 ) -> Result<(VideoTrack, usize), VapError> {
     // The boxes up to the end of `moov`: sample offsets stay absolute in the whole file.
     let head = bytes.get(..moov_end).unwrap_or(bytes);
-    let mp4 = crate::format::contain(|| re_mp4::Mp4::read_bytes(head).map_err(|e| e.to_string()))
-        .map_err(VapError::Container)?;
+    let mp4 = crate::format::contain(|| {
+        re_mp4::Mp4::read_bytes(head).map_err(|e| VapError::Container(e.to_string()))
+    })?;
     let mut audio = 0;
     let mut video = None;
     for tk in &mp4.moov.traks {
@@ -267,7 +268,7 @@ pub fn video_track(
     };
     limits
         .check_frame("the video track", f64::from(w), f64::from(h))
-        .map_err(VapError::Limits)?;
+        .map_err(VapError::Limit)?;
     if track.samples.len() as u64 > limits.max_frames {
         return Err(VapError::Limits(format!(
             "the video track has {} samples, over the {}-frame limit",

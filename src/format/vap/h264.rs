@@ -75,12 +75,45 @@ impl Yuv420 {
     }
 }
 
+/// Why an H.264 sample or parameter set is refused before OpenH264 sees it.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum NalError {
+    /// The SPS is cut short or holds a field the parser does not take.
+    #[error("{0}")]
+    Sps(&'static str),
+    /// Fewer bytes left in the sample than its NAL length prefix needs.
+    #[error("NAL unit {index}: {left} bytes left, too few for its {prefix}-byte length")]
+    ShortLength {
+        /// NAL unit index within the sample, from 0.
+        index: usize,
+        /// Bytes left.
+        left: usize,
+        /// The prefix size (`avcC` `lengthSizeMinusOne` + 1).
+        prefix: usize,
+    },
+    /// A NAL unit longer than what remains of its sample.
+    #[error(
+        "NAL unit {index} claims {len} bytes, {left} remain in the sample (a sample size that lies?)"
+    )]
+    Overrun {
+        /// NAL unit index within the sample, from 0.
+        index: usize,
+        /// The claimed length, bytes.
+        len: usize,
+        /// Bytes left.
+        left: usize,
+    },
+    /// The picture size an SPS declares is outside the limits.
+    #[error(transparent)]
+    Limit(#[from] crate::format::LimitError),
+}
+
 /// Reads `(width, height)` in px from an H.264 sequence parameter set NAL unit (with its
 /// header byte), per ITU-T H.264 §7.3.2.1.1, before frame cropping.
 ///
 /// # Errors
-/// A message when the SPS ends early or is not one.
-pub fn sps_size(nal: &[u8]) -> Result<(u32, u32), String> {
+/// [`NalError::Sps`] when the SPS ends early or is not one.
+pub fn sps_size(nal: &[u8]) -> Result<(u32, u32), NalError> {
     // Remove emulation-prevention bytes (00 00 03 → 00 00).
     let mut rbsp = Vec::with_capacity(nal.len());
     let mut zeros = 0;
@@ -135,7 +168,9 @@ pub fn sps_size(nal: &[u8]) -> Result<(u32, u32), String> {
             r.se()?;
             let n = r.ue()?;
             if n > 255 {
-                return Err("an SPS with more than 255 reference frames in its cycle".into());
+                return Err(NalError::Sps(
+                    "an SPS with more than 255 reference frames in its cycle",
+                ));
             }
             for _ in 0..n {
                 r.se()?;
@@ -164,17 +199,17 @@ struct Bits<'a> {
 }
 
 impl Bits<'_> {
-    fn bit(&mut self) -> Result<u64, String> {
+    fn bit(&mut self) -> Result<u64, NalError> {
         let byte = self
             .b
             .get(self.pos / 8)
-            .ok_or("the SPS ends before its picture size")?;
+            .ok_or(NalError::Sps("the SPS ends before its picture size"))?;
         let v = (byte >> (7 - self.pos % 8)) & 1;
         self.pos += 1;
         Ok(u64::from(v))
     }
 
-    fn u(&mut self, n: u32) -> Result<u64, String> {
+    fn u(&mut self, n: u32) -> Result<u64, NalError> {
         let mut v = 0;
         for _ in 0..n {
             v = (v << 1) | self.bit()?;
@@ -182,18 +217,18 @@ impl Bits<'_> {
         Ok(v)
     }
 
-    fn ue(&mut self) -> Result<u64, String> {
+    fn ue(&mut self) -> Result<u64, NalError> {
         let mut zeros = 0;
         while self.bit()? == 0 {
             zeros += 1;
             if zeros > 31 {
-                return Err("an SPS field longer than 32 bits".into());
+                return Err(NalError::Sps("an SPS field longer than 32 bits"));
             }
         }
         Ok((1u64 << zeros) - 1 + self.u(zeros)?)
     }
 
-    fn se(&mut self) -> Result<i64, String> {
+    fn se(&mut self) -> Result<i64, NalError> {
         let k = self.ue()? as i64;
         Ok(if k % 2 == 1 { (k + 1) / 2 } else { -(k / 2) })
     }
@@ -209,26 +244,28 @@ pub fn sample_to_annex_b(
     length_size: u8,
     limits: &DecodeLimits,
     out: &mut Vec<u8>,
-) -> Result<(), String> {
+) -> Result<(), NalError> {
     let n = usize::from(length_size.clamp(1, 4));
     let mut off = 0usize;
     let mut index = 0usize;
     while off < sample.len() {
         if sample.len() - off < n {
-            return Err(format!(
-                "NAL unit {index}: {} bytes left, too few for its {n}-byte length",
-                sample.len() - off
-            ));
+            return Err(NalError::ShortLength {
+                index,
+                left: sample.len() - off,
+                prefix: n,
+            });
         }
         let len = sample[off..off + n]
             .iter()
             .fold(0usize, |a, b| (a << 8) | usize::from(*b));
         off += n;
         if len > sample.len() - off {
-            return Err(format!(
-                "NAL unit {index} claims {len} bytes, {} remain in the sample (a sample size that lies?)",
-                sample.len() - off
-            ));
+            return Err(NalError::Overrun {
+                index,
+                len,
+                left: sample.len() - off,
+            });
         }
         let nal = &sample[off..off + len];
         if nal.first().is_some_and(|h| h & 0x1f == 7) {
@@ -242,9 +279,9 @@ pub fn sample_to_annex_b(
     Ok(())
 }
 
-fn check_sps(nal: &[u8], limits: &DecodeLimits) -> Result<(), String> {
+fn check_sps(nal: &[u8], limits: &DecodeLimits) -> Result<(), NalError> {
     let (w, h) = sps_size(nal)?;
-    limits.check_frame("the H.264 picture", f64::from(w), f64::from(h))
+    Ok(limits.check_frame("the H.264 picture", f64::from(w), f64::from(h))?)
 }
 
 /// Frames kept decoding forward instead of restarting at a sync sample.
@@ -369,9 +406,9 @@ impl H264Stream {
             let mut annex_b = Vec::with_capacity(bytes.len() + 64);
             if s == 0 || sample.sync {
                 for ps in &track.sps {
-                    check_sps(ps, limits).map_err(|why| VapError::Frame {
+                    check_sps(ps, limits).map_err(|source| VapError::Nal {
                         index: display_index(track, s),
-                        why,
+                        source,
                     })?;
                     annex_b.extend_from_slice(&[0, 0, 0, 1]);
                     annex_b.extend_from_slice(ps);
@@ -382,9 +419,9 @@ impl H264Stream {
                 }
             }
             sample_to_annex_b(bytes, track.nal_length_size, limits, &mut annex_b).map_err(
-                |why| VapError::Frame {
+                |source| VapError::Nal {
                     index: display_index(track, s),
-                    why,
+                    source,
                 },
             )?;
             self.next_sample += 1;
@@ -533,7 +570,7 @@ mod tests {
         assert!(sample_to_annex_b(&[0, 0, 0, 2, 0x65, 0x88], 4, &l, &mut out).is_ok());
         assert_eq!(out, [0, 0, 0, 1, 0x65, 0x88]);
         let e = sample_to_annex_b(&[0, 0, 1, 0, 0x65], 4, &l, &mut out).unwrap_err();
-        assert!(e.contains("claims 256 bytes"), "{e}");
+        assert!(e.to_string().contains("claims 256 bytes"), "{e}");
         assert!(sample_to_annex_b(&[0, 0], 4, &l, &mut out).is_err());
     }
 }

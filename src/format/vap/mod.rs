@@ -30,7 +30,7 @@ use crate::finding::Code;
 use demux::VideoTrack;
 
 /// Why a VAP file cannot be opened or a frame cannot be decoded.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum VapError {
     /// The box structure or sample table is broken.
     #[error("MP4 structure: {0}")]
@@ -44,12 +44,26 @@ pub enum VapError {
     /// The `vapc` config is invalid.
     #[error("vapc config: {0}")]
     Config(String),
-    /// A size or count over the decode limits.
+    /// A size, count or duration outside the decode limits.
+    #[error(transparent)]
+    Limit(#[from] crate::format::LimitError),
+    /// A count over a VAP limit (samples, fusion sources), named in the message.
     #[error("{0}")]
     Limits(String),
+    /// The demuxer panicked on the bytes (contained).
+    #[error("MP4 structure: the decoder failed on this file ({0})")]
+    Panicked(String),
     /// The decoder could not start.
     #[error("{0}")]
     Decode(String),
+    /// One frame's sample or parameter set is refused before decoding.
+    #[error("frame {index}: {source}")]
+    Nal {
+        /// Presentation index, from 0.
+        index: usize,
+        /// What is wrong with it.
+        source: h264::NalError,
+    },
     /// One frame does not decode.
     #[error("frame {index}: {why}")]
     Frame {
@@ -58,6 +72,12 @@ pub enum VapError {
         /// What went wrong.
         why: String,
     },
+}
+
+impl From<crate::format::Panicked> for VapError {
+    fn from(p: crate::format::Panicked) -> Self {
+        Self::Panicked(p.0)
+    }
 }
 
 /// A region `[x, y, w, h]` in px.
@@ -115,17 +135,20 @@ pub enum Layout {
     AlphaBottom,
 }
 
+/// A `params.layout` that names no layout.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("params.layout {0:?}: expected alpha-left, alpha-right, alpha-top or alpha-bottom")]
+pub struct UnknownLayout(pub String);
+
 impl std::str::FromStr for Layout {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownLayout;
+    fn from_str(s: &str) -> Result<Self, UnknownLayout> {
         match s {
             "alpha-left" => Ok(Self::AlphaLeft),
             "alpha-right" => Ok(Self::AlphaRight),
             "alpha-top" => Ok(Self::AlphaTop),
             "alpha-bottom" => Ok(Self::AlphaBottom),
-            _ => Err(format!(
-                "params.layout {s:?}: expected alpha-left, alpha-right, alpha-top or alpha-bottom"
-            )),
+            _ => Err(UnknownLayout(s.to_owned())),
         }
     }
 }
@@ -278,12 +301,12 @@ impl VapConfig {
         };
         limits
             .check_frame("the effect", w, h)
-            .map_err(VapError::Limits)?;
-        limits.check_timing(frames, fps).map_err(VapError::Limits)?;
+            .map_err(VapError::Limit)?;
+        limits.check_timing(frames, fps).map_err(VapError::Limit)?;
         let (vw, vh) = (num("videoW").unwrap_or(w), num("videoH").unwrap_or(h));
         limits
             .check_frame("the video", vw, vh)
-            .map_err(VapError::Limits)?;
+            .map_err(VapError::Limit)?;
         let rgb = Rect::from_json(info.get("rgbFrame"), "rgbFrame")?;
         let alpha = Rect::from_json(info.get("aFrame"), "aFrame")?;
         let mut srcs = Vec::new();
@@ -308,7 +331,7 @@ impl VapConfig {
                     sw.max(1.0),
                     sh.max(1.0),
                 )
-                .map_err(VapError::Limits)?;
+                .map_err(VapError::Limit)?;
             srcs.push(VapSrc {
                 id: text("srcId").to_owned(),
                 kind,
@@ -583,12 +606,13 @@ pub fn mask_at(pic: &h264::Yuv420, config: &VapConfig, mask: Rect, mt: u32, u: f
 /// timing, slots and the maintainers' advice.
 ///
 /// # Errors
-/// A message for `decode-failed` (HEVC is reported as `codec-unsupported` advice instead).
+/// The [`VapError`] for `decode-failed` (HEVC is reported as `codec-unsupported` advice
+/// instead).
 pub fn decode(
     bytes: &[u8],
     layout: Option<Layout>,
     limits: &DecodeLimits,
-) -> Result<AnimationInfo, String> {
+) -> Result<AnimationInfo, VapError> {
     let movie = match open(Arc::from(bytes), layout, limits) {
         Ok(m) => m,
         Err(e @ VapError::Codec(_)) => {
@@ -603,13 +627,11 @@ pub fn decode(
                 ..AnimationInfo::default()
             });
         }
-        Err(e) => return Err(e.to_string()),
+        Err(e) => return Err(e),
     };
-    let mut stream = h264::H264Stream::new(&movie.track).map_err(|e| e.to_string())?;
+    let mut stream = h264::H264Stream::new(&movie.track)?;
     for i in 0..movie.track.display_order.len() {
-        stream
-            .frame(&movie.bytes, &movie.track, i, limits)
-            .map_err(|e| e.to_string())?;
+        stream.frame(&movie.bytes, &movie.track, i, limits)?;
     }
     Ok(info(&movie))
 }
@@ -756,7 +778,7 @@ mod tests {
         let huge = br#"{"info":{"v":2,"f":10,"w":100000,"h":50,"fps":20,"aFrame":[0,0,1,1],"rgbFrame":[0,0,1,1]}}"#;
         assert!(matches!(
             VapConfig::parse(huge, &DecodeLimits::default()),
-            Err(VapError::Limits(_))
+            Err(VapError::Limit(_))
         ));
         assert!(VapConfig::parse(b"[1]", &DecodeLimits::default()).is_err());
         assert_eq!(parse_color("#80FF0000"), [255, 0, 0, 128]);
