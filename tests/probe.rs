@@ -224,7 +224,7 @@ fn a_lottie_ellipse_of_1e38_is_a_finding_in_render_and_smoke() {
     let (code, out, err) = render(&f, "huge-ellipse", &[]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(
-        out.contains("error[decode-failed]") && out.contains("coordinate limit"),
+        out.contains("error[decode-failed]: huge-ellipse: frame 0: a path reaching 5.0e37 units, beyond the ±1e6 coordinate limit"),
         "{out}"
     );
     let (code, report) = smoke(&f, &["--no-gpu"]);
@@ -251,7 +251,7 @@ fn twenty_thousand_sprites_are_past_the_per_frame_cap() {
     let (code, out, err) = render(&f, "swarm", &[]);
     assert_eq!(code, 1, "{out}{err}");
     assert!(
-        out.contains("error[decode-failed]") && out.contains("draw calls"),
+        out.contains("error[decode-failed]: swarm: frame 0: 20000 draw calls, over the per-frame limit of 10000"),
         "{out}"
     );
     let (code, report) = smoke(&f, &["--no-gpu"]);
@@ -382,4 +382,31 @@ fn an_87_byte_png_sequence_frame_is_decode_failed() {
     let (code, report) = smoke(&f, &[]);
     assert_eq!(code, 1);
     assert!(has(&report, "decode-failed", "ball-sequence", ""));
+}
+
+/// A sprite scaled by 1e38 and one scaled by NaN: drawn, never a crash, in `render` and
+/// `smoke`.
+#[test]
+fn sprites_scaled_by_1e38_and_nan_are_drawn_or_reported() {
+    let mut m = movie(400.0, 400.0, 2);
+    for (i, scale) in [1e38_f32, f32::NAN].into_iter().enumerate() {
+        let mut s = sprite(&format!("s{i}"), 2, &[rect_shape()]);
+        for f in &mut s.frames {
+            f.transform = Some(proto::Transform {
+                a: scale,
+                d: scale,
+                ..proto::Transform::default()
+            });
+        }
+        m.sprites.push(s);
+    }
+    let Some(f) = with_effect("scaled", "svga", "svga", &svga(&m)) else {
+        return;
+    };
+    // As the players do, the huge sprite covers the canvas and the NaN one shows nothing.
+    let (code, out, err) = render(&f, "scaled", &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("wrote 1 frame(s)"), "{out}");
+    let (code, report) = smoke(&f, &["--no-gpu"]);
+    assert_eq!(code, 0, "{:#?}", findings(&report));
 }

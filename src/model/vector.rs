@@ -49,7 +49,7 @@ pub enum ShapeError {
         elements: usize,
     },
     /// A coordinate or stroke width beyond [`MAX_COORD`], or not finite.
-    #[error("a path reaching {extent:e} units, beyond the ±1e6 coordinate limit")]
+    #[error("a path reaching {extent:.1e} units, beyond the ±1e6 coordinate limit")]
     OutOfRange {
         /// The largest magnitude found.
         extent: f64,
