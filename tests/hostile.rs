@@ -144,17 +144,6 @@ fn zip_entry_of_300_mib_zeros_is_an_archive_bomb() {
     assert_eq!(b.actual.as_deref(), Some("314572800"));
 }
 
-/// Appends one PNG chunk (length, type, data, CRC-32) to `out`.
-fn chunk(out: &mut Vec<u8>, ty: [u8; 4], data: &[u8]) {
-    out.extend_from_slice(&(data.len() as u32).to_be_bytes());
-    out.extend_from_slice(&ty);
-    out.extend_from_slice(data);
-    let mut c = crc32fast::Hasher::new();
-    c.update(&ty);
-    c.update(data);
-    out.extend_from_slice(&c.finalize().to_be_bytes());
-}
-
 /// A PNG whose header declares `w` × `h` pixels, with a tiny (wrong) body.
 fn png_declaring(w: u32, h: u32) -> Vec<u8> {
     let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
@@ -162,13 +151,13 @@ fn png_declaring(w: u32, h: u32) -> Vec<u8> {
     ihdr.extend_from_slice(&w.to_be_bytes());
     ihdr.extend_from_slice(&h.to_be_bytes());
     ihdr.extend_from_slice(&[8, 6, 0, 0, 0]);
-    chunk(&mut out, *b"IHDR", &ihdr);
-    chunk(
+    common::png_chunk(&mut out, *b"IHDR", &ihdr);
+    common::png_chunk(
         &mut out,
         *b"IDAT",
         &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01],
     );
-    chunk(&mut out, *b"IEND", &[]);
+    common::png_chunk(&mut out, *b"IEND", &[]);
     out
 }
 
@@ -204,27 +193,14 @@ fn png_declaring_100000_squared_pixels_is_refused() {
     assert!(d.message.contains("limit"), "{}", d.message);
 }
 
-/// A 1 × 1 palette PNG whose PLTE chunk is 4 bytes long (not a multiple of 3): the `png`
-/// crate panics on it; giftqa must turn that into `decode-failed`.
-fn png_bad_palette() -> Vec<u8> {
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    let mut ihdr = Vec::new();
-    ihdr.extend_from_slice(&1u32.to_be_bytes());
-    ihdr.extend_from_slice(&1u32.to_be_bytes());
-    ihdr.extend_from_slice(&[8, 3, 0, 0, 0]);
-    chunk(&mut out, *b"IHDR", &ihdr);
-    chunk(&mut out, *b"PLTE", &[255, 0, 0, 7]);
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    z.write_all(&[0, 0]).unwrap();
-    chunk(&mut out, *b"IDAT", &z.finish().unwrap());
-    chunk(&mut out, *b"IEND", &[]);
-    out
-}
-
 #[test]
 fn png_with_a_bad_palette_is_decode_failed_everywhere() {
     let mut f = Fixture::demo();
-    std::fs::write(f.path("effects/ball-seq/ball_05.png"), png_bad_palette()).unwrap();
+    std::fs::write(
+        f.path("effects/ball-seq/ball_05.png"),
+        common::png_bad_palette(),
+    )
+    .unwrap();
     f.seal();
     let r = f.check();
     let d = expect_code(&r, "decode-failed");

@@ -326,7 +326,7 @@ fn a_bad_palette_inside_an_svga_1x_is_decode_failed() {
         let mut data = Vec::new();
         std::io::Read::read_to_end(&mut e, &mut data).unwrap();
         if data.starts_with(b"\x89PNG") {
-            data = bad_palette_png();
+            data = common::png_bad_palette();
             replaced += 1;
         }
         out.start_file(name, zip::write::SimpleFileOptions::default())
@@ -346,33 +346,12 @@ fn a_bad_palette_inside_an_svga_1x_is_decode_failed() {
     assert!(has(&report, "decode-failed", "badpal", ""));
 }
 
-/// A 1 × 1 palette PNG whose PLTE chunk is 4 bytes long.
-fn bad_palette_png() -> Vec<u8> {
-    fn chunk(out: &mut Vec<u8>, ty: [u8; 4], data: &[u8]) {
-        out.extend_from_slice(&u32::try_from(data.len()).unwrap().to_be_bytes());
-        out.extend_from_slice(&ty);
-        out.extend_from_slice(data);
-        let mut c = crc32fast::Hasher::new();
-        c.update(&ty);
-        c.update(data);
-        out.extend_from_slice(&c.finalize().to_be_bytes());
-    }
-    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
-    chunk(&mut out, *b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 3, 0, 0, 0]);
-    chunk(&mut out, *b"PLTE", &[255, 0, 0, 7]);
-    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    z.write_all(&[0, 0]).unwrap();
-    chunk(&mut out, *b"IDAT", &z.finish().unwrap());
-    chunk(&mut out, *b"IEND", &[]);
-    out
-}
-
 /// An 87-byte PNG-sequence frame with that palette: `check` and `smoke` (pixels drawn on the
 /// GPU) report it.
 #[test]
 fn an_87_byte_png_sequence_frame_is_decode_failed() {
     let mut f = Fixture::demo();
-    let png = bad_palette_png();
+    let png = common::png_bad_palette();
     assert!(png.len() <= 87, "{} bytes", png.len());
     std::fs::write(f.path("effects/ball-seq/ball_05.png"), png).unwrap();
     f.seal();

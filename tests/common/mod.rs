@@ -459,3 +459,28 @@ pub fn swap_ball_frames(f: &Fixture) {
     std::fs::write(&a, bb).expect("write");
     std::fs::write(&b, ba).expect("write");
 }
+
+/// Appends one PNG chunk (length, type, data, CRC-32) to `out`.
+pub fn png_chunk(out: &mut Vec<u8>, ty: [u8; 4], data: &[u8]) {
+    out.extend_from_slice(&u32::try_from(data.len()).expect("chunk size").to_be_bytes());
+    out.extend_from_slice(&ty);
+    out.extend_from_slice(data);
+    let mut c = crc32fast::Hasher::new();
+    c.update(&ty);
+    c.update(data);
+    out.extend_from_slice(&c.finalize().to_be_bytes());
+}
+
+/// A 1 × 1 palette PNG whose PLTE chunk is 4 bytes long (not a multiple of 3), 87 bytes in
+/// all: the `png` crate panics on it; giftqa must turn that into `decode-failed`.
+pub fn png_bad_palette() -> Vec<u8> {
+    use std::io::Write as _;
+    let mut out = b"\x89PNG\r\n\x1a\n".to_vec();
+    png_chunk(&mut out, *b"IHDR", &[0, 0, 0, 1, 0, 0, 0, 1, 8, 3, 0, 0, 0]);
+    png_chunk(&mut out, *b"PLTE", &[255, 0, 0, 7]);
+    let mut z = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    z.write_all(&[0, 0]).expect("in memory");
+    png_chunk(&mut out, *b"IDAT", &z.finish().expect("in memory"));
+    png_chunk(&mut out, *b"IEND", &[]);
+    out
+}
