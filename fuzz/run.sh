@@ -53,14 +53,14 @@ one() {
   return $status
 }
 status=0
-pids=()
+# At most LANES targets at once; the next starts as soon as any one ends.
 for t in "${TARGETS[@]}"; do
+  while [ "$(jobs -rp | wc -l)" -ge "$LANES" ]; do
+    wait -n || status=1
+  done
   one "$t" &
-  pids+=($!)
-  if [ ${#pids[@]} -ge "$LANES" ]; then
-    wait "${pids[0]}" || status=1
-    pids=("${pids[@]:1}")
-  fi
 done
-for p in "${pids[@]}"; do wait "$p" || status=1; done
+while [ "$(jobs -rp | wc -l)" -gt 0 ]; do
+  wait -n || status=1
+done
 exit $status
