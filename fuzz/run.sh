@@ -7,6 +7,7 @@
 #   FUZZ_LANES=N     run N targets at a time (default 1); each lane is one libFuzzer process
 #   FUZZ_NO_BUILD=1  use the binaries already built (a long soak is not rebuilt mid-run)
 #   FUZZ_BIN=DIR     where the binaries are (default: cargo-fuzz's release folder)
+#   FUZZ_LOGS=DIR    where the logs go (default: fuzz/logs)
 # Needs cargo-fuzz (`cargo install cargo-fuzz`); runs on stable with RUSTC_BOOTSTRAP=1, and GNU
 # time (`/usr/bin/time`).
 set -euo pipefail
@@ -32,12 +33,13 @@ dict_of() {
     vap) echo mp4 ;;
   esac
 }
-mkdir -p logs
+LOGS=${FUZZ_LOGS:-logs}
+mkdir -p "$LOGS"
 # One target: runs it, then prints its line. Exit status 1 on a crash.
 one() {
-  local t=$1 log="logs/$1.log" result=ok status=0
+  local t=$1 log="$LOGS/$1.log" result=ok status=0
   mkdir -p "artifacts/$t"
-  if ! /usr/bin/time -f 'cpu_seconds: %U %S' -o "logs/$t.time" "$BIN/$t" "corpus/$t" \
+  if ! /usr/bin/time -f 'cpu_seconds: %U %S' -o "$LOGS/$t.time" "$BIN/$t" "corpus/$t" \
       -max_total_time="$SECONDS_EACH" -dict="dict/$(dict_of "$t").dict" \
       -max_len=400000 -rss_limit_mb=2048 -timeout=60 -print_final_stats=1 \
       -artifact_prefix="artifacts/$t/" > "$log" 2>&1; then
@@ -47,7 +49,7 @@ one() {
   local runs cov cpu
   runs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$' || echo 0)
   cov=$(grep -oE 'cov: [0-9]+' "$log" | tail -1 | grep -oE '[0-9]+' || echo 0)
-  cpu=$(awk '/cpu_seconds/ {printf "%.0f", $2 + $3}' "logs/$t.time")
+  cpu=$(awk '/cpu_seconds/ {printf "%.0f", $2 + $3}' "$LOGS/$t.time")
   printf '%-10s %6s s wall %6s s cpu %12s execs  cov %6s  %s\n' \
     "$t" "$SECONDS_EACH" "$cpu" "$runs" "$cov" "$result"
   return $status

@@ -28,5 +28,6 @@ if [ "$step" != run ]; then
   fi
 fi
 if [ "$step" != build ]; then
-  FUZZ_NO_BUILD=1 FUZZ_BIN="target/smoke/$triple/release" exec ./run.sh "${1:-20}"
+  FUZZ_NO_BUILD=1 FUZZ_BIN="target/smoke/$triple/release" FUZZ_LOGS=logs/smoke \
+    exec ./run.sh "${1:-20}"
 fi
