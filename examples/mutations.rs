@@ -2,8 +2,12 @@
 //! time and peak memory of one check are reported (`bench/mutations.sh`, `docs/reliability.md`).
 //!
 //! ```text
-//! cargo run --release --example mutations -- [DIR] [MUTATIONS] [SEED]
+//! cargo run --release --example mutations -- [DIR] [MUTATIONS] [SEED] [FIRST] [COUNT]
 //! ```
+//!
+//! FIRST (default 0) skips the files before that index in sorted order, and COUNT (default
+//! all) stops after that many, to resume or split a run: each file's mutations depend only on
+//! the seed and its index.
 //!
 //! Every file under DIR (default `../shared/assets`) becomes the one asset of a bundle, with the
 //! format its extension names (anything else is declared `png-sequence`, so it meets the
@@ -187,6 +191,11 @@ fn main() {
     let dir = PathBuf::from(args.first().map_or("../shared/assets", String::as_str));
     let per_file: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
     let seed: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(2026);
+    let first: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(0);
+    let count: usize = args
+        .get(4)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(usize::MAX);
     // Panics giftqa contains at a decoder boundary are findings (decode-failed), kept quiet;
     // any other panic is printed by the hook and counted below.
     giftqa::format::quiet_contained_panics();
@@ -202,7 +211,7 @@ fn main() {
     let (mut total, mut panics) = (0u64, 0u64);
     let mut worst = Worst::default();
     let started = Instant::now();
-    for (n, file) in all.iter().enumerate() {
+    for (n, file) in all.iter().enumerate().skip(first).take(count) {
         let Ok(original) = std::fs::read(file) else {
             continue;
         };

@@ -389,3 +389,28 @@ fn sprites_scaled_by_1e38_and_nan_are_drawn_or_reported() {
     let (code, report) = smoke(&f, &["--no-gpu"]);
     assert_eq!(code, 0, "{:#?}", findings(&report));
 }
+
+/// A motion-path tangent of 1e38 in a real Lottie (`lottie-web/demo/gatin`): its arc length
+/// once took kurbo minutes at a thousandth of a pixel; the motion is straight past ±1e6 px and
+/// `check` ends at once.
+#[test]
+fn a_motion_tangent_of_1e38_is_checked_within_the_bounds() {
+    let Some(shared) = common::shared_assets() else {
+        return;
+    };
+    let mut doc: Value = serde_json::from_slice(
+        &std::fs::read(shared.join("lottie/lottie-web/demo/gatin/data.json")).unwrap(),
+    )
+    .unwrap();
+    let kf = &mut doc["layers"][0]["ks"]["p"]["k"][0];
+    assert!(kf["to"].is_array(), "a spatial keyframe");
+    kf["to"] = json!([1e38, -1e38, 0]);
+    let Some(f) = with_effect("tangent", "lottie", "json", doc.to_string().as_bytes()) else {
+        return;
+    };
+    let (code, codes) = common::check_bounded(f.dir());
+    assert_eq!(code, 0, "{codes:?}");
+    let (code, report) = smoke(&f, &["--no-gpu"]);
+    assert!(code <= 1, "{:#?}", findings(&report));
+    assert!(!has(&report, "decode-failed", "tangent", ""));
+}

@@ -266,7 +266,7 @@ impl Segment {
             } => {
                 // lottie-web clamps overshooting easings on curved motion to the segment.
                 let w = 0.0f64.tween(&1.0, u, easing).clamp(0.0, 1.0);
-                let p = bez.eval(bez.inv_arclen(w * length, 1e-3));
+                let p = bez.eval(bez.inv_arclen(w * length, arclen_accuracy(bez)));
                 let mut v = vec![p.x, p.y];
                 v.extend(rest.iter().map(|(a, b)| a + (b - a) * w));
                 v
@@ -297,9 +297,27 @@ fn curve(from: &[f64], to: &[f64], kf: &Value) -> Option<(kurbo::CubicBez, f64)>
     if p0 != p3 && on_line(p1) && on_line(p2) || p0 == p1 && p2 == p3 {
         return None;
     }
+    // Past ±1e6 units a position is off any gift canvas and its arc length costs kurbo's
+    // absolute accuracy minutes (a mutated file with 1e38 in a tangent): it moves straight.
+    if [p0, p1, p2, p3]
+        .iter()
+        .any(|p| !(p.x.abs() <= MAX_CURVE_COORD && p.y.abs() <= MAX_CURVE_COORD))
+    {
+        return None;
+    }
     let bez = kurbo::CubicBez::new(p0, p1, p2, p3);
-    let length = bez.arclen(1e-3);
+    let length = bez.arclen(arclen_accuracy(&bez));
     (length.is_finite() && length > 0.0).then_some((bez, length))
+}
+
+/// Largest coordinate a curved motion path may reach, in px; see [`curve`].
+const MAX_CURVE_COORD: f64 = 1e6;
+
+/// Arc-length accuracy of curved motion: a thousandth of a pixel, or a millionth of the
+/// curve's control polygon when that is larger, so the work stays bounded on long curves.
+fn arclen_accuracy(bez: &kurbo::CubicBez) -> f64 {
+    let polygon = bez.p0.distance(bez.p1) + bez.p1.distance(bez.p2) + bez.p2.distance(bez.p3);
+    (polygon * 1e-6).max(1e-3)
 }
 
 /// The easing of each of `dims` dimensions of the segment starting at `kf`: its `o` and `i`
@@ -631,6 +649,17 @@ fn triples_to_path(points: &[Point], path: &mut Vec<PathEl>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn motion_paths_past_the_coordinate_cap_move_straight() {
+        let kf = |t: f64| serde_json::json!({"to": [t, 0], "ti": [0, -t]});
+        assert!(curve(&[0.0, 0.0], &[100.0, 100.0], &kf(55.2)).is_some());
+        assert!(curve(&[0.0, 0.0], &[100.0, 100.0], &kf(1e38)).is_none());
+        assert!(curve(&[0.0, 0.0], &[100.0, 100.0], &kf(f64::NAN)).is_none());
+        // A long curve within the cap keeps a bounded accuracy: a millionth of its polygon.
+        let bez = kurbo::CubicBez::new((0.0, 0.0), (9e5, 0.0), (9e5, 9e5), (0.0, 9e5));
+        assert!((arclen_accuracy(&bez) - 2.7).abs() < 1e-9);
+    }
 
     #[test]
     fn curved_motion_follows_the_bezier_by_arc_length() {
