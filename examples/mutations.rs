@@ -19,6 +19,9 @@
 //! in-process, one at a time. Per check it measures the wall time and the peak resident memory
 //! (`VmHWM`, reset through `/proc/self/clear_refs` before each check).
 //!
+//! A check slower than `MUTATIONS_SLOW_MS` (default 5 000) keeps its input in the temporary
+//! folder and names it on stderr, as a panicking one does.
+//!
 //! Prints one line per file (mutations, panics, worst time, worst peak RSS, the findings' codes
 //! seen) and a total; exits 1 when any mutation panicked.
 
@@ -192,6 +195,10 @@ fn main() {
     let per_file: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
     let seed: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(2026);
     let first: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(0);
+    let slow_ms: f64 = std::env::var("MUTATIONS_SLOW_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5000.0);
     let count: usize = args
         .get(4)
         .and_then(|a| a.parse().ok())
@@ -273,6 +280,18 @@ fn main() {
                         keep.display()
                     );
                 }
+            }
+            if ms > slow_ms {
+                let keep = std::env::temp_dir().join(format!(
+                    "giftqa-mutation-slow-{n}-{i}-{}",
+                    file.file_name().map(|f| f.to_string_lossy()).unwrap_or_default()
+                ));
+                let _ = std::fs::write(&keep, &data);
+                eprintln!(
+                    "{}: mutation {i} took {ms:.0} ms; input kept as {}",
+                    file.display(),
+                    keep.display()
+                );
             }
             file_ms = file_ms.max(ms);
             file_rss = file_rss.max(rss);
