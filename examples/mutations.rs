@@ -20,7 +20,8 @@
 //! (`VmHWM`, reset through `/proc/self/clear_refs` before each check).
 //!
 //! A check slower than `MUTATIONS_SLOW_MS` (default 5 000) keeps its input in the temporary
-//! folder and names it on stderr, as a panicking one does.
+//! folder and names it on stderr, as a panicking one does. `MUTATIONS_ONLY=I` checks only
+//! mutation I of each file (to reproduce one).
 //!
 //! Prints one line per file (mutations, panics, worst time, worst peak RSS, the findings' codes
 //! seen) and a total; exits 1 when any mutation panicked.
@@ -195,6 +196,9 @@ fn main() {
     let per_file: u64 = args.get(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
     let seed: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(2026);
     let first: usize = args.get(3).and_then(|a| a.parse().ok()).unwrap_or(0);
+    let only: Option<u64> = std::env::var("MUTATIONS_ONLY")
+        .ok()
+        .and_then(|v| v.parse().ok());
     let slow_ms: f64 = std::env::var("MUTATIONS_SLOW_MS")
         .ok()
         .and_then(|v| v.parse().ok())
@@ -233,6 +237,9 @@ fn main() {
             let mut data = original.clone();
             for _ in 0..=rng.below(4) {
                 mutate(&mut data, &mut rng, text);
+            }
+            if only.is_some_and(|o| o != i) {
+                continue;
             }
             std::fs::write(bundle.join(name), &data).expect("write");
             let manifest = serde_json::json!({
