@@ -291,7 +291,9 @@ fn main() {
             if ms > slow_ms {
                 let keep = std::env::temp_dir().join(format!(
                     "giftqa-mutation-slow-{n}-{i}-{}",
-                    file.file_name().map(|f| f.to_string_lossy()).unwrap_or_default()
+                    file.file_name()
+                        .map(|f| f.to_string_lossy())
+                        .unwrap_or_default()
                 ));
                 let _ = std::fs::write(&keep, &data);
                 eprintln!(
