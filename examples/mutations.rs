@@ -182,6 +182,27 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// Keeps mutation `i` of file `n` in the temporary folder and says why on stderr.
+fn keep_input(why: &str, file: &Path, n: usize, i: u64, data: &[u8]) {
+    let name = file
+        .file_name()
+        .map(|f| f.to_string_lossy())
+        .unwrap_or_default();
+    let keep = std::env::temp_dir().join(format!("giftqa-mutation-{n}-{i}-{name}"));
+    if let Err(e) = std::fs::write(&keep, data) {
+        eprintln!(
+            "{}: mutation {i} {why}; keeping it failed: {e}",
+            file.display()
+        );
+        return;
+    }
+    eprintln!(
+        "{}: mutation {i} {why}; input kept as {}",
+        file.display(),
+        keep.display()
+    );
+}
+
 #[derive(Default)]
 struct Worst {
     ms: f64,
@@ -274,33 +295,11 @@ fn main() {
                 }
                 Err(_) => {
                     file_panics += 1;
-                    let keep = std::env::temp_dir().join(format!(
-                        "giftqa-mutation-panic-{n}-{i}-{}",
-                        file.file_name()
-                            .map(|f| f.to_string_lossy())
-                            .unwrap_or_default()
-                    ));
-                    let _ = std::fs::write(&keep, &data);
-                    eprintln!(
-                        "{}: mutation {i} panicked; input kept as {}",
-                        file.display(),
-                        keep.display()
-                    );
+                    keep_input("panicked", file, n, i, &data);
                 }
             }
             if ms > slow_ms {
-                let keep = std::env::temp_dir().join(format!(
-                    "giftqa-mutation-slow-{n}-{i}-{}",
-                    file.file_name()
-                        .map(|f| f.to_string_lossy())
-                        .unwrap_or_default()
-                ));
-                let _ = std::fs::write(&keep, &data);
-                eprintln!(
-                    "{}: mutation {i} took {ms:.0} ms; input kept as {}",
-                    file.display(),
-                    keep.display()
-                );
+                keep_input(&format!("took {ms:.0} ms"), file, n, i, &data);
             }
             file_ms = file_ms.max(ms);
             file_rss = file_rss.max(rss);
