@@ -551,6 +551,11 @@ fn hostile_vap_files_are_findings() {
     let at = find(&b, b"stsc") + 8;
     b[at..at + 4].copy_from_slice(&0u32.to_be_bytes());
     cases.push(("empty stsc", b, "decode-failed", "stsc"));
+    // A box of size 0 inside `mdia` (the mutation benchmark found re_mp4 0.5 looping on it).
+    let mut b = demo.clone();
+    let at = find(&b, b"mdhd") - 4;
+    b[at..at + 4].copy_from_slice(&0u32.to_be_bytes());
+    cases.push(("size-0 box in mdia", b, "decode-failed", "size 0"));
     // The same samples declared as HEVC.
     let mut b = demo.clone();
     let stsd = find(&b, b"stsd");

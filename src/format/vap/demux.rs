@@ -132,6 +132,14 @@ fn walk(
                 p.trailing_padding = true;
                 return Ok(());
             }
+            // "To the end of the file" is for the last top-level box (ISO 14496-12 §4.2);
+            // inside a container re_mp4 0.5 would read the same header forever.
+            if depth > 0 || &ty != b"mdat" {
+                return Err(VapError::Container(format!(
+                    "box {:?} at byte {at} has size 0, allowed only for a final mdat",
+                    String::from_utf8_lossy(&ty)
+                )));
+            }
             size = rest as u64;
         }
         if depth == 0 && &ty == b"mdat" && size > rest as u64 && size >= header {
