@@ -122,9 +122,6 @@ pub enum DecodeError {
     /// The VAP container, config or video.
     #[error(transparent)]
     Vap(#[from] vap::VapError),
-    /// A shape's outline past the tessellation limits.
-    #[error(transparent)]
-    Shape(#[from] crate::model::vector::ShapeError),
     /// A third-party decoder panicked on the bytes (contained by [`contain`]).
     #[error("the decoder failed on this file ({0})")]
     Panicked(String),
