@@ -301,7 +301,7 @@ fn curve(from: &[f64], to: &[f64], kf: &Value) -> Option<(kurbo::CubicBez, f64)>
     // absolute accuracy minutes (a mutated file with 1e38 in a tangent): it moves straight.
     if [p0, p1, p2, p3]
         .iter()
-        .any(|p| !(p.x.abs() <= MAX_CURVE_COORD && p.y.abs() <= MAX_CURVE_COORD))
+        .any(|p| !(p.x.abs() <= super::MAX_COORD && p.y.abs() <= super::MAX_COORD))
     {
         return None;
     }
@@ -309,9 +309,6 @@ fn curve(from: &[f64], to: &[f64], kf: &Value) -> Option<(kurbo::CubicBez, f64)>
     let length = bez.arclen(arclen_accuracy(&bez));
     (length.is_finite() && length > 0.0).then_some((bez, length))
 }
-
-/// Largest coordinate a curved motion path may reach, in px; see [`curve`].
-const MAX_CURVE_COORD: f64 = 1e6;
 
 /// Arc-length accuracy of curved motion: a thousandth of a pixel, or a millionth of the
 /// curve's control polygon when that is larger, so the work stays bounded on long curves.

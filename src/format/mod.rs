@@ -18,6 +18,12 @@ use serde::{Deserialize, Serialize};
 use crate::bundle::manifest::{Asset, AssetFormat};
 use crate::bundle::source::{BundleSource, ReadError};
 
+/// Largest coordinate a path or motion path may reach (and largest stroke width), in its own
+/// units. Gift canvases are at most 8192 px; a Lottie ellipse of 1e38 would otherwise flatten
+/// into more segments than memory holds, and a motion tangent of 1e38 would cost minutes of
+/// arc-length work.
+pub const MAX_COORD: f64 = 1e6;
+
 /// A size, count or duration outside [`DecodeLimits`] (`docs/limits.md`).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LimitError {

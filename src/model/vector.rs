@@ -24,10 +24,7 @@ pub const TOLERANCE: f32 = 0.1;
 /// Most path elements one shape may hold after parsing (hostile files).
 pub const MAX_PATH_ELEMENTS: usize = 200_000;
 
-/// Largest coordinate (and stroke width) a path may reach, in its own units. Gift canvases
-/// are at most 8192 px; a Lottie ellipse of 1e38 would otherwise flatten into more segments
-/// than memory holds.
-pub const MAX_COORD: f64 = 1e6;
+pub use crate::format::MAX_COORD;
 
 /// Most line segments one path may flatten into (estimated before tessellating).
 pub const MAX_FLATTENED_SEGMENTS: u64 = 1 << 20;
