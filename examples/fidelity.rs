@@ -11,7 +11,7 @@ use std::path::Path;
 
 use giftqa::format::DecodeLimits;
 use giftqa::model::{Affine, load::svga_animation};
-use giftqa::playback::fidelity::psnr_over_grey;
+use giftqa::playback::fidelity::compare;
 use giftqa::render::{RenderContext, paint::render_frame, unpremultiply};
 
 fn main() -> anyhow::Result<()> {
@@ -19,8 +19,10 @@ fn main() -> anyhow::Result<()> {
     let assets = Path::new("../shared/assets/svga");
     let ctx = RenderContext::headless()?;
     eprintln!("adapter: {} ({})", ctx.adapter.name, ctx.adapter.backend);
-    println!("| file | frames compared | PSNR min (dB) | PSNR mean (dB) | not drawn |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| file | frames compared | content PSNR min (dB) | whole-frame PSNR min (dB) | whole-frame PSNR mean (dB) | not drawn |"
+    );
+    println!("|---|---|---|---|---|---|");
     for repo in ["SVGAPlayer-Android", "SVGAPlayer-Web"] {
         let mut files: Vec<_> = std::fs::read_dir(reference.join(repo))?
             .filter_map(Result::ok)
@@ -54,10 +56,13 @@ fn main() -> anyhow::Result<()> {
                     8192,
                 )?;
                 unpremultiply(&mut ours);
-                scores.push(psnr_over_grey(&ours, &golden).unwrap_or(0.0));
+                let s = compare(&ours, &golden);
+                scores.push(s.map_or((0.0, 0.0), |s| (s.content_db, s.whole_db)));
             }
-            let min = scores.iter().copied().fold(f64::INFINITY, f64::min);
-            let mean = scores.iter().map(|s| s.min(99.0)).sum::<f64>() / scores.len().max(1) as f64;
+            let content = scores.iter().map(|s| s.0).fold(f64::INFINITY, f64::min);
+            let min = scores.iter().map(|s| s.1).fold(f64::INFINITY, f64::min);
+            let mean =
+                scores.iter().map(|s| s.1.min(99.0)).sum::<f64>() / scores.len().max(1) as f64;
             let u = anim.unsupported();
             let mut gaps = Vec::new();
             for (n, what) in [
@@ -71,7 +76,7 @@ fn main() -> anyhow::Result<()> {
                 }
             }
             println!(
-                "| {repo}/{stem}.svga | {} | {min:.1} | {mean:.1} | {} |",
+                "| {repo}/{stem}.svga | {} | {content:.1} | {min:.1} | {mean:.1} | {} |",
                 scores.len(),
                 if gaps.is_empty() {
                     "—".to_owned()

@@ -113,3 +113,47 @@ fn every_real_svga_is_drawn_whole() {
         }
     }
 }
+
+/// `Walkthrough.svga` strokes 211 shapes with `lineDashII` 10 and no `lineDashI`, round caps:
+/// SVGAPlayer-Android dashes them (a dash of 1, raised from 0, a gap of 10), so together they
+/// cover far less than solid strokes of the same outlines would.
+#[test]
+fn a_dash_of_zero_with_a_gap_is_dotted_as_svgaplayer_android_draws_it() {
+    let shared = shared_or_skip!();
+    let anim = load(&shared, "SVGAPlayer-Web/Walkthrough.svga");
+    let Content::Sprites(sprites) = &anim.content else {
+        panic!("sprites")
+    };
+    let (mut dashed, mut dots, mut solid) = (0, 0.0, 0.0);
+    for v in sprites
+        .iter()
+        .flat_map(|s| s.shapes.iter().flat_map(|f| f.iter()))
+    {
+        let Some(stroke) = v.def.stroke.as_ref().filter(|s| !s.dash.is_empty()) else {
+            continue;
+        };
+        assert!(
+            stroke.dash.len() == 2
+                && (stroke.dash[0] - 1.0).abs() < 1e-6
+                && (stroke.dash[1] - 10.0).abs() < 1e-6
+                && stroke.dash_offset.abs() < 1e-6,
+            "{stroke:?}"
+        );
+        dashed += 1;
+        dots += v.def.meshes().stroke.as_ref().map_or(0.0, |m| m.area());
+        let whole = giftqa::model::vector::ShapeDef::new(
+            v.def.geometry.clone(),
+            None,
+            Some(giftqa::model::vector::Stroke {
+                dash: Vec::new(),
+                ..stroke.clone()
+            }),
+        );
+        solid += whole.meshes().stroke.as_ref().map_or(0.0, |m| m.area());
+    }
+    assert_eq!(dashed, 211, "every dashed stroke instance");
+    assert!(
+        dots > 0.0 && dots < solid * 0.7,
+        "dotted {dots:.0} px² against solid {solid:.0} px²"
+    );
+}

@@ -14,8 +14,8 @@ fuzz_target!(|data: &[u8]| {
     let limits = DecodeLimits::default();
     let _ = lottie::decode_dotlottie(data, None, &limits);
     let _ = lottie::dotlottie_ids(data);
-    if let Ok((info, comp)) = lottie::dotlottie_composition(data, None, &limits) {
-        let anim = lottie_animation(&info, comp);
+    if let Ok(model) = lottie::dotlottie_composition(data, None, &limits) {
+        let anim = lottie_animation(model);
         for f in 0..anim.frame_count.min(8) {
             let _ = frame_at(&anim, f);
         }

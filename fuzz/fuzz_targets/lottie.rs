@@ -14,8 +14,8 @@ fuzz_target!(|data: &[u8]| {
     QUIET.call_once(giftqa::format::quiet_contained_panics);
     let limits = DecodeLimits::default();
     let _ = lottie::decode_lottie(data, &limits);
-    if let Ok((info, comp)) = lottie::lottie_composition(data, &limits) {
-        let anim = lottie_animation(&info, comp);
+    if let Ok(model) = lottie::lottie_composition(data, &limits, &mut |_| None) {
+        let anim = lottie_animation(model);
         for f in 0..anim.frame_count.min(16) {
             let _ = frame_at(&anim, f);
         }

@@ -15,6 +15,54 @@ use super::{AnimationInfo, DecodeError, DecodeLimits};
 /// Largest Lottie JSON accepted, in bytes (users report OOM on 6–13 MB files).
 pub const MAX_LOTTIE_BYTES: u64 = 16 << 20;
 
+/// One image asset of a Lottie animation (lottie-spec `assets[]` with `p`, no `layers`), its
+/// bytes resolved from a `data:` URI, the dotLottie archive (`images/`, `i/`) or the bundle
+/// (`u` + `p`, relative to the animation file), and decoded once within the limits.
+#[derive(Debug, Clone)]
+pub struct LottieImage {
+    /// The asset's `id`, which image layers name in `refId`.
+    pub id: String,
+    /// The encoded image (PNG, JPEG, WebP or GIF).
+    pub bytes: std::sync::Arc<[u8]>,
+    /// Decoded width, px.
+    pub width_px: u32,
+    /// Decoded height, px.
+    pub height_px: u32,
+}
+
+/// A Lottie animation read for drawing: the summary, velato's model and the image assets.
+#[derive(Debug)]
+pub struct LottieModel {
+    /// What `check` reports.
+    pub info: AnimationInfo,
+    /// velato's model, with lottie-web's behaviour applied (`super::lottie_web`).
+    pub comp: velato::Composition,
+    /// The image assets, in the file's order.
+    pub images: Vec<LottieImage>,
+}
+
+/// Where the files a Lottie animation names by path come from: `u` + `p` of an image asset,
+/// relative to the animation. `None` when there is no such file.
+pub type FetchFile<'a> = dyn FnMut(&str) -> Option<Vec<u8>> + 'a;
+
+/// The bytes of a `data:` URI (RFC 2397): base64 or percent-free plain payloads.
+fn data_uri(uri: &str) -> Result<Vec<u8>, DecodeError> {
+    use base64::Engine as _;
+    let rest = uri.strip_prefix("data:").ok_or("not a data: URI")?;
+    let (meta, payload) = rest.split_once(',').ok_or("a data: URI without a comma")?;
+    if meta.ends_with(";base64") {
+        let clean: String = payload
+            .chars()
+            .filter(|c| !c.is_ascii_whitespace())
+            .collect();
+        base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(clean.trim_end_matches('='))
+            .map_err(|e| format!("a data: URI whose base64 does not decode: {e}").into())
+    } else {
+        Ok(payload.as_bytes().to_vec())
+    }
+}
+
 fn num(v: &Value, key: &str) -> Option<f64> {
     v.get(key).and_then(Value::as_f64)
 }
@@ -325,17 +373,7 @@ impl Normalise {
                 }
                 if let Some(Value::Array(assets)) = m.get_mut("assets") {
                     let before = assets.len();
-                    assets.retain(|a| {
-                        let p = a
-                            .get("p")
-                            .and_then(Value::as_str)
-                            .unwrap_or("")
-                            .to_ascii_lowercase();
-                        !(a.get("layers").is_none()
-                            && [".mp3", ".wav", ".ogg", ".m4a", ".aac"]
-                                .iter()
-                                .any(|e| p.ends_with(e)))
-                    });
+                    assets.retain(|a| !is_sound_asset(a));
                     self.dropped_sounds += before - assets.len();
                 }
                 if m.get("ty").and_then(Value::as_str) == Some("rp")
@@ -396,30 +434,45 @@ fn fix_keyframes(kfs: &mut [Value]) {
     }
 }
 
-/// Parses and checks one Lottie animation.
+/// Parses and checks one Lottie animation; image assets must be embedded (`data:` URIs).
 ///
 /// # Errors
 /// A message for `decode-failed`.
 pub fn decode_lottie(bytes: &[u8], limits: &DecodeLimits) -> Result<AnimationInfo, DecodeError> {
-    decode_lottie_with(bytes, limits, &|_| false).map(|(info, _)| info)
+    decode_lottie_with(bytes, limits, &mut |_| None).map(|m| m.info)
 }
 
-/// Parses and checks one Lottie animation and returns velato's model of it too.
+/// Parses and checks one Lottie animation whose image assets may name files (`u` + `p`)
+/// that `fetch` reads, relative to the animation.
+///
+/// # Errors
+/// A message for `decode-failed`, naming an image asset that is missing or does not decode.
+pub fn decode_lottie_in(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    fetch: &mut FetchFile<'_>,
+) -> Result<AnimationInfo, DecodeError> {
+    decode_lottie_with(bytes, limits, fetch).map(|m| m.info)
+}
+
+/// Parses and checks one Lottie animation and returns velato's model of it and its image
+/// assets too; files named by path are read with `fetch`.
 ///
 /// # Errors
 /// A message for `decode-failed`.
 pub fn lottie_composition(
     bytes: &[u8],
     limits: &DecodeLimits,
-) -> Result<(AnimationInfo, velato::Composition), DecodeError> {
-    decode_lottie_with(bytes, limits, &|_| false)
+    fetch: &mut FetchFile<'_>,
+) -> Result<LottieModel, DecodeError> {
+    decode_lottie_with(bytes, limits, fetch)
 }
 
 fn decode_lottie_with(
     bytes: &[u8],
     limits: &DecodeLimits,
-    has_file: &dyn Fn(&str) -> bool,
-) -> Result<(AnimationInfo, velato::Composition), DecodeError> {
+    fetch: &mut FetchFile<'_>,
+) -> Result<LottieModel, DecodeError> {
     if bytes.len() as u64 > MAX_LOTTIE_BYTES {
         return Err(format!(
             "{} bytes of JSON, over the {MAX_LOTTIE_BYTES}-byte limit",
@@ -457,12 +510,8 @@ fn decode_lottie_with(
             "{text_layers} text layer(s), which velato does not draw"
         ));
     }
-    if image_layers > 0 {
-        notes.push(format!(
-            "{image_layers} image layer(s), which velato does not draw"
-        ));
-    }
-    let mut images = 0u64;
+    let mut images = Vec::new();
+    let mut image_bytes = 0u64;
     for a in v
         .get("assets")
         .and_then(Value::as_array)
@@ -475,17 +524,43 @@ fn decode_lottie_with(
         if a.get("layers").is_some() {
             continue;
         }
-        images += 1;
-        let embedded = a.get("e").and_then(Value::as_u64) == Some(1) || p.starts_with("data:");
-        let dir = a.get("u").and_then(Value::as_str).unwrap_or("");
-        if !embedded && !has_file(&format!("{dir}{p}")) && !has_file(p) {
-            return Err(format!(
-                "image asset {:?} refers to {:?}, which is not embedded",
-                a.get("id").and_then(Value::as_str).unwrap_or(""),
-                format!("{dir}{p}")
-            )
-            .into());
+        let id = a.get("id").and_then(Value::as_str).unwrap_or("");
+        // Sounds, data sources (`t` 3, read by expressions) and image sequences are not
+        // image assets.
+        if is_sound_asset(a)
+            || a.get("t").and_then(Value::as_u64) == Some(3)
+            || a.get("t").and_then(Value::as_str) == Some("seq")
+        {
+            continue;
         }
+        let dir = a.get("u").and_then(Value::as_str).unwrap_or("");
+        let path = format!("{dir}{p}");
+        let bytes = if p.starts_with("data:") {
+            data_uri(p).map_err(|e| format!("image asset {id:?}: {e}"))?
+        } else if let Some(b) = fetch(&path).or_else(|| fetch(p)) {
+            b
+        } else {
+            return Err(
+                format!("image asset {id:?} refers to {path:?}, which is not embedded").into(),
+            );
+        };
+        if is_audio(&bytes) {
+            continue;
+        }
+        let (w, h) = super::animated::decode_still(&bytes, limits)
+            .map_err(|e| format!("image asset {id:?}: {e}"))?;
+        image_bytes += u64::from(w) * u64::from(h) * 4;
+        images.push(LottieImage {
+            id: id.to_owned(),
+            bytes: bytes.into(),
+            width_px: w,
+            height_px: h,
+        });
+    }
+    if image_layers > 0 && images.is_empty() {
+        notes.push(format!(
+            "{image_layers} image layer(s) with no image asset to draw"
+        ));
     }
     let mut kinds = ShapeKinds::default();
     kinds.walk(&v, 0);
@@ -563,13 +638,33 @@ fn decode_lottie_with(
         fps: comp.frame_rate,
         frame_count: frames.ceil() as u64,
         duration_ms: (frames * 1000.0 / comp.frame_rate).round() as u64,
-        image_count: images,
-        decoded_bytes: (comp.width as u64) * (comp.height as u64) * 4,
+        image_count: images.len() as u64,
+        decoded_bytes: (comp.width as u64) * (comp.height as u64) * 4 + image_bytes,
         notes,
         audio: Vec::new(),
         ..AnimationInfo::default()
     };
-    Ok((info, comp))
+    Ok(LottieModel { info, comp, images })
+}
+
+/// Whether an asset is a sound (by its file extension or `data:audio/` URI), which the preview
+/// does not play.
+fn is_sound_asset(a: &Value) -> bool {
+    let p = a
+        .get("p")
+        .and_then(Value::as_str)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    a.get("layers").is_none()
+        && (p.starts_with("data:audio/")
+            || [".mp3", ".wav", ".ogg", ".m4a", ".aac"]
+                .iter()
+                .any(|e| p.ends_with(e)))
+}
+
+/// Whether bytes are an MP3 or Ogg stream, which Lottie files carry as sound assets.
+fn is_audio(b: &[u8]) -> bool {
+    b.starts_with(b"ID3") || b.starts_with(b"OggS") || b.starts_with(&[0xFF, 0xFB])
 }
 
 /// Opens a dotLottie zip, reads its manifest and checks the chosen animation (`wanted`, else
@@ -582,7 +677,7 @@ pub fn decode_dotlottie(
     wanted: Option<&str>,
     limits: &DecodeLimits,
 ) -> Result<AnimationInfo, DecodeError> {
-    dotlottie_composition(bytes, wanted, limits).map(|(info, _)| info)
+    dotlottie_composition(bytes, wanted, limits).map(|m| m.info)
 }
 
 /// The animation ids a dotLottie archive's `manifest.json` lists, in order.
@@ -610,7 +705,8 @@ pub fn dotlottie_ids(bytes: &[u8]) -> Result<Vec<String>, DecodeError> {
         .collect())
 }
 
-/// [`decode_dotlottie`], returning velato's model of the chosen animation too.
+/// [`decode_dotlottie`], returning velato's model of the chosen animation and its image assets
+/// (from the archive's `images/` or `i/` folder, or embedded) too.
 ///
 /// # Errors
 /// A message for `decode-failed`.
@@ -618,7 +714,7 @@ pub fn dotlottie_composition(
     bytes: &[u8],
     wanted: Option<&str>,
     limits: &DecodeLimits,
-) -> Result<(AnimationInfo, velato::Composition), DecodeError> {
+) -> Result<LottieModel, DecodeError> {
     let mut zip =
         zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("dotLottie zip: {e}"))?;
     let names: Vec<String> = zip.file_names().map(str::to_owned).collect();
@@ -684,21 +780,36 @@ pub fn dotlottie_composition(
         }
         None => ids[0].clone(),
     };
-    let has_file = |p: &str| {
+    // An image asset's `u` + `p` ("/images/", "img_0.png"), else its `p` in the archive's
+    // image folder (`images/` in v1, `i/` in v2).
+    let entry_of = |p: &str| {
+        let p = p.trim_start_matches('/');
         names
             .iter()
-            .any(|n| n == p || n.ends_with(&format!("/{p}")))
+            .find(|n| n.as_str() == p)
+            .or_else(|| {
+                names.iter().find(|n| {
+                    (n.starts_with("images/") || n.starts_with("i/"))
+                        && n.ends_with(&format!("/{p}"))
+                })
+            })
+            .cloned()
     };
-    let mut chosen_info = None;
+    let mut chosen_model = None;
     for id in &ids {
         let data = read(&mut zip, &format!("{dir}/{id}.json"))?;
-        let decoded = decode_lottie_with(&data, limits, &has_file)
+        let mut fetch = |p: &str| entry_of(p).and_then(|name| read(&mut zip, &name).ok());
+        let decoded = decode_lottie_with(&data, limits, &mut fetch)
             .map_err(|e| format!("{dir}/{id}.json: {e}"))?;
         if *id == chosen {
-            chosen_info = Some(decoded);
+            chosen_model = Some(decoded);
         }
     }
-    let (mut info, comp) = chosen_info.ok_or("no animation decoded")?;
+    let LottieModel {
+        mut info,
+        comp,
+        images,
+    } = chosen_model.ok_or("no animation decoded")?;
     info.notes.insert(
         0,
         format!(
@@ -710,5 +821,5 @@ pub fn dotlottie_composition(
     if audio > 0 {
         info.notes.push(format!("{audio} audio file(s)"));
     }
-    Ok((info, comp))
+    Ok(LottieModel { info, comp, images })
 }

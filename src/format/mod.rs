@@ -545,7 +545,20 @@ fn decode_asset_inner(
             animated::decode_animated(asset.format, &read(&first.path)?, limits)
         }
         AssetFormat::Svga => svga::decode(&read(&first.path)?, limits).map(|m| m.info),
-        AssetFormat::Lottie => lottie::decode_lottie(&read(&first.path)?, limits),
+        AssetFormat::Lottie => {
+            // Image assets named by path are read from the bundle, beside the animation.
+            let dir = first.path.rsplit_once('/').map_or("", |(d, _)| d);
+            let mut fetch = |p: &str| {
+                let p = p.trim_start_matches("./");
+                let path = if dir.is_empty() {
+                    p.to_owned()
+                } else {
+                    format!("{dir}/{p}")
+                };
+                src.read(&path, limits.max_file_bytes).ok()
+            };
+            lottie::decode_lottie_in(&read(&first.path)?, limits, &mut fetch)
+        }
         AssetFormat::Dotlottie => {
             let wanted = asset.params.get("animation").and_then(|v| v.as_str());
             lottie::decode_dotlottie(&read(&first.path)?, wanted, limits)

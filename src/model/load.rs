@@ -209,13 +209,24 @@ pub fn load_animation(
         }
         AssetFormat::Lottie | AssetFormat::Dotlottie => {
             let bytes = read(&first.path)?;
-            let (info, comp) = if asset.format == AssetFormat::Lottie {
-                crate::format::lottie::lottie_composition(&bytes, limits)?
+            let model = if asset.format == AssetFormat::Lottie {
+                // Image assets named by path are read from the bundle, beside the animation.
+                let dir = first.path.rsplit_once('/').map_or("", |(d, _)| d);
+                let mut fetch = |p: &str| {
+                    let p = p.trim_start_matches("./");
+                    let path = if dir.is_empty() {
+                        p.to_owned()
+                    } else {
+                        format!("{dir}/{p}")
+                    };
+                    src.read(&path, limits.max_file_bytes).ok()
+                };
+                crate::format::lottie::lottie_composition(&bytes, limits, &mut fetch)?
             } else {
                 let wanted = asset.params.get("animation").and_then(|v| v.as_str());
                 crate::format::lottie::dotlottie_composition(&bytes, wanted, limits)?
             };
-            Ok(lottie_animation(&info, comp))
+            Ok(lottie_animation(model))
         }
         AssetFormat::Vap => {
             let bytes = read(&first.path)?;
@@ -236,22 +247,34 @@ pub fn load_animation(
     }
 }
 
-/// An [`Animation`] of a Lottie composition: its features velato leaves out (from the
+/// An [`Animation`] of a Lottie composition: its image assets as the animation's images
+/// (keyed by asset id, which image layers name), and the features velato leaves out (from the
 /// decoder's notes) named as gaps.
 #[must_use]
-pub fn lottie_animation(
-    info: &crate::format::AnimationInfo,
-    comp: velato::Composition,
-) -> Animation {
+pub fn lottie_animation(model: crate::format::lottie::LottieModel) -> Animation {
+    let crate::format::lottie::LottieModel { info, comp, images } = model;
     let gaps = info
         .notes
         .iter()
         .filter(|n| {
-            n.contains("does not draw") || n.contains("not evaluated") || n.contains("left out")
+            n.contains("does not draw")
+                || n.contains("not evaluated")
+                || n.contains("left out")
+                || n.contains("no image asset")
         })
         .cloned()
         .collect();
-    timed_animation(info, Content::Lottie(Arc::new(comp), gaps))
+    let mut anim = timed_animation(&info, Content::Lottie(Arc::new(comp), gaps));
+    anim.images = images
+        .into_iter()
+        .map(|i| ImageAsset {
+            key: i.id,
+            width_px: i.width_px,
+            height_px: i.height_px,
+            source: ImageSource::Encoded(i.bytes),
+        })
+        .collect();
+    anim
 }
 
 /// An animation with no bitmaps of its own: the decoder's canvas and timing, and `content`.
@@ -324,8 +347,11 @@ fn sprite_shapes(
                 } else {
                     4.0
                 },
-                // SVGAPlayer-Android: a dash of lineDashI, a gap of lineDashII, offset III.
-                dash: if st.line_dash_i > 0.0 && st.line_dash_ii > 0.0 {
+                // SVGAPlayer-Android (`SVGACanvasDrawer.drawShape`): dashed when either
+                // lineDashI or lineDashII is above 0, a dash of lineDashI (at least 1), a gap
+                // of lineDashII (at least 0.1), offset lineDashIII. "Dash 0, gap 10" with
+                // round caps is a dotted line, not a solid one.
+                dash: if st.line_dash_i > 0.0 || st.line_dash_ii > 0.0 {
                     vec![st.line_dash_i.max(1.0), st.line_dash_ii.max(0.1)]
                 } else {
                     Vec::new()
@@ -602,8 +628,26 @@ pub fn lottie_file_animation(
     limits: &DecodeLimits,
 ) -> Result<Animation, DecodeError> {
     let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let dir = path.parent().unwrap_or(std::path::Path::new("."));
+    // Image assets named by path: beside the file, never outside its folder.
+    let mut fetch = |p: &str| {
+        let rel = std::path::Path::new(p.trim_start_matches('/'));
+        if rel.components().any(|c| {
+            !matches!(
+                c,
+                std::path::Component::Normal(_) | std::path::Component::CurDir
+            )
+        }) {
+            return None;
+        }
+        let file = dir.join(rel);
+        let len = std::fs::metadata(&file).ok()?.len();
+        (len <= limits.max_file_bytes)
+            .then(|| std::fs::read(&file).ok())
+            .flatten()
+    };
     let decoded = match animation {
-        None => crate::format::lottie::lottie_composition(&bytes, limits),
+        None => crate::format::lottie::lottie_composition(&bytes, limits, &mut fetch),
         Some(folder) => {
             let ids = crate::format::lottie::dotlottie_ids(&bytes)?;
             let id = ids
@@ -613,6 +657,6 @@ pub fn lottie_file_animation(
             crate::format::lottie::dotlottie_composition(&bytes, Some(id), limits)
         }
     };
-    let (info, comp) = decoded.map_err(|e| format!("{}: {e}", path.display()))?;
-    Ok(lottie_animation(&info, comp))
+    let model = decoded.map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(lottie_animation(model))
 }

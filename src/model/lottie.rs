@@ -3,9 +3,11 @@
 //! lyon, layers composited by Porter–Duff operator), so Lottie shares the renderer of every
 //! other format.
 //!
-//! What velato does not model (text and image layers, expressions, layer effects, blend modes
-//! other than normal, merge paths, mask modes) is named by the format decoder and reported in
-//! [`super::Unsupported::features`]. Linear and radial gradients are drawn per pixel from a
+//! Image layers draw the animation's image assets (keyed by asset id) as lottie-web's canvas
+//! renderer does (`CVImageElement`): scaled to the asset's `w` × `h` as `xMidYMid slice`
+//! (cover), clipped to that box. What velato does not model (text layers, expressions, layer
+//! effects, blend modes other than normal, merge paths, mask modes) is named by the format
+//! decoder and reported in [`super::Unsupported::features`]. Linear and radial gradients are drawn per pixel from a
 //! colour ramp; sweep gradients (which Lottie does not export) are drawn flat.
 
 use std::sync::Arc;
@@ -14,11 +16,13 @@ use velato::model::fixed;
 use velato::{Composition, RenderSink};
 
 use super::vector::{Cap, GradientPaint, Join, Mesh, ShapeError, Stroke, fill_mesh, stroke_mesh};
-use super::{Affine, Compose, DrawCmd};
+use super::{Affine, Compose, DrawCmd, ImageAsset};
 
 /// Collects the commands of one frame.
 #[derive(Debug, Default)]
-pub struct DisplayListSink {
+pub struct DisplayListSink<'a> {
+    /// The animation's images, which image layers name by asset id ([`ImageAsset::key`]).
+    pub images: &'a [ImageAsset],
     /// Commands in painter's order.
     pub cmds: Vec<DrawCmd>,
     /// Layers pushed and not yet popped.
@@ -46,7 +50,7 @@ fn tolerance(t: kurbo::Affine) -> f64 {
     (0.1 / scale).clamp(1e-4, 10.0)
 }
 
-impl DisplayListSink {
+impl DisplayListSink<'_> {
     /// The fill mesh of a layer's clip shape; a shape past the limits is recorded and
     /// gives `None`.
     fn mesh_of(&mut self, shape: &impl kurbo::Shape, t: kurbo::Affine) -> Option<Arc<Mesh>> {
@@ -127,7 +131,7 @@ fn compose(mode: peniko::BlendMode) -> Compose {
     }
 }
 
-impl RenderSink for DisplayListSink {
+impl RenderSink for DisplayListSink<'_> {
     fn push_layer(
         &mut self,
         blend: impl Into<peniko::BlendMode>,
@@ -221,21 +225,64 @@ impl RenderSink for DisplayListSink {
 
     fn draw_image(
         &mut self,
-        _image: &velato::model::ImageAsset,
-        _transform: kurbo::Affine,
-        _alpha: f64,
+        image: &velato::model::ImageAsset,
+        transform: kurbo::Affine,
+        alpha: f64,
     ) {
-        // Image layers are named in the report by the format decoder.
+        let Some((idx, asset)) = self
+            .images
+            .iter()
+            .enumerate()
+            .find(|(_, a)| a.key == image.id)
+        else {
+            return;
+        };
+        let (iw, ih) = (f64::from(asset.width_px), f64::from(asset.height_px));
+        let w = image.width.filter(|w| *w > 0.0).unwrap_or(iw);
+        let h = image.height.filter(|h| *h > 0.0).unwrap_or(ih);
+        if iw <= 0.0 || ih <= 0.0 || !(w.is_finite() && h.is_finite()) {
+            return;
+        }
+        self.cmds.push(DrawCmd::Image {
+            image: idx,
+            uv: cover_uv([iw, ih], [w, h]),
+            size: [w as f32, h as f32],
+            transform: affine(transform),
+            alpha: alpha.clamp(0.0, 1.0) as f32,
+        });
     }
 }
 
+/// The texture rect (`[u0, v0, u1, v1]`) of an image of `image` px shown in a box of `boxed`
+/// units as `xMidYMid slice` (lottie-web's default `imagePreserveAspectRatio`): scaled to cover
+/// the box, centred, the overflow cut off.
+fn cover_uv(image: [f64; 2], boxed: [f64; 2]) -> [f32; 4] {
+    let scale = (boxed[0] / image[0]).max(boxed[1] / image[1]);
+    if !(scale.is_finite() && scale > 0.0) {
+        return [0.0, 0.0, 1.0, 1.0];
+    }
+    let (du, dv) = (
+        (1.0 - boxed[0] / scale / image[0]).max(0.0) / 2.0,
+        (1.0 - boxed[1] / scale / image[1]).max(0.0) / 2.0,
+    );
+    [du as f32, dv as f32, (1.0 - du) as f32, (1.0 - dv) as f32]
+}
+
 /// The commands of frame `idx` (counted from the composition's first frame), and the first
-/// shape that could not be tessellated within the limits ([`ShapeError`]), left out.
+/// shape that could not be tessellated within the limits ([`ShapeError`]), left out. Image
+/// layers draw `images` (the animation's, keyed by asset id).
 #[must_use]
-pub fn lottie_cmds(comp: &Composition, idx: u32) -> (Vec<DrawCmd>, Option<ShapeError>) {
+pub fn lottie_cmds(
+    comp: &Composition,
+    idx: u32,
+    images: &[ImageAsset],
+) -> (Vec<DrawCmd>, Option<ShapeError>) {
     let frame = (comp.frames.start + f64::from(idx)).min(comp.frames.end - 1e-3);
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        let mut sink = DisplayListSink::default();
+        let mut sink = DisplayListSink {
+            images,
+            ..DisplayListSink::default()
+        };
         velato::Renderer::new().append(comp, frame, kurbo::Affine::IDENTITY, 1.0, &mut sink);
         while sink.depth > 0 {
             sink.pop_layer();
@@ -244,4 +291,36 @@ pub fn lottie_cmds(comp: &Composition, idx: u32) -> (Vec<DrawCmd>, Option<ShapeE
     }));
     // A model velato cannot evaluate draws nothing rather than taking the player down.
     run.unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::cover_uv;
+
+    fn near(a: [f32; 4], b: [f32; 4]) -> bool {
+        a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6)
+    }
+
+    #[test]
+    fn images_cover_their_box_centred() {
+        // Same aspect: the whole image.
+        assert!(near(
+            cover_uv([200.0, 300.0], [200.0, 300.0]),
+            [0.0, 0.0, 1.0, 1.0]
+        ));
+        assert!(near(
+            cover_uv([400.0, 600.0], [200.0, 300.0]),
+            [0.0, 0.0, 1.0, 1.0]
+        ));
+        // A square image in a 2:1 box: scaled to the width, the middle half of its height.
+        assert!(near(
+            cover_uv([100.0, 100.0], [200.0, 100.0]),
+            [0.0, 0.25, 1.0, 0.75]
+        ));
+        // A 2:1 image in a square box: the middle half of its width.
+        assert!(near(
+            cover_uv([200.0, 100.0], [50.0, 50.0]),
+            [0.25, 0.0, 0.75, 1.0]
+        ));
+    }
 }

@@ -258,13 +258,15 @@ impl Animation {
         }
     }
 
-    /// Indices of the images frame `frame_idx` draws (what a player decodes ahead). Formats
-    /// without bitmaps (Lottie, the ones not drawn) answer without building the frame.
+    /// Indices of the images frame `frame_idx` draws (what a player decodes ahead). Content
+    /// without bitmaps (Lottie with no image assets, formats not drawn) answers without
+    /// building the frame.
     #[must_use]
     pub fn images_at(&self, frame_idx: u32) -> Vec<usize> {
         match &self.content {
-            Content::Lottie(..) | Content::NotDrawn(_) => Vec::new(),
-            Content::Frames(_) | Content::Sprites(_) => {
+            Content::NotDrawn(_) => Vec::new(),
+            Content::Lottie(..) if self.images.is_empty() => Vec::new(),
+            Content::Frames(_) | Content::Sprites(_) | Content::Lottie(..) => {
                 frame_at(self, frame_idx).images().collect()
             }
         }
@@ -533,7 +535,9 @@ pub fn frame_at(anim: &Animation, frame_idx: u32) -> DisplayList {
         Content::Sprites(sprites) => {
             sprite_cmds(anim, sprites, idx, false, &mut cmds, &mut refused);
         }
-        Content::Lottie(comp, _) => (cmds, refused) = lottie::lottie_cmds(comp, idx as u32),
+        Content::Lottie(comp, _) => {
+            (cmds, refused) = lottie::lottie_cmds(comp, idx as u32, &anim.images);
+        }
         Content::NotDrawn(_) => {}
     }
     DisplayList {

@@ -693,7 +693,8 @@ impl Engine {
 
     fn images_of(&mut self, asset: &str, anim: &Animation, frame: u32) -> Vec<usize> {
         match anim.content {
-            Content::Lottie(..) | Content::NotDrawn(_) => Vec::new(),
+            Content::NotDrawn(_) => Vec::new(),
+            Content::Lottie(..) if anim.images.is_empty() => Vec::new(),
             _ => self.entry(asset, anim, frame).images.clone(),
         }
     }

@@ -1,5 +1,10 @@
 //! Comparing rendered frames with golden frames: PSNR over mid-grey, as the reference
 //! players' README asks (compare with a tolerance, not bit for bit).
+//!
+//! Two figures per frame. The whole-frame figure averages over every pixel, so an effect that
+//! covers a tenth of its canvas can be badly drawn and still score well: the transparent rest
+//! compares equal. The content figure averages only over the pixels where either image has
+//! alpha above [`CONTENT_ALPHA`], which is where the effect is (`docs/fidelity.md`).
 
 use image::RgbaImage;
 
@@ -11,32 +16,77 @@ fn over(p: [u8; 4], bg: [u8; 3]) -> [f64; 3] {
     [0, 1, 2].map(|c| f64::from(p[c]) * a + f64::from(bg[c]) * (1.0 - a))
 }
 
-/// PSNR in dB of two straight-alpha RGBA images of equal size, each composited over
-/// mid-grey, over the RGB channels. Identical images give `f64::INFINITY`; different sizes
-/// give `None`.
-#[must_use]
-pub fn psnr_over_grey(a: &RgbaImage, b: &RgbaImage) -> Option<f64> {
-    if a.dimensions() != b.dimensions() {
-        return None;
-    }
-    let mut sum = 0.0f64;
-    for (pa, pb) in a.pixels().zip(b.pixels()) {
-        let (ca, cb) = (over(pa.0, MID_GREY), over(pb.0, MID_GREY));
-        for c in 0..3 {
-            let d = ca[c] - cb[c];
-            sum += d * d;
-        }
-    }
-    let n = f64::from(a.width()) * f64::from(a.height()) * 3.0;
-    if n == 0.0 {
-        return None;
-    }
-    let mse = sum / n;
-    Some(if mse == 0.0 {
+/// The alpha, as a fraction of opaque, above which a pixel is content: where the effect is.
+pub const CONTENT_ALPHA: f64 = 0.02;
+
+/// Whether a straight-alpha pixel is content: alpha above [`CONTENT_ALPHA`].
+fn is_content(p: [u8; 4]) -> bool {
+    f64::from(p[3]) / 255.0 > CONTENT_ALPHA
+}
+
+/// PSNR in dB from a sum of squared channel differences over `n` channel samples.
+fn psnr_of(sum: f64, n: f64) -> f64 {
+    if sum == 0.0 {
         f64::INFINITY
     } else {
-        10.0 * (255.0f64 * 255.0 / mse).log10()
+        10.0 * (255.0f64 * 255.0 / (sum / n)).log10()
+    }
+}
+
+/// PSNR in dB of two straight-alpha RGBA images of equal size, each composited over
+/// mid-grey, over the RGB channels of every pixel (the whole-frame figure). Identical images
+/// give `f64::INFINITY`; different or empty sizes give `None`.
+#[must_use]
+pub fn psnr_over_grey(a: &RgbaImage, b: &RgbaImage) -> Option<f64> {
+    compare(a, b).map(|s| s.whole_db)
+}
+
+/// Both figures for one pair of frames, in dB (`f64::INFINITY` where the pixels agree).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FrameScore {
+    /// PSNR over the content only: the union of pixels where either image has alpha above
+    /// [`CONTENT_ALPHA`], composited over mid-grey. Infinite when neither image has content.
+    pub content_db: f64,
+    /// PSNR over every pixel of the frame, composited over mid-grey.
+    pub whole_db: f64,
+    /// The share of the frame's pixels that are content, from 0 to 1.
+    pub content_share: f64,
+}
+
+/// Compares two straight-alpha RGBA images of equal size over mid-grey: the content and the
+/// whole-frame PSNR ([`FrameScore`]). Different or empty sizes give `None`.
+#[must_use]
+pub fn compare(a: &RgbaImage, b: &RgbaImage) -> Option<FrameScore> {
+    if a.dimensions() != b.dimensions() || a.width() == 0 || a.height() == 0 {
+        return None;
+    }
+    let (mut whole, mut content, mut content_px) = (0.0f64, 0.0f64, 0u64);
+    for (pa, pb) in a.pixels().zip(b.pixels()) {
+        let (ca, cb) = (over(pa.0, MID_GREY), over(pb.0, MID_GREY));
+        let sq: f64 = (0..3).map(|c| (ca[c] - cb[c]) * (ca[c] - cb[c])).sum();
+        whole += sq;
+        if is_content(pa.0) || is_content(pb.0) {
+            content += sq;
+            content_px += 1;
+        }
+    }
+    let px = f64::from(a.width()) * f64::from(a.height());
+    Some(FrameScore {
+        content_db: if content_px == 0 {
+            f64::INFINITY
+        } else {
+            psnr_of(content, content_px as f64 * 3.0)
+        },
+        whole_db: psnr_of(whole, px * 3.0),
+        content_share: content_px as f64 / px,
     })
+}
+
+/// Whether an image has no content: no pixel with alpha above [`CONTENT_ALPHA`]. A blank
+/// golden frame judges nothing and counts as no golden.
+#[must_use]
+pub fn is_blank(img: &RgbaImage) -> bool {
+    !img.pixels().any(|p| is_content(p.0))
 }
 
 #[cfg(test)]
@@ -56,6 +106,37 @@ mod tests {
         let t2 = RgbaImage::from_pixel(2, 2, image::Rgba([255, 9, 9, 0]));
         assert_eq!(psnr_over_grey(&t1, &t2), Some(f64::INFINITY));
         assert_eq!(psnr_over_grey(&t1, &a), None);
+    }
+
+    #[test]
+    fn the_content_figure_counts_only_where_either_image_has_alpha() {
+        // A 10 × 10 canvas with a 2 × 2 effect, drawn one level off in red in one pixel.
+        let mut a = RgbaImage::from_pixel(10, 10, image::Rgba([0, 0, 0, 0]));
+        for (x, y) in [(4, 4), (4, 5), (5, 4), (5, 5)] {
+            a.put_pixel(x, y, image::Rgba([200, 50, 50, 255]));
+        }
+        let mut b = a.clone();
+        b.put_pixel(4, 4, image::Rgba([210, 50, 50, 255]));
+        let s = compare(&a, &b).unwrap();
+        // Content: 4 pixels, MSE = 100 / 12 → 38.92 dB. Whole: 100 pixels, MSE = 100 / 300
+        // → 52.90 dB.
+        assert!((s.content_db - 38.923).abs() < 1e-3, "{s:?}");
+        assert!((s.whole_db - 52.902).abs() < 1e-3, "{s:?}");
+        assert!((s.content_share - 0.04).abs() < 1e-12);
+        // A stroke drawn where the golden has none counts too: the union of both images.
+        let mut c = a.clone();
+        c.put_pixel(0, 0, image::Rgba([255, 255, 255, 255]));
+        let s = compare(&a, &c).unwrap();
+        assert!((s.content_share - 0.05).abs() < 1e-12);
+        assert!(s.content_db < 30.0 && s.whole_db > s.content_db, "{s:?}");
+        // Alpha at or below 0.02 is not content; neither image with content scores infinite.
+        let faint = RgbaImage::from_pixel(3, 3, image::Rgba([255, 0, 0, 5]));
+        let clear = RgbaImage::from_pixel(3, 3, image::Rgba([0, 0, 0, 0]));
+        assert!(is_blank(&faint) && is_blank(&clear) && !is_blank(&a));
+        let s = compare(&faint, &clear).unwrap();
+        assert!(s.content_db.is_infinite());
+        assert!(s.whole_db.is_finite());
+        assert_eq!(compare(&clear, &RgbaImage::new(0, 0)), None);
     }
 }
 

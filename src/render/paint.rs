@@ -290,7 +290,9 @@ pub fn render_frame(
 }
 
 /// Renders each golden frame's index of `anim` at the golden's size 1:1 and scores it against
-/// the golden PNG: PSNR over mid-grey in dB (see [`crate::playback::fidelity`]), in order.
+/// the golden PNG: the content and whole-frame PSNR over mid-grey in dB (see
+/// [`crate::playback::fidelity::compare`]), in order. A blank golden frame judges nothing and
+/// is left out, so a set whose goldens are all blank gives an empty list.
 ///
 /// # Errors
 /// [`PaintError`] when a frame cannot be drawn, or a golden PNG cannot be read (as a decode
@@ -299,7 +301,8 @@ pub fn golden_psnr(
     ctx: &RenderContext,
     anim: &Animation,
     frames: &[(u32, std::path::PathBuf)],
-) -> Result<Vec<(u32, f64)>, PaintError> {
+) -> Result<Vec<(u32, crate::playback::fidelity::FrameScore)>, PaintError> {
+    use crate::playback::fidelity::{FrameScore, compare, is_blank};
     let mut out = Vec::with_capacity(frames.len());
     for (idx, path) in frames {
         let golden = image::open(path)
@@ -309,6 +312,9 @@ pub fn golden_psnr(
                 message: e.to_string(),
             })?
             .into_rgba8();
+        if is_blank(&golden) {
+            continue;
+        }
         let mut ours = render_frame(
             ctx,
             anim,
@@ -318,8 +324,12 @@ pub fn golden_psnr(
             8192,
         )?;
         super::unpremultiply(&mut ours);
-        let psnr = crate::playback::fidelity::psnr_over_grey(&ours, &golden).unwrap_or(0.0);
-        out.push((*idx, psnr));
+        let score = compare(&ours, &golden).unwrap_or(FrameScore {
+            content_db: 0.0,
+            whole_db: 0.0,
+            content_share: 0.0,
+        });
+        out.push((*idx, score));
     }
     Ok(out)
 }
