@@ -10,9 +10,10 @@ mod common;
 
 use giftqa::format::DecodeLimits;
 use giftqa::model::load::lottie_file_animation;
-use giftqa::model::{Content, frame_at};
-use giftqa::playback::fidelity::golden_sets;
-use giftqa::render::paint::golden_psnr;
+use giftqa::model::{Affine, Content, frame_at};
+use giftqa::playback::fidelity::{compare, golden_sets};
+use giftqa::render::paint::{golden_psnr, over_background, render_frame};
+use giftqa::render::unpremultiply;
 
 /// The golden sets at or above 30 dB on every frame (see `docs/fidelity.md`).
 const PASSING: [&str; 24] = [
@@ -102,4 +103,113 @@ fn crash_reproducers_give_findings_or_draw_without_panicking() {
             }
         }
     }
+}
+
+/// Image layers draw their image assets, wherever the file keeps them: a `data:` URI
+/// (`image_embedded`), the dotLottie archive's `images/` folder (`image.lottie`), and a file
+/// beside the animation (`image_test`; its own `images/img_0.png` is not in the repository, the
+/// reference's 404, so the test puts `image_embedded`'s picture where it points). Image
+/// snapshots guard what is drawn.
+#[test]
+fn image_layers_draw_their_images() {
+    use base64::Engine as _;
+    let shared = shared_or_skip!();
+    let Some(ctx) = common::gpu() else { return };
+    let limits = DecodeLimits::default();
+    let sets = golden_sets(&shared.join("../reference/lottie"), &shared.join("lottie")).unwrap();
+    let set = |name: &str| sets.iter().find(|s| s.name.starts_with(name)).unwrap();
+    let draw = |anim: &giftqa::model::Animation, frame: u32, size: [u32; 2], scale: f32| {
+        let mut px =
+            render_frame(&ctx, anim, frame, size, Affine::scale(scale, scale), 8192).unwrap();
+        unpremultiply(&mut px);
+        px
+    };
+
+    // A data: URI: the frames match lottie-web's within 35 dB where the picture is.
+    let embedded = set("rlottie/example/resource/image_embedded");
+    let anim = lottie_file_animation(&embedded.source, None, &limits).unwrap();
+    assert_eq!(anim.images.len(), 1);
+    assert_eq!(
+        (anim.images[0].width_px, anim.images[0].height_px),
+        (200, 300)
+    );
+    for (idx, score) in golden_psnr(&ctx, &anim, &embedded.frames).unwrap() {
+        assert!(
+            score.content_db >= 35.0 && score.content_share > 0.05,
+            "image_embedded frame {idx}: {score:?}"
+        );
+    }
+    let frame = embedded.frames[2].0;
+    egui_kittest::image_snapshot_options(
+        &over_background(&draw(&anim, frame, [400, 400], 0.5), [40, 40, 48]),
+        "lottie_image_embedded",
+        &egui_kittest::SnapshotOptions::new().max_failed_pixels(200),
+    );
+
+    // A file beside the animation, named by u + p.
+    let json = std::fs::read_to_string(&embedded.source).unwrap();
+    let uri = json
+        .split("\"p\":\"data:image/png;base64,")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap();
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(uri.replace("\\/", "/"))
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::create_dir_all(dir.join("images")).unwrap();
+    std::fs::write(dir.join("images/img_0.png"), &png).unwrap();
+    let test_json = shared.join("lottie/rlottie/example/resource/image_test.json");
+    std::fs::copy(&test_json, dir.join("image_test.json")).unwrap();
+    let beside = lottie_file_animation(&dir.join("image_test.json"), None, &limits).unwrap();
+    assert_eq!(beside.images.len(), 1);
+    // The image layer is the file's only content: drawn, the picture covers part of the
+    // canvas; without the image, nothing is drawn.
+    let drawn = draw(&beside, frame, [400, 400], 0.5);
+    let covered = drawn.pixels().filter(|p| p[3] > 200).count();
+    assert!(
+        covered > 10_000,
+        "image_test frame {frame}: {covered} px drawn"
+    );
+    let mut bare = beside.clone();
+    bare.images.clear();
+    let blank = draw(&bare, frame, [400, 400], 0.5);
+    assert!(giftqa::playback::fidelity::is_blank(&blank));
+    egui_kittest::image_snapshot_options(
+        &over_background(&drawn, [40, 40, 48]),
+        "lottie_image_beside",
+        &egui_kittest::SnapshotOptions::new().max_failed_pixels(200),
+    );
+    // Without the file, the asset is named: a finding, not a blank layer.
+    std::fs::remove_file(dir.join("images/img_0.png")).unwrap();
+    let missing = lottie_file_animation(&dir.join("image_test.json"), None, &limits)
+        .unwrap_err()
+        .to_string();
+    assert!(missing.contains("images/img_0.png"), "{missing}");
+
+    // The dotLottie archive's images/ folder: the picture is the whole background.
+    let archive = set("dotlottie-rs/assets/animations/dotlottie/v2/image.lottie");
+    let mut anim =
+        lottie_file_animation(&archive.source, archive.animation.as_deref(), &limits).unwrap();
+    assert_eq!(anim.images.len(), 1);
+    let (idx, golden) = &archive.frames[2];
+    let golden = image::open(golden).unwrap().into_rgba8();
+    let with = draw(&anim, *idx, [golden.width(), golden.height()], 1.0);
+    let scaled = draw(&anim, *idx, [360, 360], 1.0 / 3.0);
+    anim.images.clear();
+    let without = draw(&anim, *idx, [golden.width(), golden.height()], 1.0);
+    let (with, without) = (
+        compare(&with, &golden).unwrap().whole_db,
+        compare(&without, &golden).unwrap().whole_db,
+    );
+    assert!(
+        with > without + 3.0,
+        "image.lottie frame {idx}: {with:.1} dB with its image, {without:.1} dB without"
+    );
+    egui_kittest::image_snapshot_options(
+        &over_background(&scaled, [40, 40, 48]),
+        "lottie_image_dotlottie",
+        &egui_kittest::SnapshotOptions::new().max_failed_pixels(200),
+    );
 }
