@@ -167,6 +167,7 @@ fn has_expressions(v: &Value, depth: usize) -> bool {
 struct Normalise {
     dropped_layers: usize,
     dropped_sounds: usize,
+    dropped_data: usize,
     /// The first repeater whose copies compound geometry past the limit.
     runaway_repeater: Option<String>,
     /// Keyframe segments resampled as lottie-web moves them, and left to velato.
@@ -375,6 +376,11 @@ impl Normalise {
                     let before = assets.len();
                     assets.retain(|a| !is_sound_asset(a));
                     self.dropped_sounds += before - assets.len();
+                    // Data sources (`t` 3: JSON that expressions read), which velato's
+                    // parser refuses; expressions are not evaluated anyway.
+                    let before = assets.len();
+                    assets.retain(|a| a.get("t").and_then(Value::as_u64) != Some(3));
+                    self.dropped_data += before - assets.len();
                 }
                 if m.get("ty").and_then(Value::as_str) == Some("rp")
                     && self.runaway_repeater.is_none()
@@ -606,6 +612,12 @@ fn decode_lottie_with(
         notes.push(format!(
             "{} keyframe(s) moving along curves or eased per dimension past the sampling budget, drawn with velato's interpolation (straight, one easing)",
             fixes.baked.left
+        ));
+    }
+    if fixes.dropped_data > 0 {
+        notes.push(format!(
+            "{} data source asset(s), read by expressions, left out",
+            fixes.dropped_data
         ));
     }
     if fixes.dropped_sounds > 0 {
