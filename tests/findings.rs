@@ -967,3 +967,80 @@ fn a_deep_dependency_diamond_resolves_in_linear_work() {
     assert_eq!(code, 0, "{out}{err}");
     assert!(f.path("signoff.json").exists(), "{out}");
 }
+
+/// A Lottie image asset named by path (`u` + `p`) is read from the bundle beside the
+/// animation and decoded: listed with the asset, the effect passes; gone, `decode-failed`
+/// names the path; a path reaching outside the bundle is never read.
+#[test]
+fn lottie_images_beside_the_animation_are_read_from_the_bundle() {
+    use base64::Engine as _;
+    let shared = shared_or_skip!();
+    let mut f = Fixture::shared(&shared);
+    let resource = shared.join("lottie/rlottie/example/resource");
+    std::fs::copy(
+        resource.join("image_test.json"),
+        f.path("effects/photo.json"),
+    )
+    .unwrap();
+    // image_test.json's own picture is not in the repository; image_embedded.json carries
+    // the same 200 × 300 asset as a data: URI.
+    let embedded = std::fs::read_to_string(resource.join("image_embedded.json")).unwrap();
+    let b64 = embedded
+        .split("\"p\":\"data:image/png;base64,")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap()
+        .replace("\\/", "/");
+    let png = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    std::fs::create_dir_all(f.path("effects/images")).unwrap();
+    std::fs::write(f.path("effects/images/img_0.png"), &png).unwrap();
+    *f.asset("bouncy") = json!({
+        "id": "bouncy", "kind": "effect", "format": "lottie",
+        "files": [{"path": "effects/photo.json"}, {"path": "effects/images/img_0.png"}],
+        "fallback": "builtin:bouncy"
+    });
+    std::fs::remove_file(f.path("effects/bouncy.json")).unwrap();
+    f.seal();
+    let r = f.check();
+    assert!(
+        !r.findings
+            .iter()
+            .any(|x| x.asset.as_deref() == Some("bouncy") && x.severity == Severity::Error),
+        "{:#?}",
+        r.findings
+    );
+
+    // The picture gone from the bundle: the asset names it.
+    std::fs::remove_file(f.path("effects/images/img_0.png")).unwrap();
+    f.asset("bouncy")["files"] = json!([{"path": "effects/photo.json"}]);
+    f.seal();
+    let r = f.check();
+    let failed = expect_code(&r, "decode-failed");
+    assert_eq!(failed.asset.as_deref(), Some("bouncy"));
+    assert!(
+        failed.message.contains("images/img_0.png"),
+        "{}",
+        failed.message
+    );
+
+    // A path out of the bundle is not read, even where the file exists.
+    let name = format!("giftqa-outside-{}.png", std::process::id());
+    let outside = f.tmp.path().parent().unwrap().join(&name);
+    std::fs::write(&outside, &png).unwrap();
+    let json = std::fs::read_to_string(f.path("effects/photo.json"))
+        .unwrap()
+        .replace("\"u\":\"images/\"", "\"u\":\"../../\"")
+        .replace("\"p\":\"img_0.png\"", &format!("\"p\":\"{name}\""));
+    std::fs::write(f.path("effects/photo.json"), json).unwrap();
+    f.seal();
+    let r = f.check();
+    std::fs::remove_file(&outside).unwrap();
+    let failed = expect_code(&r, "decode-failed");
+    assert!(
+        failed.message.contains(&format!("../../{name}")),
+        "{}",
+        failed.message
+    );
+}

@@ -513,6 +513,27 @@ pub fn quiet_contained_panics() {
     }));
 }
 
+/// Reads the files an animation names by path (a Lottie image asset's `u` + `p`) from the
+/// bundle, relative to the folder of `file` (the animation's bundle path), within the per-file
+/// limit. A path that is not a vetted bundle file (one reaching outside the bundle among them)
+/// reads as `None`.
+pub fn files_beside<'a>(
+    src: &'a BundleSource,
+    file: &'a str,
+    limits: &'a DecodeLimits,
+) -> impl FnMut(&str) -> Option<Vec<u8>> + 'a {
+    let dir = file.rsplit_once('/').map_or("", |(d, _)| d);
+    move |p: &str| {
+        let p = p.trim_start_matches("./");
+        let path = if dir.is_empty() {
+            p.to_owned()
+        } else {
+            format!("{dir}/{p}")
+        };
+        src.read(&path, limits.max_file_bytes).ok()
+    }
+}
+
 fn decode_asset_inner(
     asset: &Asset,
     src: &BundleSource,
@@ -546,17 +567,7 @@ fn decode_asset_inner(
         }
         AssetFormat::Svga => svga::decode(&read(&first.path)?, limits).map(|m| m.info),
         AssetFormat::Lottie => {
-            // Image assets named by path are read from the bundle, beside the animation.
-            let dir = first.path.rsplit_once('/').map_or("", |(d, _)| d);
-            let mut fetch = |p: &str| {
-                let p = p.trim_start_matches("./");
-                let path = if dir.is_empty() {
-                    p.to_owned()
-                } else {
-                    format!("{dir}/{p}")
-                };
-                src.read(&path, limits.max_file_bytes).ok()
-            };
+            let mut fetch = files_beside(src, &first.path, limits);
             lottie::decode_lottie_in(&read(&first.path)?, limits, &mut fetch)
         }
         AssetFormat::Dotlottie => {

@@ -210,17 +210,7 @@ pub fn load_animation(
         AssetFormat::Lottie | AssetFormat::Dotlottie => {
             let bytes = read(&first.path)?;
             let model = if asset.format == AssetFormat::Lottie {
-                // Image assets named by path are read from the bundle, beside the animation.
-                let dir = first.path.rsplit_once('/').map_or("", |(d, _)| d);
-                let mut fetch = |p: &str| {
-                    let p = p.trim_start_matches("./");
-                    let path = if dir.is_empty() {
-                        p.to_owned()
-                    } else {
-                        format!("{dir}/{p}")
-                    };
-                    src.read(&path, limits.max_file_bytes).ok()
-                };
+                let mut fetch = crate::format::files_beside(src, &first.path, limits);
                 crate::format::lottie::lottie_composition(&bytes, limits, &mut fetch)?
             } else {
                 let wanted = asset.params.get("animation").and_then(|v| v.as_str());
