@@ -414,3 +414,33 @@ fn a_motion_tangent_of_1e38_is_checked_within_the_bounds() {
     assert!(code <= 1, "{:#?}", findings(&report));
     assert!(!has(&report, "decode-failed", "tangent", ""));
 }
+
+/// An animated WebP the `animated` fuzz target found (minimised, `tests/data/`): `image-webp`
+/// 0.2.4, the newest, indexes past a buffer while upsampling its chroma
+/// (`fill_rgb_buffer_fancy`). The decoder call returns an error, and `check` and `smoke` give
+/// `decode-failed`, under 2 GiB and 60 s.
+#[test]
+fn an_animated_webp_that_panics_image_webp_is_decode_failed() {
+    use giftqa::bundle::manifest::AssetFormat;
+    use giftqa::format::{DecodeLimits, animated};
+    let bytes = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/data/webp_chroma_upsampling_panic.webp"),
+    )
+    .unwrap();
+    giftqa::format::quiet_contained_panics();
+    let decoded = animated::decode_animated(AssetFormat::Webp, &bytes, &DecodeLimits::default());
+    assert!(
+        matches!(decoded, Err(giftqa::format::DecodeError::Panicked(_))),
+        "{decoded:?}"
+    );
+    let Some(f) = with_effect("badwebp", "webp", "webp", &bytes) else {
+        return;
+    };
+    let (code, codes) = common::check_bounded(f.dir());
+    assert_eq!(code, 1);
+    assert!(codes.iter().any(|c| c == "decode-failed"), "{codes:?}");
+    let (code, report) = smoke(&f, &["--no-gpu"]);
+    assert_eq!(code, 1);
+    assert!(has(&report, "decode-failed", "badwebp", ""));
+}

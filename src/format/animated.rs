@@ -29,11 +29,16 @@ pub fn image_size(bytes: &[u8], limits: &DecodeLimits) -> Result<(u32, u32), Dec
     Ok((w, h))
 }
 
-/// Decodes one still image fully (PNG or WebP), returning its size in px.
+/// Decodes one still image fully (PNG or WebP), returning its size in px. A panic inside the
+/// image decoder is contained here ([`super::contain`]).
 ///
 /// # Errors
-/// A message with the decoder's reason.
+/// A message with the decoder's reason; [`DecodeError::Panicked`] when the decoder panicked.
 pub fn decode_still(bytes: &[u8], limits: &DecodeLimits) -> Result<(u32, u32), DecodeError> {
+    super::contain(|| decode_still_inner(bytes, limits))
+}
+
+fn decode_still_inner(bytes: &[u8], limits: &DecodeLimits) -> Result<(u32, u32), DecodeError> {
     image_size(bytes, limits)?;
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
@@ -125,11 +130,22 @@ pub fn decode_atlas(
     })
 }
 
-/// Decodes every frame of an APNG, GIF or WebP; timing comes from the file.
+/// Decodes every frame of an APNG, GIF or WebP; timing comes from the file. A panic inside
+/// the image decoders is contained here ([`super::contain`]): `image-webp` 0.2.4, the newest,
+/// indexes past its buffer on some animated `WebP` files (`fill_rgb_buffer_fancy`).
 ///
 /// # Errors
-/// A message with the decoder's reason, or the limit crossed.
+/// A message with the decoder's reason, or the limit crossed; [`DecodeError::Panicked`] when
+/// a decoder panicked.
 pub fn decode_animated(
+    format: AssetFormat,
+    bytes: &[u8],
+    limits: &DecodeLimits,
+) -> Result<AnimationInfo, DecodeError> {
+    super::contain(|| decode_animated_inner(format, bytes, limits))
+}
+
+fn decode_animated_inner(
     format: AssetFormat,
     bytes: &[u8],
     limits: &DecodeLimits,

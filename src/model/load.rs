@@ -50,11 +50,20 @@ fn frames_of(
     }
 }
 
-/// Loads an asset of the bundle as an [`Animation`] (headers only; no pixels kept).
+/// Loads an asset of the bundle as an [`Animation`] (headers only; no pixels kept). A panic
+/// inside a third-party decoder while reading it is contained ([`crate::format::contain`]).
 ///
 /// # Errors
 /// A message for `decode-failed`, naming the file and the reason.
 pub fn load_animation(
+    asset: &Asset,
+    src: &BundleSource,
+    limits: &DecodeLimits,
+) -> Result<Animation, DecodeError> {
+    crate::format::contain(|| load_animation_inner(asset, src, limits))
+}
+
+fn load_animation_inner(
     asset: &Asset,
     src: &BundleSource,
     limits: &DecodeLimits,
