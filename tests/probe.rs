@@ -338,12 +338,7 @@ fn a_bad_palette_inside_an_svga_1x_is_decode_failed() {
     let Some(f) = with_effect("badpal", "svga", "svga", &bytes) else {
         return;
     };
-    let (code, codes) = common::check_bounded(f.dir());
-    assert_eq!(code, 1);
-    assert!(codes.iter().any(|c| c == "decode-failed"), "{codes:?}");
-    let (code, report) = smoke(&f, &["--no-gpu"]);
-    assert_eq!(code, 1);
-    assert!(has(&report, "decode-failed", "badpal", ""));
+    decode_failed_in_check_and_smoke(&f, "badpal");
 }
 
 /// An 87-byte PNG-sequence frame with that palette: `check` and `smoke` (pixels drawn on the
@@ -437,10 +432,16 @@ fn an_animated_webp_that_panics_image_webp_is_decode_failed() {
     let Some(f) = with_effect("badwebp", "webp", "webp", &bytes) else {
         return;
     };
+    decode_failed_in_check_and_smoke(&f, "badwebp");
+}
+
+/// `check` (bounded) and `smoke --no-gpu` both end with exit 1 and `decode-failed` on `asset`.
+#[track_caller]
+fn decode_failed_in_check_and_smoke(f: &Fixture, asset: &str) {
     let (code, codes) = common::check_bounded(f.dir());
     assert_eq!(code, 1);
     assert!(codes.iter().any(|c| c == "decode-failed"), "{codes:?}");
-    let (code, report) = smoke(&f, &["--no-gpu"]);
+    let (code, report) = smoke(f, &["--no-gpu"]);
     assert_eq!(code, 1);
-    assert!(has(&report, "decode-failed", "badwebp", ""));
+    assert!(has(&report, "decode-failed", asset, ""));
 }
