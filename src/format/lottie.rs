@@ -376,10 +376,8 @@ impl Normalise {
                     let before = assets.len();
                     assets.retain(|a| !is_sound_asset(a));
                     self.dropped_sounds += before - assets.len();
-                    // Data sources (`t` 3: JSON that expressions read), which velato's
-                    // parser refuses; expressions are not evaluated anyway.
                     let before = assets.len();
-                    assets.retain(|a| a.get("t").and_then(Value::as_u64) != Some(3));
+                    assets.retain(|a| !is_data_source(a));
                     self.dropped_data += before - assets.len();
                 }
                 if m.get("ty").and_then(Value::as_str) == Some("rp")
@@ -534,7 +532,7 @@ fn decode_lottie_with(
         // Sounds, data sources (`t` 3, read by expressions) and image sequences are not
         // image assets.
         if is_sound_asset(a)
-            || a.get("t").and_then(Value::as_u64) == Some(3)
+            || is_data_source(a)
             || a.get("t").and_then(Value::as_str) == Some("seq")
         {
             continue;
@@ -672,6 +670,12 @@ fn is_sound_asset(a: &Value) -> bool {
             || [".mp3", ".wav", ".ogg", ".m4a", ".aac"]
                 .iter()
                 .any(|e| p.ends_with(e)))
+}
+
+/// Whether an asset is a data source (`t` 3: JSON that expressions read), which velato's
+/// parser refuses and the preview does not evaluate.
+fn is_data_source(a: &Value) -> bool {
+    a.get("t").and_then(Value::as_u64) == Some(3)
 }
 
 /// Whether bytes are an MP3 or Ogg stream, which Lottie files carry as sound assets.
