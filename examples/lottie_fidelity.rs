@@ -1,7 +1,9 @@
 //! Renders every Lottie animation of `../shared/reference/lottie/` at its golden frames (made by
 //! lottie-web's canvas renderer) and prints the PSNR over mid-grey per file, with what velato
 //! leaves out (the Lottie table of `docs/fidelity.md`). Run:
-//! `cargo run --release --example lottie_fidelity`.
+//! `cargo run --release --example lottie_fidelity`. `FIDELITY_ONLY=substring` keeps the
+//! animations whose name holds it; `FIDELITY_DUMP=folder` also writes giftqa's frame beside
+//! the golden one (`NAME_fNNNN.png`, golden left, giftqa right, over mid-grey).
 
 #![expect(
     clippy::print_stdout,
@@ -27,7 +29,12 @@ fn main() -> anyhow::Result<()> {
         "| animation | frames | content PSNR min (dB) | whole-frame PSNR min (dB) | whole-frame PSNR mean (dB) | not drawn |"
     );
     println!("|---|---|---|---|---|---|");
+    let only = std::env::var("FIDELITY_ONLY").ok();
+    let dump = std::env::var_os("FIDELITY_DUMP").map(std::path::PathBuf::from);
     for set in sets {
+        if only.as_deref().is_some_and(|o| !set.name.contains(o)) {
+            continue;
+        }
         let anim = match lottie_file_animation(
             &set.source,
             set.animation.as_deref(),
@@ -40,6 +47,9 @@ fn main() -> anyhow::Result<()> {
             }
         };
         let scores = golden_psnr(&ctx, &anim, &set.frames)?;
+        if let Some(dir) = &dump {
+            side_by_side(&ctx, &anim, &set.name, &set.frames, dir)?;
+        }
         if scores.is_empty() {
             println!(
                 "| {} | 0 | – | – | – | every golden frame is blank |",
@@ -68,6 +78,44 @@ fn main() -> anyhow::Result<()> {
                 gaps.join("; ")
             }
         );
+    }
+    Ok(())
+}
+
+/// Writes golden and giftqa frames side by side over mid-grey.
+fn side_by_side(
+    ctx: &RenderContext,
+    anim: &giftqa::model::Animation,
+    name: &str,
+    frames: &[(u32, std::path::PathBuf)],
+    dir: &Path,
+) -> anyhow::Result<()> {
+    use giftqa::render::paint::{over_background, render_frame};
+    std::fs::create_dir_all(dir)?;
+    for (idx, path) in frames {
+        let golden = image::open(path)?.into_rgba8();
+        let (w, h) = golden.dimensions();
+        let mut ours = render_frame(
+            ctx,
+            anim,
+            *idx,
+            [w, h],
+            giftqa::model::Affine::IDENTITY,
+            8192,
+        )?;
+        let mut golden_pm = golden.clone();
+        for p in golden_pm.pixels_mut() {
+            let a = u16::from(p[3]);
+            for c in 0..3 {
+                p[c] = ((u16::from(p[c]) * a + 127) / 255) as u8;
+            }
+        }
+        ours = over_background(&ours, [128, 128, 128]);
+        let golden_bg = over_background(&golden_pm, [128, 128, 128]);
+        let mut out = image::RgbaImage::new(w * 2, h);
+        image::imageops::replace(&mut out, &golden_bg, 0, 0);
+        image::imageops::replace(&mut out, &ours, i64::from(w), 0);
+        out.save(dir.join(format!("{}_f{idx:04}.png", name.replace('/', "_"))))?;
     }
     Ok(())
 }

@@ -213,3 +213,87 @@ fn image_layers_draw_their_images() {
         &egui_kittest::SnapshotOptions::new().max_failed_pixels(200),
     );
 }
+
+/// Text layers: `image.lottie`'s "Good Morning" is drawn from the file's embedded glyphs
+/// (`chars`) in its font size, tracking, line height and centring, as lottie-web draws it;
+/// every golden frame then scores at least 30 dB on the content measure, and the text is what
+/// lifts it (without the text layer's shapes, the score falls). A snapshot guards the words.
+#[test]
+fn text_layers_draw_their_text() {
+    let shared = shared_or_skip!();
+    let Some(ctx) = common::gpu() else { return };
+    let limits = DecodeLimits::default();
+    let sets = golden_sets(&shared.join("../reference/lottie"), &shared.join("lottie")).unwrap();
+    let set = sets
+        .iter()
+        .find(|s| {
+            s.name
+                .starts_with("dotlottie-rs/assets/animations/dotlottie/v2/image.lottie")
+        })
+        .unwrap();
+    let info = giftqa::format::lottie::dotlottie_composition(
+        &std::fs::read(&set.source).unwrap(),
+        set.animation.as_deref(),
+        &limits,
+    )
+    .unwrap()
+    .info;
+    assert!(
+        info.notes
+            .iter()
+            .any(|n| n.starts_with("1 text layer(s): 1 drawn from the file's embedded glyphs")),
+        "{:?}",
+        info.notes
+    );
+    assert_eq!(info.slot_keys, ["Good Morning", "image_0"]);
+    let anim = lottie_file_animation(&set.source, set.animation.as_deref(), &limits).unwrap();
+    assert!(
+        anim.unsupported().describe().is_empty(),
+        "{:?}",
+        anim.unsupported().describe()
+    );
+    let scores = golden_psnr(&ctx, &anim, &set.frames).unwrap();
+    assert_eq!(scores.len(), 5);
+    for (idx, score) in &scores {
+        assert!(
+            score.content_db >= 30.0,
+            "image.lottie frame {idx}: {score:?}"
+        );
+    }
+    // The same frames with the text layer emptied.
+    let Content::Lottie(comp, gaps, texts) = &anim.content else {
+        panic!("a Lottie composition")
+    };
+    let mut bare_comp = (**comp).clone();
+    let place = texts[0].place.clone().expect("placed");
+    giftqa::format::lottie_text::layer_at(&mut bare_comp, &place)
+        .unwrap()
+        .content = velato::model::Content::None;
+    let mut bare = anim.clone();
+    bare.content = Content::Lottie(
+        std::sync::Arc::new(bare_comp),
+        gaps.clone(),
+        std::sync::Arc::clone(texts),
+    );
+    for ((idx, with), (_, without)) in scores
+        .iter()
+        .zip(golden_psnr(&ctx, &bare, &set.frames).unwrap())
+    {
+        assert!(
+            with.content_db > without.content_db + 5.0,
+            "frame {idx}: {:.1} dB with the text, {:.1} without",
+            with.content_db,
+            without.content_db
+        );
+    }
+    // The words, cut from frame 45 at 1:1.
+    let (idx, _) = set.frames[2];
+    let mut px = render_frame(&ctx, &anim, idx, [1080, 1080], Affine::IDENTITY, 8192).unwrap();
+    unpremultiply(&mut px);
+    let words = image::imageops::crop_imm(&px, 150, 250, 780, 420).to_image();
+    egui_kittest::image_snapshot_options(
+        &over_background(&words, [40, 40, 48]),
+        "lottie_text_embedded",
+        &egui_kittest::SnapshotOptions::new().max_failed_pixels(300),
+    );
+}

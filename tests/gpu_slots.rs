@@ -168,3 +168,132 @@ fn render_fills_declared_slots_from_the_command_line() {
         "{stderr}"
     );
 }
+
+/// A 20-character Chinese sender name.
+const NAME_20: &str = "来自远方的超级土豪大哥送出了超级火箭礼物";
+
+/// A Lottie gift whose text layer is named for the sender (dotlottie-rs's `text.json`, its
+/// one text layer named `sender` and set at 24 px; its document's slot id is `my_text`) renders a 20-character
+/// CJK name through `giftqa render --slot`: the name replaces the text in the layer's size,
+/// colour and place, drawn with an installed CJK font (the file names Arial and embeds no
+/// glyphs). `check` lists both keys. An image snapshot guards the frame.
+#[test]
+fn lottie_text_layer_renders_a_cjk_sender_name_through_render_slot() {
+    let shared = shared_or_skip!();
+    if common::gpu().is_none() {
+        return;
+    }
+    assert_eq!(NAME_20.chars().count(), 20);
+    let mut f = common::Fixture::shared(&shared);
+    let mut gift: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(shared.join("lottie/dotlottie-rs/assets/animations/lottie/text.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    gift["layers"][0]["nm"] = serde_json::json!("sender");
+    // A name bar's size: the file's 200 px "Test1" already fills its 512 px canvas.
+    gift["layers"][0]["t"]["d"]["k"][0]["s"]["s"] = serde_json::json!(24);
+    std::fs::write(
+        f.path("effects/name.json"),
+        serde_json::to_vec(&gift).unwrap(),
+    )
+    .unwrap();
+    f.manifest["assets"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "id": "name", "kind": "effect", "format": "lottie",
+            "files": [{"path": "effects/name.json"}], "fallback": "builtin:name",
+            "slots": [{"key": "sender", "type": "text"}]
+        }));
+    f.seal();
+    let report = f.check();
+    let info = report
+        .assets
+        .iter()
+        .find(|a| a.id == "name")
+        .and_then(|a| a.info.as_ref())
+        .expect("the Lottie gift decodes");
+    assert_eq!(info.slot_keys, ["sender", "my_text"]);
+    let keys = common::keys();
+    let t = tempfile::tempdir().unwrap();
+    let plain = tempfile::tempdir().unwrap();
+    let render = |out: &std::path::Path, extra: &[&str]| {
+        let mut args = vec![
+            "render",
+            f.dir().to_str().unwrap(),
+            "--asset",
+            "name",
+            "--frames",
+            "60",
+            "--keys",
+            keys.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--now",
+            "2026-12-01T00:00:00Z",
+        ];
+        args.extend_from_slice(extra);
+        common::giftqa(&args)
+    };
+    let (code, stdout, stderr) = render(t.path(), &["--slot", &format!("sender={NAME_20}")]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(
+        stdout.contains(&format!(
+            "slot sender (text, 1 sprite(s)): {NAME_20:?} at 24 px"
+        )),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("WenQuanYi"),
+        "a CJK font draws it: {stdout}"
+    );
+    assert!(!stdout.contains("without a glyph"), "{stdout}");
+    let (code, stdout, stderr) = render(plain.path(), &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let named = image::open(t.path().join("name_0060.png"))
+        .unwrap()
+        .into_rgba8();
+    let bare = image::open(plain.path().join("name_0060.png"))
+        .unwrap()
+        .into_rgba8();
+    // The file's own text ("Test1", five letters) and the name are both red, from the layer's
+    // baseline at (30, 200); the name runs far wider, within the canvas.
+    let ink = |img: &image::RgbaImage| {
+        let (mut n, mut right) = (0usize, 0u32);
+        for (x, y, p) in img.enumerate_pixels() {
+            if p[3] > 128 {
+                assert!(p[0] > 200 && p[1] < 60, "red ink at ({x}, {y}): {p:?}");
+                // One 24 px line on the baseline at y = 200.
+                assert!(
+                    (176..=206).contains(&y) && x >= 30,
+                    "ink off the line: ({x}, {y})"
+                );
+                n += 1;
+                right = right.max(x);
+            }
+        }
+        (n, right)
+    };
+    let (named_ink, named_right) = ink(&named);
+    let (bare_ink, bare_right) = ink(&bare);
+    assert!(bare_ink > 200, "the file's text is drawn ({bare_ink} px)");
+    assert!(
+        named_ink > 4 * bare_ink
+            && named_right > 3 * bare_right.saturating_sub(30)
+            && named_right < 511,
+        "the name is drawn wider: {named_ink} px to x {named_right}, against {bare_ink} px to x {bare_right}"
+    );
+    // The straight-alpha PNG over a dark grey, as a room's background shows it.
+    let shown = image::RgbaImage::from_fn(named.width(), named.height(), |x, y| {
+        let p = named.get_pixel(x, y);
+        let a = f32::from(p[3]) / 255.0;
+        let mix = |c: u8, bg: f32| (f32::from(c) * a + bg * (1.0 - a)).round() as u8;
+        image::Rgba([mix(p[0], 40.0), mix(p[1], 40.0), mix(p[2], 48.0), 255])
+    });
+    egui_kittest::image_snapshot_options(
+        &shown,
+        "lottie_text_slot_cjk",
+        &egui_kittest::SnapshotOptions::new().max_failed_pixels(500),
+    );
+}

@@ -39,6 +39,9 @@ pub struct LottieModel {
     pub comp: velato::Composition,
     /// The image assets, in the file's order.
     pub images: Vec<LottieImage>,
+    /// The text layers, handed to velato as empty shape layers for `model::lottie_text` to
+    /// fill.
+    pub texts: Vec<super::lottie_text::TextLayer>,
 }
 
 /// Where the files a Lottie animation names by path come from: `u` + `p` of an image asset,
@@ -161,10 +164,15 @@ fn has_expressions(v: &Value, depth: usize) -> bool {
 
 /// Rewrites older Lottie forms into the ones velato's schema reads, as lottie-web does when it
 /// loads them: a keyframe without `s` takes the previous keyframe's `e` (or `s`), scalar `s`/`e`
-/// values become one-element arrays, and layers of kinds velato has no model for (text 5,
-/// audio 6, camera 13, data 15 and above) are removed and counted.
+/// values become one-element arrays, text layers (5) become empty shape layers with their
+/// documents kept aside, and layers of kinds velato has no model for (audio 6, camera 13,
+/// data 15 and above) are removed and counted.
 #[derive(Default)]
 struct Normalise {
+    /// The file's fonts and embedded glyphs.
+    fonts: super::lottie_text::Fonts,
+    /// Text layers taken out, in marker order.
+    texts: Vec<super::lottie_text::TextLayer>,
     dropped_layers: usize,
     dropped_sounds: usize,
     dropped_data: usize,
@@ -343,6 +351,11 @@ impl Normalise {
         match v {
             Value::Object(m) => {
                 if let Some(Value::Array(layers)) = m.get_mut("layers") {
+                    for l in layers.iter_mut() {
+                        if let Some(t) = self.fonts.take_text_layer(l, self.texts.len()) {
+                            self.texts.push(t);
+                        }
+                    }
                     let before = layers.len();
                     layers.retain(|l| l.get("ty").and_then(Value::as_u64).is_none_or(|t| t <= 4));
                     self.dropped_layers += before - layers.len();
@@ -484,10 +497,11 @@ fn decode_lottie_with(
         )
         .into());
     }
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
+    let mut v: Value = serde_json::from_slice(bytes).map_err(|e| format!("not valid JSON: {e}"))?;
     if !v.is_object() {
         return Err("not a Lottie animation: the top level is not an object".into());
     }
+    let slotted = apply_slots(&mut v);
     let (Some(w), Some(h), Some(fr), Some(ip), Some(op)) = (
         num(&v, "w"),
         num(&v, "h"),
@@ -507,11 +521,10 @@ fn decode_lottie_with(
         .and_then(Value::as_array)
         .ok_or("not a Lottie animation: layers is missing")?;
     let mut notes = Vec::new();
-    let text_layers = count_layers(layers, 5);
     let image_layers = count_layers(layers, 2);
-    if text_layers > 0 {
+    if slotted > 0 {
         notes.push(format!(
-            "{text_layers} text layer(s), which velato does not draw"
+            "{slotted} slotted propert(ies) (`sid`) set from the file's slots"
         ));
     }
     let mut images = Vec::new();
@@ -600,9 +613,11 @@ fn decode_lottie_with(
     }
     let mut fixes = Normalise {
         keyframe_budget: super::lottie_web::MAX_BAKED_KEYFRAMES,
+        fonts: super::lottie_text::Fonts::read(&normalised),
         ..Normalise::default()
     };
     fixes.walk(&mut normalised, 0);
+    notes.extend(text_notes(&fixes.texts, &fixes.fonts));
     if let Some(why) = fixes.runaway_repeater {
         return Err(format!("repeater {why}").into());
     }
@@ -634,6 +649,8 @@ fn decode_lottie_with(
         Ok(Err(e)) => return Err(e.to_string().into()),
         Err(_) => return Err("the Lottie model could not be built from this file".into()),
     };
+    let mut texts = std::mem::take(&mut fixes.texts);
+    super::lottie_text::place_text_layers(&mut comp, &mut texts);
     let conformed = super::lottie_web::conform(&mut comp);
     if conformed.over_budget > 0 {
         notes.push(format!(
@@ -650,11 +667,127 @@ fn decode_lottie_with(
         duration_ms: (frames * 1000.0 / comp.frame_rate).round() as u64,
         image_count: images.len() as u64,
         decoded_bytes: (comp.width as u64) * (comp.height as u64) * 4 + image_bytes,
+        slot_keys: slot_keys(&texts, &images),
         notes,
         audio: Vec::new(),
         ..AnimationInfo::default()
     };
-    Ok(LottieModel { info, comp, images })
+    Ok(LottieModel {
+        info,
+        comp,
+        images,
+        texts,
+    })
+}
+
+/// Puts the file's slot values (lottie-spec "Slots": top-level `slots`, each `{"p": …}`) into
+/// the properties that name them by `sid`, as dotLottie players do before drawing; returns how
+/// many properties took a value.
+fn apply_slots(anim: &mut Value) -> usize {
+    fn walk(v: &mut Value, slots: &serde_json::Map<String, Value>, depth: usize, n: &mut usize) {
+        if depth > MAX_NORMALISE_DEPTH {
+            return;
+        }
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::Object(p)) = m
+                    .get("sid")
+                    .and_then(Value::as_str)
+                    .and_then(|sid| slots.get(sid))
+                    .and_then(|s| s.get("p"))
+                {
+                    for (k, x) in p {
+                        m.insert(k.clone(), x.clone());
+                    }
+                    *n += 1;
+                }
+                for c in m.values_mut() {
+                    walk(c, slots, depth + 1, n);
+                }
+            }
+            Value::Array(a) => {
+                for c in a {
+                    walk(c, slots, depth + 1, n);
+                }
+            }
+            _ => {}
+        }
+    }
+    let Some(Value::Object(slots)) = anim.get_mut("slots").map(Value::take) else {
+        return 0;
+    };
+    let mut n = 0;
+    for key in ["layers", "assets"] {
+        if let Some(x) = anim.get_mut(key) {
+            walk(x, &slots, 0, &mut n);
+        }
+    }
+    anim["slots"] = Value::Object(slots);
+    n
+}
+
+/// What check says of a file's text layers: how they are drawn, and what of them is not.
+fn text_notes(
+    texts: &[super::lottie_text::TextLayer],
+    fonts: &super::lottie_text::Fonts,
+) -> Vec<String> {
+    let mut notes = Vec::new();
+    if texts.is_empty() {
+        return notes;
+    }
+    let embedded = texts
+        .iter()
+        .filter(|t| t.embedded_covers(&t.doc.text))
+        .count();
+    let families = fonts.families();
+    notes.push(format!(
+        "{} text layer(s): {embedded} drawn from the file's embedded glyphs, {} with the installed fonts{}",
+        texts.len(),
+        texts.len() - embedded,
+        if families.is_empty() {
+            String::new()
+        } else {
+            format!(" (the file names {})", families.join(", "))
+        }
+    ));
+    for t in texts {
+        let mut left = Vec::new();
+        if t.later_keyframes > 0 {
+            left.push(format!("{} later text keyframe(s)", t.later_keyframes));
+        }
+        if t.animators > 0 {
+            left.push(format!("{} text animator(s)", t.animators));
+        }
+        if t.on_path {
+            left.push("text on a path".to_owned());
+        }
+        if !left.is_empty() {
+            notes.push(format!(
+                "text layer {:?}: {}, which the preview does not draw (its first text is shown, still)",
+                t.name,
+                left.join(", ")
+            ));
+        }
+    }
+    notes
+}
+
+/// What `render --slot` can fill in a Lottie file: its text layers by name (and by their
+/// document's slot id), then its image
+/// assets by id (lottie-android's `ImageAssetDelegate` and dotLottie image slots name them
+/// so), without repeats.
+fn slot_keys(texts: &[super::lottie_text::TextLayer], images: &[LottieImage]) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for k in texts
+        .iter()
+        .flat_map(|t| std::iter::once(&t.name).chain(t.sid.as_ref()))
+        .chain(images.iter().map(|i| &i.id))
+    {
+        if !k.is_empty() && !keys.contains(k) {
+            keys.push(k.clone());
+        }
+    }
+    keys
 }
 
 /// Whether an asset is a sound (by its file extension or `data:audio/` URI), which the preview
@@ -825,6 +958,7 @@ pub fn dotlottie_composition(
         mut info,
         comp,
         images,
+        texts,
     } = chosen_model.ok_or("no animation decoded")?;
     info.notes.insert(
         0,
@@ -837,5 +971,10 @@ pub fn dotlottie_composition(
     if audio > 0 {
         info.notes.push(format!("{audio} audio file(s)"));
     }
-    Ok(LottieModel { info, comp, images })
+    Ok(LottieModel {
+        info,
+        comp,
+        images,
+        texts,
+    })
 }

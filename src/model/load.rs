@@ -251,8 +251,14 @@ fn load_animation_inner(
 /// decoder's notes) named as gaps.
 #[must_use]
 pub fn lottie_animation(model: crate::format::lottie::LottieModel) -> Animation {
-    let crate::format::lottie::LottieModel { info, comp, images } = model;
-    let gaps = info
+    let crate::format::lottie::LottieModel {
+        info,
+        mut comp,
+        images,
+        texts,
+    } = model;
+    let drawn = super::lottie_text::fill_text_layers(&mut comp, &texts, &|_| None);
+    let mut gaps: Vec<String> = info
         .notes
         .iter()
         .filter(|n| {
@@ -263,7 +269,11 @@ pub fn lottie_animation(model: crate::format::lottie::LottieModel) -> Animation 
         })
         .cloned()
         .collect();
-    let mut anim = timed_animation(&info, Content::Lottie(Arc::new(comp), gaps));
+    gaps.extend(super::lottie_text::fallback_notes(&drawn));
+    let mut anim = timed_animation(
+        &info,
+        Content::Lottie(Arc::new(comp), gaps, Arc::from(texts)),
+    );
     anim.images = images
         .into_iter()
         .map(|i| ImageAsset {

@@ -12,6 +12,7 @@
 
 pub mod load;
 pub mod lottie;
+pub mod lottie_text;
 pub mod pixels;
 pub mod slots;
 pub mod text;
@@ -204,8 +205,13 @@ pub enum Content {
     /// SVGA sprites, drawn in order.
     Sprites(Vec<Sprite>),
     /// A Lottie composition (velato's model), drawn through [`lottie::lottie_cmds`]; the
-    /// features it leaves out, one line each.
-    Lottie(Arc<velato::Composition>, Vec<String>),
+    /// features it leaves out, one line each; its text layers, which slots refill
+    /// ([`lottie_text::fill_text_layers`]).
+    Lottie(
+        Arc<velato::Composition>,
+        Vec<String>,
+        Arc<[crate::format::lottie_text::TextLayer]>,
+    ),
     /// A format the model cannot draw yet (Lottie, VAP): its canvas, timing and reason.
     NotDrawn(String),
 }
@@ -311,7 +317,7 @@ impl Animation {
                 }
             }
             Content::NotDrawn(why) => u.not_drawn = Some(why.clone()),
-            Content::Lottie(_, gaps) => u.features.clone_from(gaps),
+            Content::Lottie(_, gaps, _) => u.features.clone_from(gaps),
             Content::Frames(_) => {}
         }
         u
@@ -535,7 +541,7 @@ pub fn frame_at(anim: &Animation, frame_idx: u32) -> DisplayList {
         Content::Sprites(sprites) => {
             sprite_cmds(anim, sprites, idx, false, &mut cmds, &mut refused);
         }
-        Content::Lottie(comp, _) => {
+        Content::Lottie(comp, ..) => {
             (cmds, refused) = lottie::lottie_cmds(comp, idx as u32, &anim.images);
         }
         Content::NotDrawn(_) => {}

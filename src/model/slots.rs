@@ -66,11 +66,25 @@ impl FilledSlot {
 }
 
 /// The keys of an animation that can be filled: every image key of a non-matte sprite, in
-/// sprite order, without repeats. Empty for formats without keys.
+/// sprite order, without repeats; a VAP file's fusion tags; a Lottie file's text layers (by
+/// name and slot id) and image assets (by id). Empty for formats without keys.
 #[must_use]
 pub fn slot_keys(anim: &Animation) -> Vec<String> {
     if let Some(video) = super::vap::video_of(anim) {
         return video.movie.config.slot_keys();
+    }
+    if let Content::Lottie(_, _, texts) = &anim.content {
+        let mut keys: Vec<String> = Vec::new();
+        for k in texts
+            .iter()
+            .flat_map(|t| std::iter::once(&t.name).chain(t.sid.as_ref()))
+            .chain(anim.images.iter().map(|i| &i.key))
+        {
+            if !k.is_empty() && !keys.contains(k) {
+                keys.push(k.clone());
+            }
+        }
+        return keys;
     }
     let Content::Sprites(sprites) = &anim.content else {
         return Vec::new();
@@ -168,8 +182,9 @@ pub enum SlotError {
         /// The file's `srcTag`s.
         tags: Vec<String>,
     },
-    /// The format has no slots (only SVGA image keys and VAP fusion sources do).
-    #[error("only SVGA effects have image keys to fill")]
+    /// The format has no slots (only SVGA image keys, VAP fusion sources and Lottie text
+    /// layers and image assets do).
+    #[error("only SVGA, VAP and Lottie effects have slots to fill")]
     NoSlots,
     /// A picture given for an image slot cannot be read or decoded (within the decode
     /// limits).
@@ -254,6 +269,9 @@ pub fn fill_slots(
     if let Some(video) = super::vap::video_of(anim) {
         return super::vap::fill_vap_slots(anim, video, fills);
     }
+    if let Content::Lottie(comp, gaps, texts) = &anim.content {
+        return fill_lottie_slots(anim, (comp, gaps, texts), fills);
+    }
     let mut out = anim.clone();
     let Content::Sprites(mut sprites) =
         std::mem::replace(&mut out.content, Content::Frames(Vec::new()))
@@ -311,6 +329,147 @@ pub fn fill_slots(
         report.push(filled);
     }
     out.content = Content::Sprites(sprites);
+    Ok((out, report))
+}
+
+/// [`fill_slots`] for a Lottie composition: a text replaces the text of every text layer whose
+/// name or document slot id (`sid`) is the key, drawn in the layer's own font, size, colour
+/// and layout (falling back to the installed fonts for characters the file does not embed),
+/// as lottie-web's `updateDocumentData` and rlottie's text property do; a picture replaces the
+/// image asset of that id, or the asset of every image layer of that name, cropped to the
+/// asset's aspect around its centre.
+fn fill_lottie_slots(
+    anim: &Animation,
+    (comp, gaps, texts): (
+        &Arc<velato::Composition>,
+        &Vec<String>,
+        &Arc<[crate::format::lottie_text::TextLayer]>,
+    ),
+    fills: &[(String, SlotValue)],
+) -> Result<(Animation, Vec<FilledSlot>), SlotError> {
+    let mut out = anim.clone();
+    let mut comp = (**comp).clone();
+    let mut report = Vec::new();
+    let mut texts_wanted: Vec<(&str, String)> = Vec::new();
+    for (key, value) in fills {
+        let mut filled = FilledSlot {
+            key: key.clone(),
+            kind: "image",
+            sprites: 0,
+            size_px: [0, 0],
+            shown: None,
+            ellipsized: false,
+            font_px: None,
+            fonts: Vec::new(),
+            missing_glyphs: 0,
+        };
+        match value {
+            SlotValue::Text(text) => {
+                let hits: Vec<&crate::format::lottie_text::TextLayer> =
+                    texts.iter().filter(|t| t.answers_to(key)).collect();
+                if hits.is_empty() {
+                    return Err(SlotError::UnknownKey {
+                        key: key.clone(),
+                        keys: slot_keys(anim),
+                    });
+                }
+                let text: String = text
+                    .chars()
+                    .filter(|c| !c.is_control())
+                    .take(super::text::MAX_CHARS)
+                    .collect();
+                filled.kind = "text";
+                filled.sprites = hits.len();
+                filled.font_px = Some(hits[0].doc.size as f32);
+                filled.shown = Some(text.clone());
+                texts_wanted.push((key.as_str(), text));
+            }
+            SlotValue::Image(img) => {
+                // The asset ids the key names: an asset id, or the assets of image layers of
+                // that name.
+                let mut ids: Vec<String> = Vec::new();
+                if anim.images.iter().any(|i| &i.key == key) {
+                    ids.push(key.clone());
+                }
+                let mut by_layer = |layers: &[velato::model::Layer]| {
+                    for l in layers {
+                        if let velato::model::Content::Image { asset_id } = &l.content
+                            && &l.name == key
+                            && !ids.contains(asset_id)
+                        {
+                            ids.push(asset_id.clone());
+                        }
+                    }
+                };
+                by_layer(&comp.layers);
+                for layers in comp.assets.values() {
+                    by_layer(layers);
+                }
+                if ids.is_empty() {
+                    return Err(SlotError::UnknownKey {
+                        key: key.clone(),
+                        keys: slot_keys(anim),
+                    });
+                }
+                for id in &ids {
+                    let Some(asset) = out.images.iter_mut().find(|i| &i.key == id) else {
+                        continue;
+                    };
+                    let declared = comp.images.get(id);
+                    let w = declared
+                        .and_then(|d| d.width)
+                        .unwrap_or(f64::from(asset.width_px));
+                    let h = declared
+                        .and_then(|d| d.height)
+                        .unwrap_or(f64::from(asset.height_px));
+                    let size = bitmap_size([w as f32 / 2.0, h as f32 / 2.0]);
+                    let pixels = fit_image(img, size);
+                    asset.width_px = size[0];
+                    asset.height_px = size[1];
+                    asset.source = ImageSource::Pixels(Arc::new(pixels));
+                    filled.size_px = size;
+                    filled.sprites += 1;
+                }
+            }
+        }
+        report.push(filled);
+    }
+    let mut gaps = gaps.clone();
+    if !texts_wanted.is_empty() {
+        let replace = |name: &str| {
+            texts_wanted
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, t)| t.clone())
+        };
+        let drawn = super::lottie_text::fill_text_layers(&mut comp, texts, &replace);
+        for f in &mut report {
+            if f.kind != "text" {
+                continue;
+            }
+            for d in drawn.iter().filter(|d| {
+                texts
+                    .iter()
+                    .any(|t| t.name == d.layer && t.answers_to(&f.key))
+            }) {
+                for font in &d.fonts {
+                    if !f.fonts.contains(font) {
+                        f.fonts.push(font.clone());
+                    }
+                }
+                if d.embedded && f.fonts.is_empty() {
+                    f.fonts.push("embedded glyphs".to_owned());
+                }
+                f.missing_glyphs += d.missing_glyphs;
+            }
+        }
+        for note in super::lottie_text::fallback_notes(&drawn) {
+            if !gaps.contains(&note) {
+                gaps.push(note);
+            }
+        }
+    }
+    out.content = Content::Lottie(Arc::new(comp), gaps, Arc::clone(texts));
     Ok((out, report))
 }
 

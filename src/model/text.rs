@@ -220,6 +220,106 @@ pub fn draw_slot_text(
     })
 }
 
+/// One glyph of a shaped line, as an outline: its advance and its path, in px at the size
+/// asked for, y down, the origin on the baseline at the glyph's pen position.
+#[derive(Debug, Clone)]
+pub struct OutlineGlyph {
+    /// The text it stands for (a cluster; `" "` for a space).
+    pub text: String,
+    /// Advance, px.
+    pub advance: f32,
+    /// The outline (empty for spaces and glyphs no installed font has).
+    pub outline: kurbo::BezPath,
+}
+
+/// A line shaped into outlines, with the fonts it took.
+#[derive(Debug, Clone, Default)]
+pub struct OutlineLine {
+    /// Glyphs in visual order.
+    pub glyphs: Vec<OutlineGlyph>,
+    /// Font families used, fallbacks included, in order of first use.
+    pub fonts: Vec<String>,
+    /// Characters no installed font has a glyph for.
+    pub missing_glyphs: usize,
+    /// Whether `family` itself is installed.
+    pub family_installed: bool,
+}
+
+/// Shapes one line of `text` in `family` at `size_px` with cosmic-text (falling back across
+/// the installed fonts per character) and returns its glyph outlines (swash), for text drawn as
+/// vector shapes: Lottie text layers whose file embeds no glyphs for it. At most
+/// [`MAX_CHARS`] × 16 characters.
+#[must_use]
+pub fn outline_line(text: &str, family: &str, size_px: f32) -> OutlineLine {
+    let text: String = text
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_CHARS * 16)
+        .collect();
+    let size_px = size_px.clamp(0.5, 4096.0);
+    let mut guard = fonts().lock().unwrap_or_else(PoisonError::into_inner);
+    let (fs, cache) = &mut *guard;
+    let family_installed = fs.db().faces().any(|f| {
+        f.families
+            .iter()
+            .any(|(n, _)| n.eq_ignore_ascii_case(family))
+    });
+    let mut buffer = Buffer::new(fs, Metrics::new(size_px, size_px * 1.25));
+    buffer.set_wrap(Wrap::None);
+    buffer.set_size(None, None);
+    let attrs = if family.is_empty() {
+        Attrs::new().family(Family::SansSerif)
+    } else {
+        Attrs::new().family(Family::Name(family))
+    };
+    buffer.set_text(&text, &attrs, Shaping::Advanced, None);
+    buffer.shape_until_scroll(fs, false);
+    let mut out = OutlineLine {
+        family_installed,
+        ..OutlineLine::default()
+    };
+    let mut placed = Vec::new();
+    for run in buffer.layout_runs() {
+        for g in run.glyphs {
+            placed.push((g.clone(), run.text[g.start..g.end].to_owned()));
+        }
+    }
+    for (g, cluster) in placed {
+        if g.glyph_id == 0 {
+            out.missing_glyphs += 1;
+        }
+        if let Some(face) = fs.db().face(g.font_id) {
+            let name = face
+                .families
+                .first()
+                .map_or_else(|| face.post_script_name.clone(), |f| f.0.clone());
+            if !out.fonts.contains(&name) {
+                out.fonts.push(name);
+            }
+        }
+        let key = g.physical((0.0, 0.0), 1.0).cache_key;
+        let mut outline = kurbo::BezPath::new();
+        if let Some(commands) = cache.get_outline_commands(fs, key) {
+            let p = |v: zeno::Vector| kurbo::Point::new(f64::from(v.x), -f64::from(v.y));
+            for c in commands {
+                match *c {
+                    zeno::Command::MoveTo(a) => outline.move_to(p(a)),
+                    zeno::Command::LineTo(a) => outline.line_to(p(a)),
+                    zeno::Command::QuadTo(a, b) => outline.quad_to(p(a), p(b)),
+                    zeno::Command::CurveTo(a, b, c) => outline.curve_to(p(a), p(b), p(c)),
+                    zeno::Command::Close => outline.close_path(),
+                }
+            }
+        }
+        out.glyphs.push(OutlineGlyph {
+            text: cluster,
+            advance: g.w,
+            outline,
+        });
+    }
+    out
+}
+
 /// Straight-alpha source-over of one colour at `alpha` (0–255) onto a pixel.
 fn blend_over(p: &mut image::Rgba<u8>, rgb: [u8; 3], alpha: u32) {
     let da = u32::from(p[3]);

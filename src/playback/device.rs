@@ -332,7 +332,7 @@ pub fn properties_at(anim: &Animation, frame_idx: u32) -> u64 {
                     .map_or(0, |sh| sh.len() as u64)
             })
             .sum(),
-        Content::Lottie(comp, _) => lottie_properties(comp, frame_idx),
+        Content::Lottie(comp, ..) => lottie_properties(comp, frame_idx),
     }
 }
 
