@@ -1,6 +1,8 @@
 //! Renders every SVGA file of `../shared/reference/svga/` at its golden frames and prints the
 //! PSNR over mid-grey per frame and file, with what the model leaves out (the table of
-//! `docs/fidelity.md`). Run: `cargo run --release --example fidelity`.
+//! `docs/fidelity.md`). Run: `cargo run --release --example fidelity`. `FIDELITY_ONLY=substring`
+//! keeps the files whose name holds it; `FIDELITY_DUMP=folder` also writes each golden frame
+//! beside giftqa's (golden left), both over mid-grey, with the per-frame figures on stderr.
 
 #![expect(
     clippy::print_stdout,
@@ -29,7 +31,15 @@ fn main() -> anyhow::Result<()> {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         files.sort();
+        let only = std::env::var("FIDELITY_ONLY").ok();
+        let dump = std::env::var_os("FIDELITY_DUMP").map(std::path::PathBuf::from);
         for stem in files {
+            if only
+                .as_deref()
+                .is_some_and(|o| !format!("{repo}/{stem}").contains(o))
+            {
+                continue;
+            }
             let bytes = std::fs::read(assets.join(repo).join(format!("{stem}.svga")))?;
             let anim =
                 svga_animation(&bytes, &DecodeLimits::default()).map_err(anyhow::Error::msg)?;
@@ -47,16 +57,65 @@ fn main() -> anyhow::Result<()> {
                     .and_then(|s| s.parse().ok())
                     .unwrap_or(0);
                 let golden = image::open(g)?.into_rgba8();
+                let shift: (f32, f32) = std::env::var("FIDELITY_SHIFT")
+                    .ok()
+                    .and_then(|v| {
+                        let (a, b) = v.split_once(',')?;
+                        Some((a.parse().ok()?, b.parse().ok()?))
+                    })
+                    .unwrap_or((0.0, 0.0));
+                let ss: u32 = std::env::var("FIDELITY_SS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(1);
                 let mut ours = render_frame(
                     &ctx,
                     &anim,
                     idx,
-                    [golden.width(), golden.height()],
-                    Affine::IDENTITY,
+                    [golden.width() * ss, golden.height() * ss],
+                    Affine::scale(ss as f32, ss as f32)
+                        .then_after(Affine::translate(shift.0, shift.1)),
                     8192,
                 )?;
+                if ss > 1 {
+                    ours = image::imageops::resize(
+                        &ours,
+                        golden.width(),
+                        golden.height(),
+                        image::imageops::FilterType::Triangle,
+                    );
+                }
+                if let Some(dir) = &dump {
+                    use giftqa::render::paint::over_background;
+                    std::fs::create_dir_all(dir)?;
+                    let mut golden_pm = golden.clone();
+                    for p in golden_pm.pixels_mut() {
+                        let a = u16::from(p[3]);
+                        for c in 0..3 {
+                            p[c] = ((u16::from(p[c]) * a + 127) / 255) as u8;
+                        }
+                    }
+                    let (w, h) = golden.dimensions();
+                    let mut out = image::RgbaImage::new(w * 2, h);
+                    image::imageops::replace(
+                        &mut out,
+                        &over_background(&golden_pm, [128; 3]),
+                        0,
+                        0,
+                    );
+                    image::imageops::replace(
+                        &mut out,
+                        &over_background(&ours, [128; 3]),
+                        i64::from(w),
+                        0,
+                    );
+                    out.save(dir.join(format!("{repo}_{stem}_f{idx:04}.png")))?;
+                }
                 unpremultiply(&mut ours);
                 let s = compare(&ours, &golden);
+                if dump.is_some() {
+                    eprintln!("{repo}/{stem} frame {idx}: {s:?}");
+                }
                 scores.push(s.map_or((0.0, 0.0), |s| (s.content_db, s.whole_db)));
             }
             let content = scores.iter().map(|s| s.0).fold(f64::INFINITY, f64::min);

@@ -35,3 +35,103 @@ fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
     let uv = select(in.uv, ramp, in.mode > 0.5);
     return textureSample(image, image_sampler, uv) * in.color;
 }
+
+// Blend-mode composite (W3C Compositing and Blending Level 1, §9–10): the layer (group 0,
+// premultiplied, at the vertex opacity) over a copy of what lies under it (group 1). `mode` is
+// Lottie's `bm`. With straight colours cs (layer) and cb (backdrop) and alphas as, ab:
+// result = (1 − ab)·Cs + (1 − as)·Cb + as·ab·B(cb, cs), alpha = as + ab − as·ab.
+
+@group(1) @binding(0) var backdrop: texture_2d<f32>;
+@group(1) @binding(1) var backdrop_sampler: sampler;
+
+fn lum(c: vec3<f32>) -> f32 {
+    return dot(c, vec3<f32>(0.3, 0.59, 0.11));
+}
+
+fn clip_color(c: vec3<f32>) -> vec3<f32> {
+    let l = lum(c);
+    let n = min(min(c.r, c.g), c.b);
+    let x = max(max(c.r, c.g), c.b);
+    var out = c;
+    if n < 0.0 {
+        out = l + (out - l) * l / max(l - n, 1e-6);
+    }
+    if x > 1.0 {
+        out = l + (out - l) * (1.0 - l) / max(x - l, 1e-6);
+    }
+    return out;
+}
+
+fn set_lum(c: vec3<f32>, l: f32) -> vec3<f32> {
+    return clip_color(c + (l - lum(c)));
+}
+
+fn sat(c: vec3<f32>) -> f32 {
+    return max(max(c.r, c.g), c.b) - min(min(c.r, c.g), c.b);
+}
+
+fn set_sat(c: vec3<f32>, s: f32) -> vec3<f32> {
+    let n = min(min(c.r, c.g), c.b);
+    let x = max(max(c.r, c.g), c.b);
+    if x <= n {
+        return vec3<f32>(0.0);
+    }
+    return (c - n) * s / (x - n);
+}
+
+fn hard_light(cb: vec3<f32>, cs: vec3<f32>) -> vec3<f32> {
+    let lo = cb * 2.0 * cs;
+    let hi = cb + (2.0 * cs - 1.0) - cb * (2.0 * cs - 1.0);
+    return select(hi, lo, cs <= vec3<f32>(0.5));
+}
+
+fn soft_light(cb: vec3<f32>, cs: vec3<f32>) -> vec3<f32> {
+    let d = select(sqrt(cb), ((16.0 * cb - 12.0) * cb + 4.0) * cb, cb <= vec3<f32>(0.25));
+    let lo = cb - (1.0 - 2.0 * cs) * cb * (1.0 - cb);
+    let hi = cb + (2.0 * cs - 1.0) * (d - cb);
+    return select(hi, lo, cs <= vec3<f32>(0.5));
+}
+
+fn color_dodge(cb: vec3<f32>, cs: vec3<f32>) -> vec3<f32> {
+    let q = min(vec3<f32>(1.0), cb / max(1.0 - cs, vec3<f32>(1e-6)));
+    return select(select(q, vec3<f32>(1.0), cs >= vec3<f32>(1.0)), vec3<f32>(0.0), cb <= vec3<f32>(0.0));
+}
+
+fn color_burn(cb: vec3<f32>, cs: vec3<f32>) -> vec3<f32> {
+    let q = 1.0 - min(vec3<f32>(1.0), (1.0 - cb) / max(cs, vec3<f32>(1e-6)));
+    return select(select(q, vec3<f32>(0.0), cs <= vec3<f32>(0.0)), vec3<f32>(1.0), cb >= vec3<f32>(1.0));
+}
+
+fn blend_mode(mode: i32, cb: vec3<f32>, cs: vec3<f32>) -> vec3<f32> {
+    switch mode {
+        case 1: { return cb * cs; }
+        case 2: { return cb + cs - cb * cs; }
+        case 3: { return hard_light(cs, cb); }
+        case 4: { return min(cb, cs); }
+        case 5: { return max(cb, cs); }
+        case 6: { return color_dodge(cb, cs); }
+        case 7: { return color_burn(cb, cs); }
+        case 8: { return hard_light(cb, cs); }
+        case 9: { return soft_light(cb, cs); }
+        case 10: { return abs(cb - cs); }
+        case 11: { return cb + cs - 2.0 * cb * cs; }
+        case 12: { return set_lum(set_sat(cs, sat(cb)), lum(cb)); }
+        case 13: { return set_lum(set_sat(cb, sat(cs)), lum(cb)); }
+        case 14: { return set_lum(cs, lum(cb)); }
+        case 15: { return set_lum(cb, lum(cs)); }
+        case 16: { return min(vec3<f32>(1.0), cb + cs); }
+        case 17: { return select(vec3<f32>(0.0), vec3<f32>(1.0), cb + cs >= vec3<f32>(1.0)); }
+        default: { return cs; }
+    }
+}
+
+@fragment
+fn fs_blend(in: VertexOut) -> @location(0) vec4<f32> {
+    let s = textureSample(image, image_sampler, in.uv) * in.color.a;
+    let b = textureSample(backdrop, backdrop_sampler, in.uv);
+    let cs = select(vec3<f32>(0.0), s.rgb / max(s.a, 1e-6), s.a > 0.0);
+    let cb = select(vec3<f32>(0.0), b.rgb / max(b.a, 1e-6), b.a > 0.0);
+    let mixed = clamp(blend_mode(i32(round(in.mode)), cb, cs), vec3<f32>(0.0), vec3<f32>(1.0));
+    let rgb = (1.0 - b.a) * s.rgb + (1.0 - s.a) * b.rgb + s.a * b.a * mixed;
+    return vec4<f32>(rgb, s.a + b.a - s.a * b.a);
+}

@@ -297,3 +297,73 @@ fn text_layers_draw_their_text() {
         &egui_kittest::SnapshotOptions::new().max_failed_pixels(300),
     );
 }
+
+/// Blend modes are composited on the GPU: a 50 % grey-blue square (`bm` as given) over a red
+/// one, against the W3C formulas for the overlap, where the top square alone shows its own
+/// colour and the backdrop alone is untouched.
+#[test]
+fn blend_modes_are_composited_on_the_gpu() {
+    let Some(ctx) = common::gpu() else { return };
+    // bm, expected overlap (straight RGB 0–255) of (0.5, 0.5, 1.0) over (1.0, 0.2, 0.0).
+    let cases: [(u8, [f32; 3]); 7] = [
+        (1, [127.5, 25.5, 0.0]),     // multiply
+        (2, [255.0, 153.0, 255.0]),  // screen
+        (3, [255.0, 51.0, 0.0]),     // overlay: hard light with the layers swapped
+        (4, [127.5, 51.0, 0.0]),     // darken
+        (10, [127.5, 76.5, 255.0]),  // difference
+        (11, [127.5, 127.5, 255.0]), // exclusion
+        (16, [255.0, 178.5, 255.0]), // add
+    ];
+    for (bm, want) in cases {
+        let solid = |ind: u32, colour: &str, x: f64, bm: u8| {
+            serde_json::json!({
+                "ty": 1, "ind": ind, "nm": format!("square {ind}"), "sc": colour, "sw": 60, "sh": 60,
+                "ip": 0, "op": 10, "st": 0, "bm": bm,
+                "ks": {"o": {"a": 0, "k": 100}, "r": {"a": 0, "k": 0}, "p": {"a": 0, "k": [x, 20, 0]},
+                       "a": {"a": 0, "k": [0, 0, 0]}, "s": {"a": 0, "k": [100, 100, 100]}}
+            })
+        };
+        let json = serde_json::json!({
+            "v": "5.7.0", "fr": 30, "ip": 0, "op": 10, "w": 120, "h": 100,
+            "layers": [solid(2, "#8080ff", 40.0, bm), solid(1, "#ff3300", 10.0, 0)]
+        });
+        let model = giftqa::format::lottie::lottie_composition(
+            &serde_json::to_vec(&json).unwrap(),
+            &DecodeLimits::default(),
+            &mut |_| None,
+        )
+        .unwrap();
+        assert!(
+            model
+                .info
+                .notes
+                .iter()
+                .any(|n| n.contains("1 layer(s) with blend modes")),
+            "{:?}",
+            model.info.notes
+        );
+        let anim = giftqa::model::load::lottie_animation(model);
+        let mut px = render_frame(&ctx, &anim, 0, [120, 100], Affine::IDENTITY, 8192).unwrap();
+        unpremultiply(&mut px);
+        let at = |x: u32, y: u32| px.get_pixel(x, y).0;
+        let overlap = at(55, 50);
+        for c in 0..3 {
+            assert!(
+                (f32::from(overlap[c]) - want[c]).abs() <= 2.0,
+                "bm {bm}: overlap {overlap:?}, want {want:?}"
+            );
+        }
+        assert_eq!(overlap[3], 255);
+        assert_eq!(
+            at(20, 50),
+            [255, 51, 0, 255],
+            "bm {bm}: the red square alone"
+        );
+        let top = at(90, 50);
+        assert!(
+            top[0].abs_diff(128) <= 1 && top[2] == 255 && top[3] == 255,
+            "bm {bm}: the top square alone keeps its colour: {top:?}"
+        );
+        assert_eq!(at(5, 5)[3], 0, "bm {bm}: nothing drawn outside");
+    }
+}

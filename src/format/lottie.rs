@@ -173,6 +173,8 @@ struct Normalise {
     fonts: super::lottie_text::Fonts,
     /// Text layers taken out, in marker order.
     texts: Vec<super::lottie_text::TextLayer>,
+    /// Layers marked with each blend mode (`bm` 1–17).
+    blends: [usize; 18],
     dropped_layers: usize,
     dropped_sounds: usize,
     dropped_data: usize,
@@ -354,6 +356,9 @@ impl Normalise {
                     for l in layers.iter_mut() {
                         if let Some(t) = self.fonts.take_text_layer(l, self.texts.len()) {
                             self.texts.push(t);
+                        }
+                        if let Some(bm) = super::lottie_text::mark_blend(l) {
+                            self.blends[usize::from(bm)] += 1;
                         }
                     }
                     let before = layers.len();
@@ -593,12 +598,7 @@ fn decode_lottie_with(
             kinds.masks_not_add
         ));
     }
-    let (blended, effects) = blend_and_effects(&v, 0);
-    if blended > 0 {
-        notes.push(format!(
-            "{blended} layer(s) with blend modes, which velato does not draw (drawn normal)"
-        ));
-    }
+    let (_, effects) = blend_and_effects(&v, 0);
     if effects > 0 {
         notes.push(format!(
             "{effects} layer(s) with effects (blur, fill, tint…), which velato does not draw"
@@ -618,6 +618,20 @@ fn decode_lottie_with(
     };
     fixes.walk(&mut normalised, 0);
     notes.extend(text_notes(&fixes.texts, &fixes.fonts));
+    let modes: Vec<String> = fixes
+        .blends
+        .iter()
+        .enumerate()
+        .filter(|(_, n)| **n > 0)
+        .map(|(m, n)| format!("{} ×{n}", super::lottie_text::BLEND_MODES[m]))
+        .collect();
+    if !modes.is_empty() {
+        notes.push(format!(
+            "{} layer(s) with blend modes ({}), each composited onto what lies under it as a whole layer, as After Effects does",
+            fixes.blends.iter().sum::<usize>(),
+            modes.join(", ")
+        ));
+    }
     if let Some(why) = fixes.runaway_repeater {
         return Err(format!("repeater {why}").into());
     }

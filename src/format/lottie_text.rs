@@ -352,20 +352,72 @@ impl Fonts {
     }
 }
 
+/// The blend mode names of Lottie's `bm` values 0–17 (lottie-spec "Blend Mode").
+pub const BLEND_MODES: [&str; 18] = [
+    "normal",
+    "multiply",
+    "screen",
+    "overlay",
+    "darken",
+    "lighten",
+    "colour dodge",
+    "colour burn",
+    "hard light",
+    "soft light",
+    "difference",
+    "exclusion",
+    "hue",
+    "saturation",
+    "colour",
+    "luminosity",
+    "add",
+    "hard mix",
+];
+
+/// The mark a layer with a blend mode carries at the end of its name in velato's model
+/// (velato reads no `bm`): `"\u{2}bm"` and the mode's number. The drawing sink reads it back.
+pub const BLEND_MARK: &str = "\u{2}bm";
+
+/// A layer name as the file gives it, and the blend mode (`bm`, 1–17) its mark carries.
+#[must_use]
+pub fn split_blend(name: &str) -> (&str, Option<u8>) {
+    match name.rsplit_once(BLEND_MARK) {
+        Some((plain, n)) => (plain, n.parse().ok().filter(|m| (1..=17).contains(m))),
+        None => (name, None),
+    }
+}
+
+/// Marks a layer (JSON) with a blend mode other than normal for [`split_blend`], and takes
+/// its `bm` away; returns the mode.
+pub fn mark_blend(layer: &mut Value) -> Option<u8> {
+    let bm = layer
+        .get("bm")
+        .and_then(Value::as_u64)
+        .filter(|b| (1..=17).contains(b))?;
+    let m = layer.as_object_mut()?;
+    m.remove("bm");
+    let name = m.get("nm").and_then(Value::as_str).unwrap_or("").to_owned();
+    m.insert("nm".into(), Value::from(format!("{name}{BLEND_MARK}{bm}")));
+    u8::try_from(bm).ok()
+}
+
 /// Finds each marked layer in velato's model, puts its name back and records its place in
 /// `texts` (indexed by the marker's number). A text layer velato left out keeps no place.
 pub fn place_text_layers(comp: &mut velato::Composition, texts: &mut [TextLayer]) {
     let mut visit = |asset: Option<&String>, layers: &mut [velato::model::Layer]| {
         for (index, layer) in layers.iter_mut().enumerate() {
-            let Some(n) = layer
-                .name
+            let (plain, blend) = split_blend(&layer.name);
+            let Some(n) = plain
                 .strip_prefix(MARKER)
                 .and_then(|n| n.parse::<usize>().ok())
             else {
                 continue;
             };
             if let Some(t) = texts.get_mut(n) {
-                layer.name.clone_from(&t.name);
+                layer.name = match blend {
+                    Some(b) => format!("{}{BLEND_MARK}{b}", t.name),
+                    None => t.name.clone(),
+                };
                 t.place = Some(TextPlace {
                     asset: asset.cloned(),
                     index,

@@ -27,6 +27,8 @@ pub struct DisplayListSink<'a> {
     pub cmds: Vec<DrawCmd>,
     /// Layers pushed and not yet popped.
     depth: usize,
+    /// For each layer group velato has begun and not ended, whether it opened a blend layer.
+    groups: Vec<bool>,
     /// The first shape or clip that could not be tessellated within the limits.
     pub refused: Option<ShapeError>,
 }
@@ -132,6 +134,28 @@ fn compose(mode: peniko::BlendMode) -> Compose {
 }
 
 impl RenderSink for DisplayListSink<'_> {
+    /// A layer whose name carries a blend mark (`format::lottie_text::split_blend`) is drawn
+    /// into a layer of its own and blended onto what lies under it.
+    fn begin_layer_group(&mut self, name: &str, _index: usize) {
+        let blend = crate::format::lottie_text::split_blend(name).1;
+        if let Some(mode) = blend {
+            self.depth += 1;
+            self.cmds.push(DrawCmd::PushLayer {
+                alpha: 1.0,
+                compose: Compose::Blend(mode),
+                clip: None,
+            });
+        }
+        self.groups.push(blend.is_some());
+    }
+
+    fn end_layer_group(&mut self) {
+        if self.groups.pop() == Some(true) && self.depth > 0 {
+            self.depth -= 1;
+            self.cmds.push(DrawCmd::PopLayer);
+        }
+    }
+
     fn push_layer(
         &mut self,
         blend: impl Into<peniko::BlendMode>,

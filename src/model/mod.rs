@@ -413,6 +413,12 @@ pub enum Compose {
     DestIn,
     /// What is there, kept where the layer is transparent.
     DestOut,
+    /// The layer blended with what is there by a separable or non-separable blend mode
+    /// (W3C Compositing and Blending Level 1 §10), numbered as Lottie's `bm` is: 1 multiply,
+    /// 2 screen, 3 overlay, 4 darken, 5 lighten, 6 colour dodge, 7 colour burn, 8 hard light,
+    /// 9 soft light, 10 difference, 11 exclusion, 12 hue, 13 saturation, 14 colour,
+    /// 15 luminosity, 16 add, 17 hard mix; then source-over.
+    Blend(u8),
 }
 
 /// One drawing command.

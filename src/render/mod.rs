@@ -87,6 +87,9 @@ pub struct Target {
     layers: std::sync::Mutex<Vec<LayerTexture>>,
     /// Drawn into, resolved into `texture`.
     msaa: wgpu::TextureView,
+    /// A copy of what lies under a blended layer (the parent's resolved texture), which the
+    /// blend composite samples; made on first use.
+    backdrop: std::sync::Mutex<Option<(wgpu::Texture, wgpu::BindGroup)>>,
 }
 
 impl Target {
@@ -101,6 +104,7 @@ impl Target {
 /// An offscreen layer the size of its target: drawn into, then sampled when composited.
 #[derive(Debug)]
 struct LayerTexture {
+    texture: wgpu::Texture,
     view: wgpu::TextureView,
     bind_group: wgpu::BindGroup,
     /// Drawn into, resolved into `view`.
@@ -187,8 +191,9 @@ pub struct RenderContext {
     pub adapter: AdapterSummary,
     /// Largest 2D texture side, px.
     pub max_texture_px: u32,
-    /// One pipeline per [`Compose`] operator, in [`compose_index`] order.
-    pipelines: [wgpu::RenderPipeline; 5],
+    /// One pipeline per Porter–Duff [`Compose`] operator, in [`compose_index`] order, then the
+    /// blend-mode composite ([`BLEND_PIPELINE`]).
+    pipelines: [wgpu::RenderPipeline; 6],
     layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
     /// A 1 × 1 white texture: triangles sample it and take their colour from the vertices.
@@ -291,6 +296,10 @@ fn bind_group(
     })
 }
 
+/// The pipeline that composites a layer with a blend mode: it samples the layer and a copy of
+/// its backdrop and writes the blended result (W3C Compositing §10, in `fs_blend`).
+const BLEND_PIPELINE: usize = 5;
+
 /// Index of a compositing operator in the context's pipelines.
 fn compose_index(c: Compose) -> usize {
     match c {
@@ -299,10 +308,12 @@ fn compose_index(c: Compose) -> usize {
         Compose::SrcOut => 2,
         Compose::DestIn => 3,
         Compose::DestOut => 4,
+        Compose::Blend(_) => BLEND_PIPELINE,
     }
 }
 
-/// Premultiplied-alpha blend factors (source, destination) of a Porter–Duff operator.
+/// Premultiplied-alpha blend factors (source, destination) of a Porter–Duff operator (a blend
+/// mode's composite writes its result as it is).
 fn blend_factors(c: Compose) -> (wgpu::BlendFactor, wgpu::BlendFactor) {
     use wgpu::BlendFactor as F;
     match c {
@@ -311,6 +322,7 @@ fn blend_factors(c: Compose) -> (wgpu::BlendFactor, wgpu::BlendFactor) {
         Compose::SrcOut => (F::OneMinusDstAlpha, F::Zero),
         Compose::DestIn => (F::Zero, F::SrcAlpha),
         Compose::DestOut => (F::Zero, F::OneMinusSrcAlpha),
+        Compose::Blend(_) => (F::One, F::Zero),
     }
 }
 
@@ -489,14 +501,21 @@ impl RenderContext {
             bind_group_layouts: &[Some(&layout)],
             immediate_size: 0,
         });
+        let blend_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("blend"),
+            bind_group_layouts: &[Some(&layout), Some(&layout)],
+            immediate_size: 0,
+        });
         let pipelines = [
             Compose::SrcOver,
             Compose::SrcIn,
             Compose::SrcOut,
             Compose::DestIn,
             Compose::DestOut,
+            Compose::Blend(1),
         ]
         .map(|c| {
+            let blended = matches!(c, Compose::Blend(_));
             let (src_factor, dst_factor) = blend_factors(c);
             let blend = wgpu::BlendComponent {
                 src_factor,
@@ -505,7 +524,11 @@ impl RenderContext {
             };
             device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
                 label: Some("quad"),
-                layout: Some(&pipeline_layout),
+                layout: Some(if blended {
+                    &blend_layout
+                } else {
+                    &pipeline_layout
+                }),
                 vertex: wgpu::VertexState {
                     module: &shader,
                     entry_point: Some("vs_main"),
@@ -524,7 +547,7 @@ impl RenderContext {
                 },
                 fragment: Some(wgpu::FragmentState {
                     module: &shader,
-                    entry_point: Some("fs_main"),
+                    entry_point: Some(if blended { "fs_blend" } else { "fs_main" }),
                     compilation_options: wgpu::PipelineCompilationOptions::default(),
                     targets: &[Some(wgpu::ColorTargetState {
                         format: FORMAT,
@@ -629,12 +652,14 @@ impl RenderContext {
                 dimension: wgpu::TextureDimension::D2,
                 format: FORMAT,
                 usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-                    | wgpu::TextureUsages::TEXTURE_BINDING,
+                    | wgpu::TextureUsages::TEXTURE_BINDING
+                    | wgpu::TextureUsages::COPY_SRC,
                 view_formats: &[],
             });
             let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
             let bind_group = bind_group(&self.device, &self.layout, &self.sampler, &view);
             layers.push(LayerTexture {
+                texture,
                 view,
                 bind_group,
                 msaa: msaa_view(&self.device, target.width, target.height),
@@ -721,7 +746,39 @@ impl RenderContext {
             padded_row,
             layers: std::sync::Mutex::new(Vec::new()),
             msaa: msaa_view(&self.device, width, height),
+            backdrop: std::sync::Mutex::new(None),
         }
+    }
+
+    /// The target's backdrop texture and its bind group (made on first use).
+    fn backdrop<'t>(
+        &self,
+        target: &'t Target,
+    ) -> std::sync::MutexGuard<'t, Option<(wgpu::Texture, wgpu::BindGroup)>> {
+        let mut b = target
+            .backdrop
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if b.is_none() {
+            let texture = self.device.create_texture(&wgpu::TextureDescriptor {
+                label: Some("backdrop"),
+                size: wgpu::Extent3d {
+                    width: target.width,
+                    height: target.height,
+                    depth_or_array_layers: 1,
+                },
+                mip_level_count: 1,
+                sample_count: 1,
+                dimension: wgpu::TextureDimension::D2,
+                format: FORMAT,
+                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+                view_formats: &[],
+            });
+            let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
+            let group = bind_group(&self.device, &self.layout, &self.sampler, &view);
+            *b = Some((texture, group));
+        }
+        b
     }
 
     /// Clears `target` to `clear` (premultiplied RGBA, 0–1) and draws the items in order,
@@ -761,6 +818,8 @@ impl RenderContext {
         struct Pass<'b> {
             /// 0: the target; d ≥ 1: layer texture d − 1.
             depth: usize,
+            /// Whether its texture is first copied to the backdrop (a blend composite).
+            backdrop: bool,
             clear: Option<wgpu::Color>,
             ops: Vec<Op<'b>>,
         }
@@ -769,6 +828,7 @@ impl RenderContext {
         let mut vertices: Vec<Vertex> = Vec::new();
         let mut passes = vec![Pass {
             depth: 0,
+            backdrop: false,
             clear: Some(wgpu::Color {
                 r: clear[0],
                 g: clear[1],
@@ -786,6 +846,7 @@ impl RenderContext {
          -> Pass<'_> {
             Pass {
                 depth,
+                backdrop: matches!(compose, Compose::Blend(_)),
                 clear: None,
                 ops: vec![Op {
                     range,
@@ -900,11 +961,15 @@ impl RenderContext {
                     let full = [[0.0, 0.0], [w, 0.0], [w, h], [0.0, 0.0], [w, h], [0.0, h]];
                     let points: &[[f32; 2]] = clip.unwrap_or(&full);
                     let n = points.len() / 3 * 3;
+                    let mode = match compose {
+                        Compose::Blend(m) => f32::from(*m),
+                        _ => 0.0,
+                    };
                     vertices.extend(points[..n].iter().map(|p| Vertex {
                         position: ndc(*p),
                         uv: [p[0] / w, p[1] / h],
                         color: [*alpha; 4],
-                        mode: 0.0,
+                        mode,
                     }));
                     open.push(Open::Layer(start..vertices.len() as u32, *compose, parent));
                     depth += 1;
@@ -912,6 +977,7 @@ impl RenderContext {
                     scissors.push(full_rect);
                     passes.push(Pass {
                         depth,
+                        backdrop: false,
                         clear: Some(wgpu::Color::TRANSPARENT),
                         ops: Vec::new(),
                     });
@@ -938,6 +1004,10 @@ impl RenderContext {
         // Passes that load and draw nothing do nothing.
         passes.retain(|p| p.clear.is_some() || !p.ops.is_empty());
         let layers = self.layer_textures(target, max_depth);
+        let backdrop = passes
+            .iter()
+            .any(|p| p.backdrop)
+            .then(|| self.backdrop(target));
         let buffer = (!vertices.is_empty()).then(|| {
             self.device
                 .create_buffer_init(&wgpu::util::BufferInitDescriptor {
@@ -953,6 +1023,24 @@ impl RenderContext {
             });
         let last = passes.len().saturating_sub(1);
         for (i, pass) in passes.iter().enumerate() {
+            if pass.backdrop
+                && let Some(Some((copy, _))) = backdrop.as_deref()
+            {
+                let from = if pass.depth == 0 {
+                    &target.texture
+                } else {
+                    &layers[pass.depth - 1].texture
+                };
+                encoder.copy_texture_to_texture(
+                    from.as_image_copy(),
+                    copy.as_image_copy(),
+                    wgpu::Extent3d {
+                        width: target.width,
+                        height: target.height,
+                        depth_or_array_layers: 1,
+                    },
+                );
+            }
             let (msaa, single) = if pass.depth == 0 {
                 (&target.msaa, &target.view)
             } else {
@@ -1001,10 +1089,17 @@ impl RenderContext {
                     Bind::Layer(d) => &layers[d].bind_group,
                 };
                 rp.set_bind_group(0, bg, &[]);
+                if op.pipeline == BLEND_PIPELINE {
+                    let Some(Some((_, group))) = backdrop.as_deref() else {
+                        continue;
+                    };
+                    rp.set_bind_group(1, group, &[]);
+                }
                 rp.draw(op.range.clone(), 0..1);
             }
         }
         drop(layers);
+        drop(backdrop);
         if let Some(t) = &self.timestamps {
             encoder.resolve_query_set(&t.set, 0..2, &t.resolve, 0);
             encoder.copy_buffer_to_buffer(&t.resolve, 0, &t.read, 0, 16);
