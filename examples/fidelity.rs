@@ -68,10 +68,14 @@ fn main() -> anyhow::Result<()> {
                     .ok()
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(1);
+                let offset: i64 = std::env::var("FIDELITY_FRAME_OFFSET")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
                 let mut ours = render_frame(
                     &ctx,
                     &anim,
-                    idx,
+                    u32::try_from(i64::from(idx) + offset).unwrap_or(idx),
                     [golden.width() * ss, golden.height() * ss],
                     Affine::scale(ss as f32, ss as f32)
                         .then_after(Affine::translate(shift.0, shift.1)),

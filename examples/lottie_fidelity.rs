@@ -49,6 +49,9 @@ fn main() -> anyhow::Result<()> {
         let scores = golden_psnr(&ctx, &anim, &set.frames)?;
         if let Some(dir) = &dump {
             side_by_side(&ctx, &anim, &set.name, &set.frames, dir)?;
+            for (idx, s) in &scores {
+                eprintln!("{} frame {idx}: {s:?}", set.name);
+            }
         }
         if scores.is_empty() {
             println!(

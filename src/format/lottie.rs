@@ -663,9 +663,16 @@ fn decode_lottie_with(
         Ok(Err(e)) => return Err(e.to_string().into()),
         Err(_) => return Err("the Lottie model could not be built from this file".into()),
     };
+    let conformed = super::lottie_web::conform(&mut comp);
+    // After conform, which may add layers (time remap).
     let mut texts = std::mem::take(&mut fixes.texts);
     super::lottie_text::place_text_layers(&mut comp, &mut texts);
-    let conformed = super::lottie_web::conform(&mut comp);
+    if conformed.time_remap_left > 0 {
+        notes.push(format!(
+            "{} time-remapped layer(s) past the sampling budget or used as mattes, played straight through (time remap not applied)",
+            conformed.time_remap_left
+        ));
+    }
     if conformed.over_budget > 0 {
         notes.push(format!(
             "{} eased path keyframe(s) past the sampling budget, drawn with linear interpolation",

@@ -69,6 +69,91 @@ pub struct Conformed {
     pub over_budget: usize,
     /// Layers whose fixed masks were joined into one clip path.
     pub merged_masks: usize,
+    /// Time-remapped precomp layers played through their remap curve.
+    pub time_remapped: usize,
+    /// Time-remapped precomp layers left as velato plays them (straight through), past the
+    /// budget or used as a matte.
+    pub time_remap_left: usize,
+}
+
+/// Most segments one time-remapped layer is cut into, and all of them in one file.
+pub const MAX_REMAP_SEGMENTS: usize = 4096;
+/// See [`MAX_REMAP_SEGMENTS`].
+pub const MAX_REMAP_SEGMENTS_TOTAL: usize = 65_536;
+
+/// Plays time-remapped precomp layers (`tm`) as lottie-web does, which velato ignores: the
+/// remap curve (seconds, keyed on the composition's frames) says which precomp frame
+/// each frame shows (`tm × fr`). velato plays an instance linearly (`(frame − st) / sr`), so
+/// the layer is cut into one copy per frame of its range, each copy's `st` and `sr` set so that
+/// its linear mapping passes through the curve at both ends of its frame; the copies share the
+/// precomp and replace the layer in place (indices of parents and mattes after it move up).
+/// Between whole frames the curve is followed linearly; holds become a stretch of 10⁹.
+fn bake_time_remap(
+    layers: &mut Vec<velato::model::Layer>,
+    fr: f64,
+    total: &mut usize,
+    done: &mut Conformed,
+) {
+    let mut i = 0;
+    while i < layers.len() {
+        let velato::model::Content::Instance {
+            time_remap: Some(tm),
+            ..
+        } = &layers[i].content
+        else {
+            i += 1;
+            continue;
+        };
+        let layer = &layers[i];
+        let (start, end) = (layer.frames.start, layer.frames.end);
+        let span = (end - start).ceil();
+        if layer.is_mask
+            || !(span.is_finite() && span >= 1.0)
+            || span as usize > MAX_REMAP_SEGMENTS
+            || *total + span as usize > MAX_REMAP_SEGMENTS_TOTAL
+        {
+            done.time_remap_left += 1;
+            i += 1;
+            continue;
+        }
+        let n = span as usize;
+        // Keyframe times are on the composition's clock (lottie-web compares
+        // `frame − st` with `t − st`).
+        let at = |f: f64| tm.evaluate(f) * fr;
+        let mut copies = Vec::with_capacity(n);
+        for k in 0..n {
+            let f0 = start + k as f64;
+            let f1 = (f0 + 1.0).min(end);
+            let (p0, p1) = (at(f0), at(f0 + 1.0));
+            let slope = p1 - p0;
+            let stretch = if slope.abs() < 1e-9 { 1e9 } else { 1.0 / slope };
+            let mut c = layer.clone();
+            c.frames = f0..f1;
+            c.stretch = stretch;
+            c.start_frame = f0 - p0 * stretch;
+            if let velato::model::Content::Instance { time_remap, .. } = &mut c.content {
+                *time_remap = None;
+            }
+            copies.push(c);
+        }
+        *total += n;
+        let extra = n - 1;
+        for l in layers.iter_mut() {
+            if let Some(p) = l.parent.as_mut()
+                && *p > i
+            {
+                *p += extra;
+            }
+            if let Some((_, m)) = l.mask_layer.as_mut()
+                && *m > i
+            {
+                *m += extra;
+            }
+        }
+        layers.splice(i..=i, copies);
+        done.time_remapped += 1;
+        i += n;
+    }
 }
 
 /// Rewrites `comp` in place where velato's model departs from lottie-web (see the module
@@ -78,10 +163,13 @@ pub fn conform(comp: &mut Composition) -> Conformed {
         done: Conformed::default(),
         budget: MAX_BAKED_POINTS,
     };
+    let mut segments = 0;
+    let fr = comp.frame_rate;
     for layers in std::iter::once(&mut comp.layers).chain(comp.assets.values_mut()) {
         for layer in layers.iter_mut() {
             pass.layer(layer);
         }
+        bake_time_remap(layers, fr, &mut segments, &mut pass.done);
     }
     pass.done
 }

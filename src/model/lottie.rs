@@ -347,4 +347,65 @@ mod tests {
             [0.25, 0.0, 0.75, 1.0]
         ));
     }
+
+    /// The x of the first mesh's transform (the square's place) at frame `f`.
+    fn square_x(anim: &crate::model::Animation, f: u32) -> f32 {
+        let list = crate::model::frame_at(anim, f);
+        list.cmds
+            .iter()
+            .find_map(|c| match c {
+                crate::model::DrawCmd::Mesh {
+                    transform, mesh, ..
+                } => {
+                    let x0 = mesh.vertices.iter().map(|v| v[0]).fold(f32::MAX, f32::min);
+                    Some(transform.apply(x0, 0.0).0)
+                }
+                _ => None,
+            })
+            .expect("the square is drawn")
+    }
+
+    /// A time-remapped precomp (`tm`) shows the precomp frame its curve names, as lottie-web
+    /// plays it: the square moves 1 px a frame inside the precomp; the remap runs it at double
+    /// speed for 10 frames (0 → 0.8 s at 25 fps = precomp frame 20), then holds.
+    #[test]
+    fn time_remapped_precomps_follow_their_curve() {
+        let square = serde_json::json!({
+            "ty": 4, "ind": 1, "ip": 0, "op": 200, "st": 0, "sr": 1,
+            "ks": {"o": {"a": 0, "k": 100}, "r": {"a": 0, "k": 0}, "a": {"a": 0, "k": [0, 0]},
+                   "s": {"a": 0, "k": [100, 100]},
+                   "p": {"a": 1, "k": [{"t": 0, "s": [0, 50], "i": {"x": 1, "y": 1}, "o": {"x": 0, "y": 0}},
+                                       {"t": 100, "s": [100, 50]}]}},
+            "shapes": [{"ty": "gr", "it": [
+                {"ty": "rc", "d": 1, "p": {"a": 0, "k": [5, 5]}, "s": {"a": 0, "k": [10, 10]}, "r": {"a": 0, "k": 0}},
+                {"ty": "fl", "c": {"a": 0, "k": [1, 0, 0, 1]}, "o": {"a": 0, "k": 100}, "r": 1},
+                {"ty": "tr", "p": {"a": 0, "k": [0, 0]}, "a": {"a": 0, "k": [0, 0]}, "s": {"a": 0, "k": [100, 100]},
+                 "r": {"a": 0, "k": 0}, "o": {"a": 0, "k": 100}}]}]
+        });
+        let json = serde_json::json!({
+            "v": "5.7.0", "fr": 25, "ip": 0, "op": 40, "w": 200, "h": 100,
+            "assets": [{"id": "moving", "layers": [square]}],
+            "layers": [{"ty": 0, "ind": 1, "refId": "moving", "w": 200, "h": 100, "ip": 0, "op": 40, "st": 0, "sr": 1,
+                "ks": {"o": {"a": 0, "k": 100}, "r": {"a": 0, "k": 0}, "p": {"a": 0, "k": [0, 0]},
+                       "a": {"a": 0, "k": [0, 0]}, "s": {"a": 0, "k": [100, 100]}},
+                "tm": {"a": 1, "k": [{"t": 0, "s": [0], "i": {"x": [1], "y": [1]}, "o": {"x": [0], "y": [0]}},
+                                     {"t": 10, "s": [0.8]}]}}]
+        });
+        let model = crate::format::lottie::lottie_composition(
+            &serde_json::to_vec(&json).unwrap(),
+            &crate::format::DecodeLimits::default(),
+            &mut |_| None,
+        )
+        .unwrap();
+        assert_eq!(
+            model.comp.layers.len(),
+            40,
+            "one copy per frame of the layer"
+        );
+        let anim = crate::model::load::lottie_animation(model);
+        for (frame, x) in [(0, 0.0), (5, 10.0), (10, 20.0), (30, 20.0)] {
+            let got = square_x(&anim, frame);
+            assert!((got - x).abs() < 0.01, "frame {frame}: x {got}, want {x}");
+        }
+    }
 }

@@ -394,7 +394,7 @@ fn fill_lottie_slots(
                 let mut by_layer = |layers: &[velato::model::Layer]| {
                     for l in layers {
                         if let velato::model::Content::Image { asset_id } = &l.content
-                            && &l.name == key
+                            && crate::format::lottie_text::split_blend(&l.name).0 == key
                             && !ids.contains(asset_id)
                         {
                             ids.push(asset_id.clone());
