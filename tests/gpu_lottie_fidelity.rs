@@ -15,10 +15,12 @@ use giftqa::playback::fidelity::{compare, golden_sets};
 use giftqa::render::paint::{golden_psnr, over_background, render_frame};
 use giftqa::render::unpremultiply;
 
-/// The golden sets at or above 30 dB on every frame (see `docs/fidelity.md`).
-const PASSING: [&str; 24] = [
-    "dotlottie-rs/assets/animations/dotlottie/v1/star_rating.lottie/251e9c3e-3cd5-4c75-b935-199dafd8ac4f",
+/// The golden sets at or above 30 dB on the content measure (PSNR over the pixels where either
+/// image has alpha above 0.02) at every frame; `docs/fidelity.md` names each of the others
+/// with its cause.
+const PASSING: [&str; 22] = [
     "dotlottie-rs/assets/animations/dotlottie/v2/happy_birthday_audio.lottie/Main_Scene",
+    "dotlottie-rs/assets/animations/dotlottie/v2/image.lottie/f1a48d1d-b6e6-404e-9a0c-687e35d0f2fe",
     "dotlottie-rs/assets/animations/dotlottie/v2/multi_anim_theme.lottie/circle",
     "dotlottie-rs/assets/animations/dotlottie/v2/multi_anim_theme.lottie/rect",
     "dotlottie-rs/assets/animations/dotlottie/v2/pigeon.lottie/pigeon",
@@ -28,14 +30,12 @@ const PASSING: [&str; 24] = [
     "dotlottie-rs/assets/animations/lottie/gradient",
     "dotlottie-rs/assets/animations/lottie/test",
     "lottie-web/demo/gatin/data",
-    "rlottie/example/resource/1643-exploding-star",
-    "rlottie/example/resource/1667-firework",
-    "rlottie/example/resource/27746-joypixels-partying-face-emoji-animation",
+    "lottie-web/demo/happy2016/data",
     "rlottie/example/resource/4479-fireworks",
-    "rlottie/example/resource/5317-fireworkds",
     "rlottie/example/resource/confetti",
     "rlottie/example/resource/dynamic_property",
     "rlottie/example/resource/heart",
+    "rlottie/example/resource/image_embedded",
     "rlottie/example/resource/like",
     "rlottie/example/resource/mask",
     "rlottie/example/resource/matte_two_item_with_lowerlayer",
@@ -43,8 +43,34 @@ const PASSING: [&str; 24] = [
     "velato/examples/assets/google_fonts/Tiger",
 ];
 
+/// Sets below 30 dB on the content measure, still held at what they score now (content
+/// figure, dB) so a regression shows; each is explained in `docs/fidelity.md`.
+const HELD: [(&str, f64); 12] = [
+    (
+        "dotlottie-rs/assets/animations/dotlottie/v1/star_rating.lottie/251e9c3e-3cd5-4c75-b935-199dafd8ac4f",
+        29.0,
+    ),
+    (
+        "dotlottie-rs/assets/animations/dotlottie/v1/traffic_lights.lottie/Remix_of_Untitled_file",
+        23.5,
+    ),
+    ("lottie-web/test/animations/footage/data", 19.5),
+    ("lottie-web/test/animations/lights", 8.0),
+    ("lottie-web/test/animations/ripple", 11.0),
+    ("lottie-web/test/animations/starfish", 12.0),
+    ("rlottie/example/resource/1643-exploding-star", 23.0),
+    ("rlottie/example/resource/1667-firework", 19.5),
+    (
+        "rlottie/example/resource/27746-joypixels-partying-face-emoji-animation",
+        27.0,
+    ),
+    ("rlottie/example/resource/5317-fireworkds", 29.0),
+    ("rlottie/example/resource/balloons_with_string", 19.0),
+    ("rlottie/example/resource/starts_transparent", 7.0),
+];
+
 #[test]
-fn lottie_goldens_at_or_above_30_db() {
+fn lottie_goldens_at_or_above_30_db_on_the_content_measure() {
     let shared = shared_or_skip!();
     let Some(ctx) = common::gpu() else { return };
     let sets = golden_sets(&shared.join("../reference/lottie"), &shared.join("lottie")).unwrap();
@@ -65,12 +91,42 @@ fn lottie_goldens_at_or_above_30_db() {
             set.name
         );
         for (idx, score) in scores {
-            let psnr = score.whole_db;
-            assert!(psnr >= 30.0, "{} frame {idx}: {psnr:.1} dB", set.name);
+            assert!(
+                score.content_db >= 30.0,
+                "{} frame {idx}: {score:?}",
+                set.name
+            );
         }
         checked += 1;
     }
     assert_eq!(checked, PASSING.len(), "every passing set was found");
+    // The others do not fall below what they score now.
+    let mut held = 0;
+    for (name, floor) in HELD {
+        let set = sets.iter().find(|s| s.name == name).expect(name);
+        let anim = lottie_file_animation(
+            &set.source,
+            set.animation.as_deref(),
+            &DecodeLimits::default(),
+        )
+        .unwrap();
+        for (idx, score) in golden_psnr(&ctx, &anim, &set.frames).unwrap() {
+            assert!(score.content_db >= floor, "{name} frame {idx}: {score:?}");
+        }
+        held += 1;
+    }
+    assert_eq!(held, HELD.len());
+    // Every non-blank set is either passing or held: 34 of them (35 less `image_test`, whose
+    // picture is missing from the repository, so its goldens are blank too).
+    let non_blank = sets
+        .iter()
+        .filter(|s| {
+            s.frames.iter().any(|(_, p)| {
+                !giftqa::playback::fidelity::is_blank(&image::open(p).unwrap().into_rgba8())
+            })
+        })
+        .count();
+    assert_eq!(non_blank, PASSING.len() + HELD.len());
 }
 
 #[test]
