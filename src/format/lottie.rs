@@ -175,6 +175,8 @@ struct Normalise {
     texts: Vec<super::lottie_text::TextLayer>,
     /// Layers marked with each blend mode (`bm` 1–17).
     blends: [usize; 18],
+    /// Shapes rounded by round-corners modifiers, and shapes left sharp.
+    rounded: super::lottie_web::Rounded,
     dropped_layers: usize,
     dropped_sounds: usize,
     dropped_data: usize,
@@ -366,6 +368,13 @@ impl Normalise {
                     self.dropped_layers += before - layers.len();
                     for l in layers.iter_mut() {
                         solid_to_shape(l);
+                    }
+                }
+                for list in ["shapes", "it"] {
+                    if let Some(Value::Array(items)) = m.get_mut(list) {
+                        let r = super::lottie_web::round_corners(items);
+                        self.rounded.rounded += r.rounded;
+                        self.rounded.left += r.left;
                     }
                 }
                 super::lottie_web::keep_star_animated(m);
@@ -618,6 +627,12 @@ fn decode_lottie_with(
     };
     fixes.walk(&mut normalised, 0);
     notes.extend(text_notes(&fixes.texts, &fixes.fonts));
+    if fixes.rounded.left > 0 {
+        notes.push(format!(
+            "{} shape(s) under round-corners modifiers that the preview does not draw rounded (animated stars or rectangles, animated radii)",
+            fixes.rounded.left
+        ));
+    }
     let modes: Vec<String> = fixes
         .blends
         .iter()

@@ -709,6 +709,205 @@ fn star_points(star: &Star, frame: f64) -> Vec<Point> {
     out
 }
 
+/// lottie-web's handle length for a rounded corner (`roundCorner`, ≈ 4/3·(√2 − 1)).
+const ROUND_CORNER: f64 = 0.5519;
+
+/// Round corners (`"ty": "rd"`, lottie-web's `RoundCornersModifier`) of spline triples
+/// (vertex, in, out; tangents relative): every vertex without tangents becomes two, each
+/// `min(radius, half the edge)` along its edge, joined by a cubic whose handles reach
+/// `ROUND_CORNER` of the way back to the corner. The ends of an open path stay.
+fn round_triples(points: &[Point], closed: bool, radius: f64) -> Vec<Point> {
+    let n = points.len() / 3;
+    let v = |k: usize| points[k * 3];
+    let mut out = Vec::with_capacity(n * 6);
+    for k in 0..n {
+        let (here, tin, tout) = (v(k), points[k * 3 + 1], points[k * 3 + 2]);
+        let sharp = tin == Point::ZERO && tout == Point::ZERO;
+        if !sharp || (!closed && (k == 0 || k == n - 1)) {
+            out.extend([here, tin, tout]);
+            continue;
+        }
+        let toward = |other: Point| {
+            let d = (other - here).hypot();
+            let t = if d > 0.0 {
+                (d / 2.0).min(radius) / d
+            } else {
+                0.0
+            };
+            here + (other - here) * t
+        };
+        let a = toward(v((k + n - 1) % n));
+        let b = toward(v((k + 1) % n));
+        // In at `a` with no handle, out toward the corner; in at `b` from the corner.
+        out.extend([a, Point::ZERO, ((here - a) * ROUND_CORNER).to_point()]);
+        out.extend([b, ((here - b) * ROUND_CORNER).to_point(), Point::ZERO]);
+    }
+    out
+}
+
+fn json_point(v: &Value) -> Option<Point> {
+    let a = v.as_array()?;
+    Some(Point::new(a.first()?.as_f64()?, a.get(1)?.as_f64()?))
+}
+
+/// A Lottie path object (`{"v", "i", "o", "c"}`) as triples, and whether it is closed.
+fn json_triples(path: &Value) -> Option<(Vec<Point>, bool)> {
+    let list = |key: &str| -> Option<Vec<Point>> {
+        path.get(key)?.as_array()?.iter().map(json_point).collect()
+    };
+    let (v, i, o) = (list("v")?, list("i")?, list("o")?);
+    if v.len() != i.len() || v.len() != o.len() || v.len() > 1 << 16 {
+        return None;
+    }
+    let closed = path.get("c").and_then(Value::as_bool).unwrap_or(false);
+    Some((
+        v.iter()
+            .zip(&i)
+            .zip(&o)
+            .flat_map(|((v, i), o)| [*v, *i, *o])
+            .collect(),
+        closed,
+    ))
+}
+
+fn triples_json(points: &[Point], closed: bool) -> Value {
+    let pick = |off: usize| -> Vec<Value> {
+        points
+            .chunks_exact(3)
+            .map(|t| serde_json::json!([t[off].x, t[off].y]))
+            .collect()
+    };
+    serde_json::json!({"v": pick(0), "i": pick(1), "o": pick(2), "c": closed})
+}
+
+/// A static value of a Lottie property (`{"a": 0, "k": …}`), first component when an array.
+fn static_scalar(p: Option<&Value>) -> Option<f64> {
+    let p = p?;
+    if p.get("a").and_then(Value::as_u64) == Some(1) {
+        return None;
+    }
+    let k = p.get("k")?;
+    k.as_f64().or_else(|| k.get(0).and_then(Value::as_f64))
+}
+
+/// What [`round_corners`] did: shapes rounded, and shapes left sharp (animated stars and
+/// rectangles, animated radii).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Rounded {
+    /// Shapes whose corners were rounded.
+    pub rounded: usize,
+    /// Shapes a round-corners modifier applies to that are drawn sharp.
+    pub left: usize,
+}
+
+/// Applies each round-corners modifier (`rd`) of a shape list to the shapes before it (and
+/// in the groups before it), as lottie-web's modifiers apply, in the JSON before velato (which
+/// drops `rd`): paths (every keyframe of an animated one), static stars and polygons (turned
+/// into the path lottie-web builds for them, then rounded) and static rectangles (given the
+/// radius as their own roundness). The modifier itself is removed.
+pub fn round_corners(items: &mut Vec<Value>) -> Rounded {
+    let mut done = Rounded::default();
+    let mut k = 0;
+    while k < items.len() {
+        if items[k].get("ty").and_then(Value::as_str) != Some("rd") {
+            k += 1;
+            continue;
+        }
+        let radius = static_scalar(items[k].get("r")).filter(|r| r.is_finite() && *r > 0.0);
+        items.remove(k);
+        match radius {
+            Some(r) => {
+                for item in &mut items[..k] {
+                    round_item(item, r.min(super::MAX_COORD), &mut done, 0);
+                }
+            }
+            None => done.left += 1,
+        }
+    }
+    done
+}
+
+fn round_item(item: &mut Value, r: f64, done: &mut Rounded, depth: usize) {
+    if depth > 64 {
+        return;
+    }
+    match item.get("ty").and_then(Value::as_str) {
+        Some("gr") => {
+            if let Some(Value::Array(it)) = item.get_mut("it") {
+                for c in it.iter_mut() {
+                    round_item(c, r, done, depth + 1);
+                }
+            }
+        }
+        Some("sh") => {
+            let Some(ks) = item.get_mut("ks") else { return };
+            let animated = ks.get("a").and_then(Value::as_u64) == Some(1);
+            let Some(k) = ks.get_mut("k") else { return };
+            let round = |path: &mut Value| {
+                if let Some((t, closed)) = json_triples(path) {
+                    *path = triples_json(&round_triples(&t, closed, r), closed);
+                }
+            };
+            if animated {
+                if let Value::Array(kfs) = k {
+                    for kf in kfs {
+                        for end in ["s", "e"] {
+                            if let Some(Value::Array(v)) = kf.get_mut(end)
+                                && let Some(path) = v.first_mut()
+                            {
+                                round(path);
+                            }
+                        }
+                    }
+                }
+            } else {
+                round(k);
+            }
+            done.rounded += 1;
+        }
+        Some("sr") => {
+            let get = |key: &str| static_scalar(item.get(key));
+            let centre = item
+                .get("p")
+                .filter(|p| p.get("a").and_then(Value::as_u64) != Some(1))
+                .and_then(|p| p.get("k"))
+                .and_then(json_point);
+            let (Some(points), Some(or), Some(centre)) = (get("pt"), get("or"), centre) else {
+                done.left += 1;
+                return;
+            };
+            let polygon = item.get("sy").and_then(Value::as_u64) == Some(2);
+            let star = Star {
+                is_polygon: polygon,
+                direction: 1.0,
+                position: velato::model::Value::Fixed(centre),
+                inner_radius: velato::model::Value::Fixed(get("ir").unwrap_or(0.0)),
+                inner_roundness: velato::model::Value::Fixed(get("is").unwrap_or(0.0)),
+                outer_radius: velato::model::Value::Fixed(or),
+                outer_roundness: velato::model::Value::Fixed(get("os").unwrap_or(0.0)),
+                rotation: velato::model::Value::Fixed(get("r").unwrap_or(0.0)),
+                points: velato::model::Value::Fixed(points),
+            };
+            let triples = star_points(&star, 0.0);
+            if triples.is_empty() {
+                return;
+            }
+            let path = triples_json(&round_triples(&triples, true, r), true);
+            let d = item.get("d").cloned().unwrap_or(Value::from(1));
+            *item = serde_json::json!({"ty": "sh", "d": d, "ks": {"a": 0, "k": path}});
+            done.rounded += 1;
+        }
+        Some("rc") => match item.get_mut("r") {
+            Some(p) if static_scalar(Some(p)) == Some(0.0) => {
+                *p = serde_json::json!({"a": 0, "k": r});
+                done.rounded += 1;
+            }
+            _ => done.left += 1,
+        },
+        _ => {}
+    }
+}
+
 /// A closed path through spline triples (vertex, in, out; tangents relative).
 fn triples_to_path(points: &[Point], path: &mut Vec<PathEl>) {
     let n = points.len() / 3;
@@ -895,6 +1094,50 @@ mod tests {
             rotation: V::Fixed(0.0),
             points: V::Fixed(points),
         }
+    }
+
+    #[test]
+    fn round_corners_cut_sharp_vertices_as_lottie_web() {
+        let sq = [(0.0, 0.0), (100.0, 0.0), (100.0, 100.0), (0.0, 100.0)]
+            .into_iter()
+            .flat_map(|(x, y)| [Point::new(x, y), Point::ZERO, Point::ZERO])
+            .collect::<Vec<_>>();
+        let r = round_triples(&sq, true, 10.0);
+        assert_eq!(r.len(), 8 * 3, "each corner becomes two vertices");
+        // The corner at (0, 0): in from (0, 100), out to (100, 0).
+        assert_eq!(r[0], Point::new(0.0, 10.0));
+        assert!((r[2] - Point::new(0.0, -5.519)).hypot() < 1e-9);
+        assert_eq!(r[3], Point::new(10.0, 0.0));
+        assert!((r[4] - Point::new(-5.519, 0.0)).hypot() < 1e-9);
+        // A radius past half an edge stops at the middle; open ends stay sharp.
+        let open = round_triples(&sq, false, 80.0);
+        assert_eq!(open.len(), 6 * 3);
+        assert_eq!(open[0], Point::ZERO);
+        assert_eq!(open[3], Point::new(50.0, 0.0));
+        // A vertex with tangents is kept as it is.
+        let mut smooth = sq.clone();
+        smooth[2] = Point::new(5.0, 0.0);
+        assert_eq!(round_triples(&smooth, true, 10.0)[..3], smooth[..3]);
+        // In JSON: a static star under `rd` becomes the rounded path lottie-web draws.
+        let mut items = vec![
+            serde_json::json!({"ty": "gr", "it": [
+                {"ty": "sr", "sy": 1, "d": 1, "pt": {"a": 0, "k": 5}, "p": {"a": 0, "k": [0, 0]},
+                 "r": {"a": 0, "k": 0}, "ir": {"a": 0, "k": 20}, "is": {"a": 0, "k": 0},
+                 "or": {"a": 0, "k": 50}, "os": {"a": 0, "k": 0}},
+                {"ty": "st"}]}),
+            serde_json::json!({"ty": "rd", "r": {"a": 0, "k": 10}}),
+        ];
+        assert_eq!(
+            round_corners(&mut items),
+            Rounded {
+                rounded: 1,
+                left: 0
+            }
+        );
+        assert_eq!(items.len(), 1, "the modifier is gone");
+        let path = &items[0]["it"][0];
+        assert_eq!(path["ty"], "sh");
+        assert_eq!(path["ks"]["k"]["v"].as_array().unwrap().len(), 20);
     }
 
     #[test]
