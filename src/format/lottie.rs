@@ -118,13 +118,34 @@ impl ShapeKinds {
     }
 }
 
-/// Layers (in the composition and its precomps) with a blend mode other than normal (`bm`),
-/// and with layer effects (`ef`).
-fn blend_and_effects(v: &Value, depth: usize) -> (usize, usize) {
-    if depth > 32 {
-        return (0, 0);
-    }
-    let mut out = (0, 0);
+/// The name of a layer effect type (`ef[].ty`, lottie-spec "Effects"); `None` for expression
+/// controls (5: sliders, points, colours that only expressions read), which draw nothing.
+fn effect_name(ty: u64) -> Option<&'static str> {
+    Some(match ty {
+        5 => return None,
+        7 => "paint over transparent",
+        20 => "tint",
+        21 => "fill",
+        22 => "stroke",
+        23 => "tritone",
+        24 => "levels",
+        25 => "drop shadow",
+        26 => "radial wipe",
+        27 => "displacement map",
+        28 => "set matte",
+        29 => "Gaussian blur",
+        31 => "mesh warp",
+        32 => "wavy",
+        33 => "spherize",
+        34 => "puppet",
+        _ => "other",
+    })
+}
+
+/// The layer effects (`ef`) of the composition's and its precomps' layers that draw
+/// something: how many layers carry them, and each effect's name with its count, in order of
+/// first use. Expression controls are counted apart (the second figure).
+fn layer_effects(v: &Value) -> (usize, usize, Vec<(&'static str, usize)>) {
     let lists = v.get("layers").and_then(Value::as_array).into_iter().chain(
         v.get("assets")
             .and_then(Value::as_array)
@@ -132,20 +153,27 @@ fn blend_and_effects(v: &Value, depth: usize) -> (usize, usize) {
             .flatten()
             .filter_map(|a| a.get("layers").and_then(Value::as_array)),
     );
+    let (mut layers_with, mut controls) = (0, 0);
+    let mut names: Vec<(&'static str, usize)> = Vec::new();
     for layers in lists {
         for l in layers {
-            if l.get("bm").and_then(Value::as_u64).is_some_and(|b| b != 0) {
-                out.0 += 1;
+            let mut visual = false;
+            for e in l.get("ef").and_then(Value::as_array).into_iter().flatten() {
+                match effect_name(e.get("ty").and_then(Value::as_u64).unwrap_or(0)) {
+                    None => controls += 1,
+                    Some(n) => {
+                        visual = true;
+                        match names.iter_mut().find(|(k, _)| *k == n) {
+                            Some((_, c)) => *c += 1,
+                            None => names.push((n, 1)),
+                        }
+                    }
+                }
             }
-            if l.get("ef")
-                .and_then(Value::as_array)
-                .is_some_and(|e| !e.is_empty())
-            {
-                out.1 += 1;
-            }
+            layers_with += usize::from(visual);
         }
     }
-    out
+    (layers_with, controls, names)
 }
 
 fn has_expressions(v: &Value, depth: usize) -> bool {
@@ -607,10 +635,20 @@ fn decode_lottie_with(
             kinds.masks_not_add
         ));
     }
-    let (_, effects) = blend_and_effects(&v, 0);
+    let (effects, controls, effect_names) = layer_effects(&v);
     if effects > 0 {
+        let names: Vec<String> = effect_names
+            .iter()
+            .map(|(n, c)| format!("{n} ×{c}"))
+            .collect();
         notes.push(format!(
-            "{effects} layer(s) with effects (blur, fill, tint…), which velato does not draw"
+            "{effects} layer(s) with layer effects ({}), which the preview does not draw",
+            names.join(", ")
+        ));
+    }
+    if controls > 0 {
+        notes.push(format!(
+            "{controls} expression control(s), which only expressions read"
         ));
     }
     if has_expressions(&v, 0) {
