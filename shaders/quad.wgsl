@@ -135,3 +135,74 @@ fn fs_blend(in: VertexOut) -> @location(0) vec4<f32> {
     let rgb = (1.0 - b.a) * s.rgb + (1.0 - s.a) * b.rgb + s.a * b.a * mixed;
     return vec4<f32>(rgb, s.a + b.a - s.a * b.a);
 }
+
+// Layer effects (After Effects' as lottie-web's SVG renderer draws them, `SVGEffects`): the
+// layer (group 0, premultiplied) drawn through one effect, composited source-over. `fx.head`
+// holds the kind and the texel size; `c1`–`c3` the parameters (`model::EffectParams`).
+
+struct Effect {
+    head: vec4<f32>,
+    c1: vec4<f32>,
+    c2: vec4<f32>,
+    c3: vec4<f32>,
+};
+
+@group(1) @binding(0) var<uniform> fx: Effect;
+
+// A Gaussian of standard deviations `sigma` (px) over ±3σ, 15 taps a side.
+fn blurred(uv: vec2<f32>, sigma: vec2<f32>) -> vec4<f32> {
+    let texel = fx.head.yz;
+    let n = 7;
+    let step = 3.0 * sigma / f32(n);
+    let inv = vec2<f32>(select(0.0, 1.0 / (sigma.x * sigma.x), sigma.x > 0.0), select(0.0, 1.0 / (sigma.y * sigma.y), sigma.y > 0.0));
+    var sum = vec4<f32>(0.0);
+    var total = 0.0;
+    for (var j = -n; j <= n; j++) {
+        for (var i = -n; i <= n; i++) {
+            let off = vec2<f32>(f32(i), f32(j)) * step;
+            let w = exp(-0.5 * dot(off * off, inv));
+            sum += textureSampleLevel(image, image_sampler, uv + off * texel, 0.0) * w;
+            total += w;
+        }
+    }
+    return sum / total;
+}
+
+fn luma(c: vec3<f32>) -> f32 {
+    return dot(c, vec3<f32>(0.3, 0.59, 0.11));
+}
+
+@fragment
+fn fs_effect(in: VertexOut) -> @location(0) vec4<f32> {
+    let kind = i32(round(fx.head.x));
+    var c = textureSampleLevel(image, image_sampler, in.uv, 0.0);
+    let straight = select(vec3<f32>(0.0), c.rgb / max(c.a, 1e-6), c.a > 0.0);
+    switch kind {
+        case 1: {
+            // Fill: the colour where the layer is, alpha × opacity.
+            let a = c.a * fx.c1.a;
+            c = vec4<f32>(fx.c1.rgb * a, a);
+        }
+        case 2: {
+            // Tint: luminance mapped from black to white, mixed by the amount.
+            let mapped = mix(fx.c1.rgb, fx.c2.rgb, luma(straight));
+            c = vec4<f32>(mix(straight, mapped, fx.c1.a) * c.a, c.a);
+        }
+        case 3: {
+            // Tritone: shadows → midtones → highlights by luminance; c1.a blends the original.
+            let l = luma(straight);
+            let mapped = select(mix(fx.c2.rgb, fx.c1.rgb, l * 2.0 - 1.0), mix(fx.c3.rgb, fx.c2.rgb, l * 2.0), l < 0.5);
+            c = vec4<f32>(mix(mapped, straight, fx.c1.a) * c.a, c.a);
+        }
+        case 4: {
+            c = blurred(in.uv, fx.c1.xy);
+        }
+        case 5: {
+            // Drop shadow: the layer's alpha, blurred and moved, in the shadow colour, under it.
+            let s = blurred(in.uv - fx.c2.xy * fx.head.yz, vec2<f32>(fx.c2.z)).a * fx.c1.a;
+            c = c + vec4<f32>(fx.c1.rgb * s, s) * (1.0 - c.a);
+        }
+        default: {}
+    }
+    return c * in.color.a;
+}

@@ -42,6 +42,8 @@ pub struct LottieModel {
     /// The text layers, handed to velato as empty shape layers for `model::lottie_text` to
     /// fill.
     pub texts: Vec<super::lottie_text::TextLayer>,
+    /// The layer effects giftqa draws, indexed by the mark in the layer's name.
+    pub effects: Vec<super::lottie_fx::LayerEffects>,
 }
 
 /// Where the files a Lottie animation names by path come from: `u` + `p` of an image asset,
@@ -142,6 +144,9 @@ fn effect_name(ty: u64) -> Option<&'static str> {
     })
 }
 
+/// The effects giftqa draws (`super::lottie_fx::EffectKind`), by [`effect_name`].
+const DRAWN_EFFECTS: [&str; 5] = ["tint", "fill", "tritone", "drop shadow", "Gaussian blur"];
+
 /// The layer effects (`ef`) of the composition's and its precomps' layers that draw
 /// something: how many layers carry them, and each effect's name with its count, in order of
 /// first use. Expression controls are counted apart (the second figure).
@@ -203,6 +208,8 @@ struct Normalise {
     texts: Vec<super::lottie_text::TextLayer>,
     /// Layers marked with each blend mode (`bm` 1–17).
     blends: [usize; 18],
+    /// The drawn effects of marked layers, by mark.
+    effects: Vec<super::lottie_fx::LayerEffects>,
     /// Shapes rounded by round-corners modifiers, and shapes left sharp.
     rounded: super::lottie_web::Rounded,
     dropped_layers: usize,
@@ -390,6 +397,7 @@ impl Normalise {
                         if let Some(bm) = super::lottie_text::mark_blend(l) {
                             self.blends[usize::from(bm)] += 1;
                         }
+                        super::lottie_fx::read_effects(l, &mut self.effects);
                     }
                     let before = layers.len();
                     layers.retain(|l| l.get("ty").and_then(Value::as_u64).is_none_or(|t| t <= 4));
@@ -637,13 +645,29 @@ fn decode_lottie_with(
     }
     let (effects, controls, effect_names) = layer_effects(&v);
     if effects > 0 {
-        let names: Vec<String> = effect_names
-            .iter()
-            .map(|(n, c)| format!("{n} ×{c}"))
-            .collect();
+        let list = |drawn: bool| -> Vec<String> {
+            effect_names
+                .iter()
+                .filter(|(n, _)| DRAWN_EFFECTS.contains(n) == drawn)
+                .map(|(n, c)| format!("{n} ×{c}"))
+                .collect()
+        };
+        let (drawn, not_drawn) = (list(true), list(false));
         notes.push(format!(
-            "{effects} layer(s) with layer effects ({}), which the preview does not draw",
-            names.join(", ")
+            "{effects} layer(s) with layer effects{}{}",
+            if drawn.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ": {}, drawn on the GPU as lottie-web's SVG renderer draws them (its canvas renderer draws none)",
+                    drawn.join(", ")
+                )
+            },
+            if not_drawn.is_empty() {
+                String::new()
+            } else {
+                format!("; {}, which the preview does not draw", not_drawn.join(", "))
+            }
         ));
     }
     if controls > 0 {
@@ -719,6 +743,7 @@ fn decode_lottie_with(
     let conformed = super::lottie_web::conform(&mut comp);
     // After conform, which may add layers (time remap).
     let mut texts = std::mem::take(&mut fixes.texts);
+    let effects = std::mem::take(&mut fixes.effects);
     super::lottie_text::place_text_layers(&mut comp, &mut texts);
     if conformed.time_remap_left > 0 {
         notes.push(format!(
@@ -751,6 +776,7 @@ fn decode_lottie_with(
         comp,
         images,
         texts,
+        effects,
     })
 }
 
@@ -1033,6 +1059,7 @@ pub fn dotlottie_composition(
         comp,
         images,
         texts,
+        effects,
     } = chosen_model.ok_or("no animation decoded")?;
     info.notes.insert(
         0,
@@ -1050,5 +1077,6 @@ pub fn dotlottie_composition(
         comp,
         images,
         texts,
+        effects,
     })
 }

@@ -381,10 +381,26 @@ pub const BLEND_MARK: &str = "\u{2}bm";
 /// A layer name as the file gives it, and the blend mode (`bm`, 1–17) its mark carries.
 #[must_use]
 pub fn split_blend(name: &str) -> (&str, Option<u8>) {
-    match name.rsplit_once(BLEND_MARK) {
-        Some((plain, n)) => (plain, n.parse().ok().filter(|m| (1..=17).contains(m))),
-        None => (name, None),
+    let (plain, blend, _) = split_marks(name);
+    (plain, blend)
+}
+
+/// A layer name as the file gives it, the blend mode its mark carries, and the index of its
+/// effects (`super::lottie_fx::read_effects`). Marks follow the name, each after `\u{2}`.
+#[must_use]
+pub fn split_marks(name: &str) -> (&str, Option<u8>, Option<usize>) {
+    let Some((plain, marks)) = name.split_once('\u{2}') else {
+        return (name, None, None);
+    };
+    let (mut blend, mut fx) = (None, None);
+    for m in marks.split('\u{2}') {
+        if let Some(n) = m.strip_prefix("bm") {
+            blend = n.parse().ok().filter(|b| (1..=17).contains(b));
+        } else if let Some(n) = m.strip_prefix("fx") {
+            fx = n.parse().ok();
+        }
     }
+    (plain, blend, fx)
 }
 
 /// Marks a layer (JSON) with a blend mode other than normal for [`split_blend`], and takes
@@ -406,7 +422,7 @@ pub fn mark_blend(layer: &mut Value) -> Option<u8> {
 pub fn place_text_layers(comp: &mut velato::Composition, texts: &mut [TextLayer]) {
     let mut visit = |asset: Option<&String>, layers: &mut [velato::model::Layer]| {
         for (index, layer) in layers.iter_mut().enumerate() {
-            let (plain, blend) = split_blend(&layer.name);
+            let plain = split_marks(&layer.name).0;
             let Some(n) = plain
                 .strip_prefix(MARKER)
                 .and_then(|n| n.parse::<usize>().ok())
@@ -414,10 +430,8 @@ pub fn place_text_layers(comp: &mut velato::Composition, texts: &mut [TextLayer]
                 continue;
             };
             if let Some(t) = texts.get_mut(n) {
-                layer.name = match blend {
-                    Some(b) => format!("{}{BLEND_MARK}{b}", t.name),
-                    None => t.name.clone(),
-                };
+                let marks = &layer.name[plain.len()..];
+                layer.name = format!("{}{marks}", t.name);
                 t.place = Some(TextPlace {
                     asset: asset.cloned(),
                     index,

@@ -256,6 +256,7 @@ pub fn lottie_animation(model: crate::format::lottie::LottieModel) -> Animation 
         mut comp,
         images,
         texts,
+        effects,
     } = model;
     let drawn = super::lottie_text::fill_text_layers(&mut comp, &texts, &|_| None);
     let mut gaps: Vec<String> = info
@@ -272,7 +273,7 @@ pub fn lottie_animation(model: crate::format::lottie::LottieModel) -> Animation 
     gaps.extend(super::lottie_text::fallback_notes(&drawn));
     let mut anim = timed_animation(
         &info,
-        Content::Lottie(Arc::new(comp), gaps, Arc::from(texts)),
+        Content::Lottie(Arc::new(comp), gaps, Arc::from(texts), Arc::from(effects)),
     );
     anim.images = images
         .into_iter()

@@ -27,8 +27,13 @@ pub struct DisplayListSink<'a> {
     pub cmds: Vec<DrawCmd>,
     /// Layers pushed and not yet popped.
     depth: usize,
-    /// For each layer group velato has begun and not ended, whether it opened a blend layer.
-    groups: Vec<bool>,
+    /// For each layer group velato has begun and not ended, how many layers it opened (blend
+    /// and effects).
+    groups: Vec<usize>,
+    /// The file's layer effects, which marked layers name by index.
+    pub effects: &'a [crate::format::lottie_fx::LayerEffects],
+    /// The composition frame drawn (effect parameters are read on its clock).
+    pub frame: f64,
     /// The first shape or clip that could not be tessellated within the limits.
     pub refused: Option<ShapeError>,
 }
@@ -137,22 +142,33 @@ impl RenderSink for DisplayListSink<'_> {
     /// A layer whose name carries a blend mark (`format::lottie_text::split_blend`) is drawn
     /// into a layer of its own and blended onto what lies under it.
     fn begin_layer_group(&mut self, name: &str, _index: usize) {
-        let blend = crate::format::lottie_text::split_blend(name).1;
-        if let Some(mode) = blend {
+        let (_, blend, fx) = crate::format::lottie_text::split_marks(name);
+        let mut layers: Vec<Compose> = blend.map(Compose::Blend).into_iter().collect();
+        // The first effect applies to the layer's content first: it is the innermost layer.
+        if let Some(list) = fx.and_then(|i| self.effects.get(i)) {
+            layers.extend(
+                list.iter()
+                    .rev()
+                    .map(|e| Compose::Effect(effect_at(e, self.frame))),
+            );
+        }
+        for compose in &layers {
             self.depth += 1;
             self.cmds.push(DrawCmd::PushLayer {
                 alpha: 1.0,
-                compose: Compose::Blend(mode),
+                compose: *compose,
                 clip: None,
             });
         }
-        self.groups.push(blend.is_some());
+        self.groups.push(layers.len());
     }
 
     fn end_layer_group(&mut self) {
-        if self.groups.pop() == Some(true) && self.depth > 0 {
-            self.depth -= 1;
-            self.cmds.push(DrawCmd::PopLayer);
+        for _ in 0..self.groups.pop().unwrap_or(0) {
+            if self.depth > 0 {
+                self.depth -= 1;
+                self.cmds.push(DrawCmd::PopLayer);
+            }
         }
     }
 
@@ -277,6 +293,94 @@ impl RenderSink for DisplayListSink<'_> {
     }
 }
 
+/// An effect's parameters at `frame`, as lottie-web's SVG renderer reads them (`SVGEffects`):
+/// Gaussian blur σ = 0.3 × blurriness; drop shadow σ = softness / 4, offset `distance` along
+/// `direction − 90°`, opacity / 255.
+fn effect_at(e: &crate::format::lottie_fx::EffectSpec, frame: f64) -> super::EffectParams {
+    use super::EffectParams as P;
+    use crate::format::lottie_fx::EffectKind;
+    let p = |i: usize, c: usize, d: f64| e.params.get(i).map_or(d, |v| v.at(frame, c, d)) as f32;
+    let rgb = |i: usize, d: f64| [p(i, 0, d), p(i, 1, d), p(i, 2, d)];
+    match e.kind {
+        EffectKind::Fill => {
+            let [r, g, b] = rgb(2, 1.0);
+            P::new(
+                P::FILL,
+                [
+                    r,
+                    g,
+                    b,
+                    p(6, 0, 1.0).clamp(0.0, 1.0),
+                    0.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                ],
+            )
+        }
+        EffectKind::Tint => {
+            let [r0, g0, b0] = rgb(0, 0.0);
+            let [r1, g1, b1] = rgb(1, 1.0);
+            let amount = (p(2, 0, 100.0) / 100.0).clamp(0.0, 1.0);
+            P::new(
+                P::TINT,
+                [r0, g0, b0, amount, r1, g1, b1, 0.0, 0.0, 0.0, 0.0, 0.0],
+            )
+        }
+        EffectKind::Tritone => {
+            let [r0, g0, b0] = rgb(0, 1.0);
+            let [r1, g1, b1] = rgb(1, 0.5);
+            let [r2, g2, b2] = rgb(2, 0.0);
+            let blend = (p(3, 0, 0.0) / 100.0).clamp(0.0, 1.0);
+            P::new(
+                P::TRITONE,
+                [r0, g0, b0, blend, r1, g1, b1, 0.0, r2, g2, b2, 0.0],
+            )
+        }
+        EffectKind::GaussianBlur => {
+            let sigma = (0.3 * p(0, 0, 0.0)).clamp(0.0, 256.0);
+            let dims = p(1, 0, 1.0).round();
+            let (sx, sy) = match dims as i32 {
+                2 => (sigma, 0.0),
+                3 => (0.0, sigma),
+                _ => (sigma, sigma),
+            };
+            P::new(
+                P::BLUR,
+                [sx, sy, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            )
+        }
+        EffectKind::DropShadow => {
+            let [r, g, b] = rgb(0, 0.0);
+            let opacity = (p(1, 0, 127.5) / 255.0).clamp(0.0, 1.0);
+            let angle = (p(2, 0, 135.0) - 90.0).to_radians();
+            let distance = p(3, 0, 5.0).clamp(-4096.0, 4096.0);
+            let sigma = (p(4, 0, 0.0) / 4.0).clamp(0.0, 256.0);
+            P::new(
+                P::SHADOW,
+                [
+                    r,
+                    g,
+                    b,
+                    opacity,
+                    distance * angle.cos(),
+                    distance * angle.sin(),
+                    sigma,
+                    0.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                    0.0,
+                ],
+            )
+        }
+    }
+}
+
 /// The texture rect (`[u0, v0, u1, v1]`) of an image of `image` px shown in a box of `boxed`
 /// units as `xMidYMid slice` (lottie-web's default `imagePreserveAspectRatio`): scaled to cover
 /// the box, centred, the overflow cut off.
@@ -294,17 +398,21 @@ fn cover_uv(image: [f64; 2], boxed: [f64; 2]) -> [f32; 4] {
 
 /// The commands of frame `idx` (counted from the composition's first frame), and the first
 /// shape that could not be tessellated within the limits ([`ShapeError`]), left out. Image
-/// layers draw `images` (the animation's, keyed by asset id).
+/// layers draw `images` (the animation's, keyed by asset id); marked layers are drawn through
+/// their `effects` (the file's, `format::lottie_fx`).
 #[must_use]
 pub fn lottie_cmds(
     comp: &Composition,
     idx: u32,
     images: &[ImageAsset],
+    effects: &[crate::format::lottie_fx::LayerEffects],
 ) -> (Vec<DrawCmd>, Option<ShapeError>) {
     let frame = (comp.frames.start + f64::from(idx)).min(comp.frames.end - 1e-3);
     let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let mut sink = DisplayListSink {
             images,
+            effects,
+            frame,
             ..DisplayListSink::default()
         };
         velato::Renderer::new().append(comp, frame, kurbo::Affine::IDENTITY, 1.0, &mut sink);

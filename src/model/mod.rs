@@ -211,6 +211,7 @@ pub enum Content {
         Arc<velato::Composition>,
         Vec<String>,
         Arc<[crate::format::lottie_text::TextLayer]>,
+        Arc<[crate::format::lottie_fx::LayerEffects]>,
     ),
     /// A format the model cannot draw yet (Lottie, VAP): its canvas, timing and reason.
     NotDrawn(String),
@@ -317,7 +318,7 @@ impl Animation {
                 }
             }
             Content::NotDrawn(why) => u.not_drawn = Some(why.clone()),
-            Content::Lottie(_, gaps, _) => u.features.clone_from(gaps),
+            Content::Lottie(_, gaps, ..) => u.features.clone_from(gaps),
             Content::Frames(_) => {}
         }
         u
@@ -419,6 +420,87 @@ pub enum Compose {
     /// 9 soft light, 10 difference, 11 exclusion, 12 hue, 13 saturation, 14 colour,
     /// 15 luminosity, 16 add, 17 hard mix; then source-over.
     Blend(u8),
+    /// The layer drawn through a layer effect, then source-over.
+    Effect(EffectParams),
+}
+
+/// A layer effect as the renderer applies it when compositing a layer ([`Compose::Effect`]):
+/// its kind and twelve parameters at this frame, kept as `f32` bit patterns so operators stay
+/// comparable and hashable. Colours are straight RGB 0–1; lengths are canvas px.
+///
+/// | kind | values |
+/// |---|---|
+/// | [`Self::FILL`] | colour RGB, opacity |
+/// | [`Self::TINT`] | black RGB, amount 0–1, white RGB |
+/// | [`Self::TRITONE`] | highlights RGB, blend with original 0–1, midtones RGB, —, shadows RGB |
+/// | [`Self::BLUR`] | σ x, σ y (px) |
+/// | [`Self::SHADOW`] | colour RGB, opacity 0–1, offset x, y (px), σ (px) |
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub struct EffectParams {
+    /// Which effect.
+    pub kind: u8,
+    /// Its parameters (`f32::to_bits`).
+    pub values: [u32; 12],
+}
+
+impl EffectParams {
+    /// Fill (After Effects' Fill; lottie-web `SVGFillFilter`).
+    pub const FILL: u8 = 1;
+    /// Tint (`SVGTintFilter`).
+    pub const TINT: u8 = 2;
+    /// Tritone (`SVGTritoneFilter`).
+    pub const TRITONE: u8 = 3;
+    /// Gaussian blur (`SVGGaussianBlurEffect`).
+    pub const BLUR: u8 = 4;
+    /// Drop shadow (`SVGDropShadowEffect`).
+    pub const SHADOW: u8 = 5;
+
+    /// An effect of `kind` with these values (non-finite ones become 0).
+    #[must_use]
+    pub fn new(kind: u8, values: [f32; 12]) -> Self {
+        Self {
+            kind,
+            values: values.map(|v| if v.is_finite() { v } else { 0.0 }.to_bits()),
+        }
+    }
+
+    /// Value `i` as `f32`.
+    #[must_use]
+    pub fn value(&self, i: usize) -> f32 {
+        self.values.get(i).map_or(0.0, |b| f32::from_bits(*b))
+    }
+
+    /// All twelve values as `f32`.
+    #[must_use]
+    pub fn floats(&self) -> [f32; 12] {
+        self.values.map(f32::from_bits)
+    }
+
+    /// The effect with its lengths scaled by `s` (the frame drawn at another size).
+    #[must_use]
+    pub fn scaled(self, s: f32) -> Self {
+        let mut v = self.floats();
+        let lengths: &[usize] = match self.kind {
+            Self::BLUR => &[0, 1],
+            Self::SHADOW => &[4, 5, 6],
+            _ => &[],
+        };
+        for &i in lengths {
+            v[i] *= s;
+        }
+        Self::new(self.kind, v)
+    }
+}
+
+impl Compose {
+    /// The operator with its lengths scaled by `s` (effects; the others are unchanged).
+    #[must_use]
+    pub fn scaled(self, s: f32) -> Self {
+        match self {
+            Self::Effect(e) => Self::Effect(e.scaled(s)),
+            other => other,
+        }
+    }
 }
 
 /// One drawing command.
@@ -547,8 +629,8 @@ pub fn frame_at(anim: &Animation, frame_idx: u32) -> DisplayList {
         Content::Sprites(sprites) => {
             sprite_cmds(anim, sprites, idx, false, &mut cmds, &mut refused);
         }
-        Content::Lottie(comp, ..) => {
-            (cmds, refused) = lottie::lottie_cmds(comp, idx as u32, &anim.images);
+        Content::Lottie(comp, _, _, effects) => {
+            (cmds, refused) = lottie::lottie_cmds(comp, idx as u32, &anim.images, effects);
         }
         Content::NotDrawn(_) => {}
     }

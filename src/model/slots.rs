@@ -73,7 +73,7 @@ pub fn slot_keys(anim: &Animation) -> Vec<String> {
     if let Some(video) = super::vap::video_of(anim) {
         return video.movie.config.slot_keys();
     }
-    if let Content::Lottie(_, _, texts) = &anim.content {
+    if let Content::Lottie(_, _, texts, _) = &anim.content {
         let mut keys: Vec<String> = Vec::new();
         for k in texts
             .iter()
@@ -269,7 +269,7 @@ pub fn fill_slots(
     if let Some(video) = super::vap::video_of(anim) {
         return super::vap::fill_vap_slots(anim, video, fills);
     }
-    if let Content::Lottie(comp, gaps, texts) = &anim.content {
+    if let Content::Lottie(comp, gaps, texts, _) = &anim.content {
         return fill_lottie_slots(anim, (comp, gaps, texts), fills);
     }
     let mut out = anim.clone();
@@ -469,7 +469,11 @@ fn fill_lottie_slots(
             }
         }
     }
-    out.content = Content::Lottie(Arc::new(comp), gaps, Arc::clone(texts));
+    let effects = match &anim.content {
+        Content::Lottie(.., fx) => Arc::clone(fx),
+        _ => Arc::from(Vec::new()),
+    };
+    out.content = Content::Lottie(Arc::new(comp), gaps, Arc::clone(texts), effects);
     Ok((out, report))
 }
 

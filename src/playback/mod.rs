@@ -173,7 +173,9 @@ pub fn place(dl: &DisplayList, fit: Affine) -> Vec<Placed> {
                 clip,
             } => Placed::PushLayer {
                 alpha: *alpha,
-                compose: *compose,
+                // Effect lengths (blur, shadow offset) are in canvas px: drawn at another
+                // size, they scale with it.
+                compose: compose.scaled(fit.area_scale().sqrt()),
                 clip: clip
                     .as_ref()
                     .map(|(m, t)| place_mesh(m, fit.then_after(*t))),

@@ -192,9 +192,11 @@ pub struct RenderContext {
     /// Largest 2D texture side, px.
     pub max_texture_px: u32,
     /// One pipeline per Porter–Duff [`Compose`] operator, in [`compose_index`] order, then the
-    /// blend-mode composite ([`BLEND_PIPELINE`]).
-    pipelines: [wgpu::RenderPipeline; 6],
+    /// blend-mode composite ([`BLEND_PIPELINE`]) and the layer-effect one ([`EFFECT_PIPELINE`]).
+    pipelines: [wgpu::RenderPipeline; 7],
     layout: wgpu::BindGroupLayout,
+    /// One uniform buffer (an effect's parameters) at binding 0.
+    effect_layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
     /// A 1 × 1 white texture: triangles sample it and take their colour from the vertices.
     white: wgpu::BindGroup,
@@ -300,6 +302,9 @@ fn bind_group(
 /// its backdrop and writes the blended result (W3C Compositing §10, in `fs_blend`).
 const BLEND_PIPELINE: usize = 5;
 
+/// The pipeline that composites a layer through a layer effect (`fs_effect`), source-over.
+const EFFECT_PIPELINE: usize = 6;
+
 /// Index of a compositing operator in the context's pipelines.
 fn compose_index(c: Compose) -> usize {
     match c {
@@ -309,6 +314,7 @@ fn compose_index(c: Compose) -> usize {
         Compose::DestIn => 3,
         Compose::DestOut => 4,
         Compose::Blend(_) => BLEND_PIPELINE,
+        Compose::Effect(_) => EFFECT_PIPELINE,
     }
 }
 
@@ -317,7 +323,8 @@ fn compose_index(c: Compose) -> usize {
 fn blend_factors(c: Compose) -> (wgpu::BlendFactor, wgpu::BlendFactor) {
     use wgpu::BlendFactor as F;
     match c {
-        Compose::SrcOver => (F::One, F::OneMinusSrcAlpha),
+        // An effect composites its result source-over.
+        Compose::SrcOver | Compose::Effect(_) => (F::One, F::OneMinusSrcAlpha),
         Compose::SrcIn => (F::DstAlpha, F::Zero),
         Compose::SrcOut => (F::OneMinusDstAlpha, F::Zero),
         Compose::DestIn => (F::Zero, F::SrcAlpha),
@@ -360,6 +367,7 @@ impl Clone for RenderContext {
             max_texture_px: self.max_texture_px,
             pipelines: self.pipelines.clone(),
             layout: self.layout.clone(),
+            effect_layout: self.effect_layout.clone(),
             sampler: self.sampler.clone(),
             white: self.white.clone(),
             timestamps: self
@@ -506,6 +514,25 @@ impl RenderContext {
             bind_group_layouts: &[Some(&layout), Some(&layout)],
             immediate_size: 0,
         });
+        let effect_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("effect"),
+            entries: &[wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::FRAGMENT,
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            }],
+        });
+        let effect_pipeline_layout =
+            device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some("effect"),
+                bind_group_layouts: &[Some(&layout), Some(&effect_layout)],
+                immediate_size: 0,
+            });
         let pipelines = [
             Compose::SrcOver,
             Compose::SrcIn,
@@ -513,9 +540,11 @@ impl RenderContext {
             Compose::DestIn,
             Compose::DestOut,
             Compose::Blend(1),
+            Compose::Effect(crate::model::EffectParams::new(0, [0.0; 12])),
         ]
         .map(|c| {
             let blended = matches!(c, Compose::Blend(_));
+            let effect = matches!(c, Compose::Effect(_));
             let (src_factor, dst_factor) = blend_factors(c);
             let blend = wgpu::BlendComponent {
                 src_factor,
@@ -526,6 +555,8 @@ impl RenderContext {
                 label: Some("quad"),
                 layout: Some(if blended {
                     &blend_layout
+                } else if effect {
+                    &effect_pipeline_layout
                 } else {
                     &pipeline_layout
                 }),
@@ -547,7 +578,13 @@ impl RenderContext {
                 },
                 fragment: Some(wgpu::FragmentState {
                     module: &shader,
-                    entry_point: Some(if blended { "fs_blend" } else { "fs_main" }),
+                    entry_point: Some(if blended {
+                        "fs_blend"
+                    } else if effect {
+                        "fs_effect"
+                    } else {
+                        "fs_main"
+                    }),
                     compilation_options: wgpu::PipelineCompilationOptions::default(),
                     targets: &[Some(wgpu::ColorTargetState {
                         format: FORMAT,
@@ -605,6 +642,7 @@ impl RenderContext {
             max_texture_px,
             pipelines,
             layout,
+            effect_layout,
             sampler,
             white,
             timestamps,
@@ -750,6 +788,36 @@ impl RenderContext {
         }
     }
 
+    /// A uniform buffer and bind group holding an effect's parameters for `fs_effect`: the
+    /// kind and the texel size, then the twelve values.
+    fn effect_params(
+        &self,
+        e: &crate::model::EffectParams,
+        width: f32,
+        height: f32,
+    ) -> wgpu::BindGroup {
+        let mut data = [0f32; 16];
+        data[0] = f32::from(e.kind);
+        data[1] = 1.0 / width.max(1.0);
+        data[2] = 1.0 / height.max(1.0);
+        data[4..].copy_from_slice(&e.floats());
+        let buffer = self
+            .device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("effect"),
+                contents: bytemuck::cast_slice(&data),
+                usage: wgpu::BufferUsages::UNIFORM,
+            });
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some("effect"),
+            layout: &self.effect_layout,
+            entries: &[wgpu::BindGroupEntry {
+                binding: 0,
+                resource: buffer.as_entire_binding(),
+            }],
+        })
+    }
+
     /// The target's backdrop texture and its bind group (made on first use).
     fn backdrop<'t>(
         &self,
@@ -808,6 +876,8 @@ impl RenderContext {
             pipeline: usize,
             /// Scissor rect `[x, y, width, height]` in target px.
             scissor: [u32; 4],
+            /// A layer effect's parameters (group 1 of the effect pipeline).
+            params: Option<wgpu::BindGroup>,
         }
         /// An open `PushLayer`: an offscreen layer (composite vertices, operator, the scissor
         /// of its parent), or a rectangular clip done with the scissor alone.
@@ -853,6 +923,10 @@ impl RenderContext {
                     bind: Bind::Layer(depth),
                     pipeline: compose_index(compose),
                     scissor,
+                    params: match compose {
+                        Compose::Effect(e) => Some(self.effect_params(&e, w, h)),
+                        _ => None,
+                    },
                 }],
             }
         };
@@ -889,6 +963,7 @@ impl RenderContext {
                             bind: Bind::Texture(&tex.bind_group),
                             pipeline: 0,
                             scissor: *scissors.last().unwrap_or(&full_rect),
+                            params: None,
                         });
                     }
                 }
@@ -908,6 +983,7 @@ impl RenderContext {
                             bind: Bind::White,
                             pipeline: 0,
                             scissor: *scissors.last().unwrap_or(&full_rect),
+                            params: None,
                         });
                     }
                 }
@@ -934,6 +1010,7 @@ impl RenderContext {
                             bind: Bind::Texture(&ramp.bind_group),
                             pipeline: 0,
                             scissor: *scissors.last().unwrap_or(&full_rect),
+                            params: None,
                         });
                     }
                 }
@@ -1093,6 +1170,10 @@ impl RenderContext {
                     let Some(Some((_, group))) = backdrop.as_deref() else {
                         continue;
                     };
+                    rp.set_bind_group(1, group, &[]);
+                }
+                if op.pipeline == EFFECT_PIPELINE {
+                    let Some(group) = &op.params else { continue };
                     rp.set_bind_group(1, group, &[]);
                 }
                 rp.draw(op.range.clone(), 0..1);
