@@ -15,6 +15,10 @@ use super::{AnimationInfo, DecodeError, DecodeLimits};
 /// Largest Lottie JSON accepted, in bytes (users report OOM on 6–13 MB files).
 pub const MAX_LOTTIE_BYTES: u64 = 16 << 20;
 
+/// Most characters of text all a file's text layers may draw together (each is shaped and
+/// outlined at load); past it the text is cut and the report says so.
+pub const MAX_TEXT_CHARS_TOTAL: usize = 16_384;
+
 /// One image asset of a Lottie animation (lottie-spec `assets[]` with `p`, no `layers`), its
 /// bytes resolved from a `data:` URI, the dotLottie archive (`images/`, `i/`) or the bundle
 /// (`u` + `p`, relative to the animation file), and decoded once within the limits.
@@ -206,6 +210,10 @@ struct Normalise {
     fonts: super::lottie_text::Fonts,
     /// Text layers taken out, in marker order.
     texts: Vec<super::lottie_text::TextLayer>,
+    /// Characters of text still allowed ([`MAX_TEXT_CHARS_TOTAL`] a file).
+    text_budget: usize,
+    /// Text layers cut short by that budget.
+    text_cut: usize,
     /// Layers marked with each blend mode (`bm` 1–17).
     blends: [usize; 18],
     /// The drawn effects of marked layers, by mark.
@@ -391,7 +399,15 @@ impl Normalise {
             Value::Object(m) => {
                 if let Some(Value::Array(layers)) = m.get_mut("layers") {
                     for l in layers.iter_mut() {
-                        if let Some(t) = self.fonts.take_text_layer(l, self.texts.len()) {
+                        if let Some(mut t) = self.fonts.take_text_layer(l, self.texts.len()) {
+                            // At most MAX_TEXT_CHARS_TOTAL characters of text a file.
+                            let n = t.doc.text.chars().count();
+                            let keep = n.min(self.text_budget);
+                            if keep < n {
+                                t.doc.text = t.doc.text.chars().take(keep).collect();
+                                self.text_cut += 1;
+                            }
+                            self.text_budget -= keep;
                             self.texts.push(t);
                         }
                         if let Some(bm) = super::lottie_text::mark_blend(l) {
@@ -685,10 +701,17 @@ fn decode_lottie_with(
     let mut fixes = Normalise {
         keyframe_budget: super::lottie_web::MAX_BAKED_KEYFRAMES,
         fonts: super::lottie_text::Fonts::read(&normalised),
+        text_budget: MAX_TEXT_CHARS_TOTAL,
         ..Normalise::default()
     };
     fixes.walk(&mut normalised, 0);
     notes.extend(text_notes(&fixes.texts, &fixes.fonts));
+    if fixes.text_cut > 0 {
+        notes.push(format!(
+            "{} text layer(s) cut short: a file's text layers hold at most {MAX_TEXT_CHARS_TOTAL} characters in all, the rest left out",
+            fixes.text_cut
+        ));
+    }
     if fixes.rounded.left > 0 {
         notes.push(format!(
             "{} shape(s) under round-corners modifiers that the preview does not draw rounded (animated stars or rectangles, animated radii)",
