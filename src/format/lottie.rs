@@ -1091,6 +1091,21 @@ pub fn dotlottie_composition(
             ids.len()
         ),
     );
+    let themes: Vec<String> = manifest
+        .get("themes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.get("id").and_then(Value::as_str).map(str::to_owned))
+        .take(64)
+        .collect();
+    if !themes.is_empty() {
+        info.notes.push(format!(
+            "{} theme(s) ({}), which restyle its slots on a player that selects one; the preview shows the file's own slot values",
+            themes.len(),
+            themes.join(", ")
+        ));
+    }
     let audio = names.iter().filter(|n| n.starts_with("u/")).count();
     if audio > 0 {
         info.notes.push(format!("{audio} audio file(s)"));
