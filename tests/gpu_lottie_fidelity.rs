@@ -352,6 +352,22 @@ fn text_layers_draw_their_text() {
     );
 }
 
+/// The animation of a Lottie JSON value, whose decoder notes hold `note`.
+fn animation_noting(json: &serde_json::Value, note: &str) -> giftqa::model::Animation {
+    let model = giftqa::format::lottie::lottie_composition(
+        &serde_json::to_vec(json).expect("serialises"),
+        &DecodeLimits::default(),
+        &mut |_| None,
+    )
+    .expect("decodes");
+    assert!(
+        model.info.notes.iter().any(|n| n.contains(note)),
+        "{:?}",
+        model.info.notes
+    );
+    giftqa::model::load::lottie_animation(model)
+}
+
 /// Blend modes are composited on the GPU: a 50 % grey-blue square (`bm` as given) over a red
 /// one, against the W3C formulas for the overlap, where the top square alone shows its own
 /// colour and the backdrop alone is untouched.
@@ -381,22 +397,7 @@ fn blend_modes_are_composited_on_the_gpu() {
             "v": "5.7.0", "fr": 30, "ip": 0, "op": 10, "w": 120, "h": 100,
             "layers": [solid(2, "#8080ff", 40.0, bm), solid(1, "#ff3300", 10.0, 0)]
         });
-        let model = giftqa::format::lottie::lottie_composition(
-            &serde_json::to_vec(&json).unwrap(),
-            &DecodeLimits::default(),
-            &mut |_| None,
-        )
-        .unwrap();
-        assert!(
-            model
-                .info
-                .notes
-                .iter()
-                .any(|n| n.contains("1 layer(s) with blend modes")),
-            "{:?}",
-            model.info.notes
-        );
-        let anim = giftqa::model::load::lottie_animation(model);
+        let anim = animation_noting(&json, "1 layer(s) with blend modes");
         let mut px = render_frame(&ctx, &anim, 0, [120, 100], Affine::IDENTITY, 8192).unwrap();
         unpremultiply(&mut px);
         let at = |x: u32, y: u32| px.get_pixel(x, y).0;
@@ -438,22 +439,7 @@ fn layer_effects_are_drawn_on_the_gpu() {
                        "a": {"a": 0, "k": [0, 0, 0]}, "s": {"a": 0, "k": [100, 100, 100]}}
             }]
         });
-        let model = giftqa::format::lottie::lottie_composition(
-            &serde_json::to_vec(&json).unwrap(),
-            &DecodeLimits::default(),
-            &mut |_| None,
-        )
-        .unwrap();
-        assert!(
-            model
-                .info
-                .notes
-                .iter()
-                .any(|n| n.contains("drawn on the GPU")),
-            "{:?}",
-            model.info.notes
-        );
-        let anim = giftqa::model::load::lottie_animation(model);
+        let anim = animation_noting(&json, "drawn on the GPU");
         assert!(anim.unsupported().describe().is_empty());
         let mut px = render_frame(&ctx, &anim, 0, [120, 100], Affine::IDENTITY, 8192).unwrap();
         unpremultiply(&mut px);

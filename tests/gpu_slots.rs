@@ -215,27 +215,10 @@ fn lottie_text_layer_renders_a_cjk_sender_name_through_render_slot() {
         .and_then(|a| a.info.as_ref())
         .expect("the Lottie gift decodes");
     assert_eq!(info.slot_keys, ["sender", "my_text"]);
-    let keys = common::keys();
     let t = tempfile::tempdir().unwrap();
     let plain = tempfile::tempdir().unwrap();
-    let render = |out: &std::path::Path, extra: &[&str]| {
-        let mut args = vec![
-            "render",
-            f.dir().to_str().unwrap(),
-            "--asset",
-            "name",
-            "--frames",
-            "60",
-            "--keys",
-            keys.to_str().unwrap(),
-            "--out",
-            out.to_str().unwrap(),
-            "--now",
-            "2026-12-01T00:00:00Z",
-        ];
-        args.extend_from_slice(extra);
-        common::giftqa(&args)
-    };
+    let render =
+        |out: &std::path::Path, extra: &[&str]| common::render(f.dir(), "name", "60", out, extra);
     let (code, stdout, stderr) = render(t.path(), &["--slot", &format!("sender={NAME_20}")]);
     assert_eq!(code, 0, "{stdout}{stderr}");
     assert!(
@@ -286,10 +269,7 @@ fn lottie_text_layer_renders_a_cjk_sender_name_through_render_slot() {
     );
     // The straight-alpha PNG over a dark grey, as a room's background shows it.
     let shown = image::RgbaImage::from_fn(named.width(), named.height(), |x, y| {
-        let p = named.get_pixel(x, y);
-        let a = f32::from(p[3]) / 255.0;
-        let mix = |c: u8, bg: f32| (f32::from(c) * a + bg * (1.0 - a)).round() as u8;
-        image::Rgba([mix(p[0], 40.0), mix(p[1], 40.0), mix(p[2], 48.0), 255])
+        common::on_room(*named.get_pixel(x, y))
     });
     egui_kittest::image_snapshot_options(
         &shown,

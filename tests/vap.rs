@@ -306,23 +306,7 @@ fn render(
         .map(u32::to_string)
         .collect::<Vec<_>>()
         .join(",");
-    let keys = common::keys();
-    let mut args = vec![
-        "render",
-        f.dir().to_str().unwrap(),
-        "--asset",
-        id,
-        "--frames",
-        &frames,
-        "--keys",
-        keys.to_str().unwrap(),
-        "--out",
-        out.to_str().unwrap(),
-        "--now",
-        "2026-12-01T00:00:00Z",
-    ];
-    args.extend_from_slice(extra);
-    let (code, stdout, stderr) = common::giftqa(&args);
+    let (code, stdout, stderr) = common::render(f.dir(), id, &frames, out, extra);
     (code, format!("{stdout}{stderr}"))
 }
 
@@ -428,10 +412,7 @@ fn vapx_renders_avatar_and_cjk_name_in_its_slots() {
     // part around the placements.
     let (ox, oy) = (100, 150);
     let shown = RgbaImage::from_fn(460, 270, |x, y| {
-        let p = ours.get_pixel(x + ox, y + oy);
-        let a = f32::from(p[3]) / 255.0;
-        let mix = |c: u8, bg: f32| (f32::from(c) * a + bg * (1.0 - a)).round() as u8;
-        image::Rgba([mix(p[0], 40.0), mix(p[1], 40.0), mix(p[2], 48.0), 255])
+        common::on_room(*ours.get_pixel(x + ox, y + oy))
     });
     egui_kittest::image_snapshot_options(
         &shown,

@@ -678,22 +678,13 @@ impl RenderContext {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         while layers.len() < depth {
-            let texture = self.device.create_texture(&wgpu::TextureDescriptor {
-                label: Some("layer"),
-                size: wgpu::Extent3d {
-                    width: target.width,
-                    height: target.height,
-                    depth_or_array_layers: 1,
-                },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: FORMAT,
-                usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+            let texture = self.target_sized(
+                target,
+                "layer",
+                wgpu::TextureUsages::RENDER_ATTACHMENT
                     | wgpu::TextureUsages::TEXTURE_BINDING
                     | wgpu::TextureUsages::COPY_SRC,
-                view_formats: &[],
-            });
+            );
             let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
             let bind_group = bind_group(&self.device, &self.layout, &self.sampler, &view);
             layers.push(LayerTexture {
@@ -818,6 +809,29 @@ impl RenderContext {
         })
     }
 
+    /// A single-sampled texture of the target's size and format.
+    fn target_sized(
+        &self,
+        target: &Target,
+        label: &str,
+        usage: wgpu::TextureUsages,
+    ) -> wgpu::Texture {
+        self.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some(label),
+            size: wgpu::Extent3d {
+                width: target.width,
+                height: target.height,
+                depth_or_array_layers: 1,
+            },
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: FORMAT,
+            usage,
+            view_formats: &[],
+        })
+    }
+
     /// The target's backdrop texture and its bind group (made on first use).
     fn backdrop<'t>(
         &self,
@@ -828,20 +842,11 @@ impl RenderContext {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if b.is_none() {
-            let texture = self.device.create_texture(&wgpu::TextureDescriptor {
-                label: Some("backdrop"),
-                size: wgpu::Extent3d {
-                    width: target.width,
-                    height: target.height,
-                    depth_or_array_layers: 1,
-                },
-                mip_level_count: 1,
-                sample_count: 1,
-                dimension: wgpu::TextureDimension::D2,
-                format: FORMAT,
-                usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
-                view_formats: &[],
-            });
+            let texture = self.target_sized(
+                target,
+                "backdrop",
+                wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            );
             let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
             let group = bind_group(&self.device, &self.layout, &self.sampler, &view);
             *b = Some((texture, group));

@@ -325,6 +325,42 @@ pub fn errors(r: &CheckReport) -> Vec<&'static str> {
 /// A headless render context, or `None` (with a message) when this machine has no adapter.
 /// With `CI` set a missing adapter is a failure: GPU tests must run there.
 #[cfg(feature = "gpu")]
+/// `giftqa render BUNDLE --asset ASSET --frames FRAMES --keys (demo) --out OUT --now (fixed)`
+/// with extra arguments: exit code, stdout, stderr.
+pub fn render(
+    bundle: &Path,
+    asset: &str,
+    frames: &str,
+    out: &Path,
+    extra: &[&str],
+) -> (i32, String, String) {
+    let keys = keys();
+    let mut args = vec![
+        "render",
+        bundle.to_str().expect("utf-8 path"),
+        "--asset",
+        asset,
+        "--frames",
+        frames,
+        "--keys",
+        keys.to_str().expect("utf-8 path"),
+        "--out",
+        out.to_str().expect("utf-8 path"),
+        "--now",
+        "2026-12-01T00:00:00Z",
+    ];
+    args.extend_from_slice(extra);
+    giftqa(&args)
+}
+
+/// A straight-alpha pixel over a room's dark grey background (40, 40, 48), opaque.
+#[must_use]
+pub fn on_room(p: image::Rgba<u8>) -> image::Rgba<u8> {
+    let a = f32::from(p[3]) / 255.0;
+    let mix = |c: u8, bg: f32| (f32::from(c) * a + bg * (1.0 - a)).round() as u8;
+    image::Rgba([mix(p[0], 40.0), mix(p[1], 40.0), mix(p[2], 48.0), 255])
+}
+
 pub fn gpu() -> Option<giftqa::render::RenderContext> {
     match giftqa::render::RenderContext::headless() {
         Ok(ctx) => Some(ctx),
