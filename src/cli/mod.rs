@@ -138,7 +138,9 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         keys: Option<PathBuf>,
         /// Fill a dynamic slot: KEY=FILE for an image slot (the sender's avatar), KEY=TEXT for a
-        /// text slot (the sender's name). Repeat for several.
+        /// text slot (the sender's name). Keys: an SVGA image key, a VAP fusion tag, a Lottie
+        /// text layer's name or slot id, a Lottie image asset's id (`check` lists them). Repeat
+        /// for several.
         #[arg(long = "slot", value_name = "KEY=VALUE", value_parser = parse_slot)]
         slots: Vec<(String, String)>,
         /// Slot text too wide for its slot: cut with an ellipsis, or shrink (to 60 %) then cut.
