@@ -408,7 +408,7 @@ pub fn lottie_cmds(
     effects: &[crate::format::lottie_fx::LayerEffects],
 ) -> (Vec<DrawCmd>, Option<ShapeError>) {
     let frame = (comp.frames.start + f64::from(idx)).min(comp.frames.end - 1e-3);
-    let run = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+    let run = crate::format::contain(|| {
         let mut sink = DisplayListSink {
             images,
             effects,
@@ -419,8 +419,8 @@ pub fn lottie_cmds(
         while sink.depth > 0 {
             sink.pop_layer();
         }
-        (sink.cmds, sink.refused)
-    }));
+        Ok::<_, crate::format::Panicked>((sink.cmds, sink.refused))
+    });
     // A model velato cannot evaluate draws nothing rather than taking the player down.
     run.unwrap_or_default()
 }
