@@ -430,6 +430,11 @@ impl Normalise {
                     }
                 }
                 super::lottie_web::keep_star_animated(m);
+                if m.get("ty").and_then(Value::as_str) == Some("tr")
+                    && let Some(p) = m.get_mut("p")
+                {
+                    join_split_position(p);
+                }
                 // A layer transform without `r` (3D layers give `rz`, some exporters nothing):
                 // lottie-web reads it as `rz` or 0; velato's importer stops (`todo!`).
                 if let Some(Value::Object(ks)) = m.get_mut("ks")
@@ -814,6 +819,70 @@ fn decode_lottie_with(
     })
 }
 
+/// A shape group's transform with its position split into `x` and `y` (`"s": true`), which
+/// velato's importer reads for layers but stops on (`todo!`) in groups: joined into one 2D
+/// position when both parts are fixed or keyed at the same frames (each dimension keeps its
+/// own easing). Other splits are left, and velato's stop is `decode-failed`.
+fn join_split_position(p: &mut Value) {
+    if p.get("s").and_then(Value::as_bool) != Some(true) {
+        return;
+    }
+    let (Some(x), Some(y)) = (
+        p.get("x").and_then(|v| v.get("k")),
+        p.get("y").and_then(|v| v.get("k")),
+    ) else {
+        return;
+    };
+    let first = |k: &Value| k.as_f64().or_else(|| k.get(0).and_then(Value::as_f64));
+    let joined = match (x, y) {
+        (Value::Array(xs), Value::Array(ys))
+            if xs.first().is_some_and(Value::is_object) && xs.len() == ys.len() =>
+        {
+            let mut kfs = Vec::with_capacity(xs.len());
+            for (kx, ky) in xs.iter().zip(ys) {
+                let t = kx.get("t").and_then(Value::as_f64);
+                if t.is_none() || t != ky.get("t").and_then(Value::as_f64) {
+                    return;
+                }
+                let mut kf = serde_json::Map::new();
+                kf.insert("t".into(), Value::from(t));
+                for end in ["s", "e"] {
+                    if let (Some(a), Some(b)) =
+                        (kx.get(end).and_then(first), ky.get(end).and_then(first))
+                    {
+                        kf.insert(end.into(), serde_json::json!([a, b]));
+                    }
+                }
+                for handle in ["i", "o"] {
+                    let part = |k: &Value, axis: &str| {
+                        k.get(handle).and_then(|h| h.get(axis)).and_then(first)
+                    };
+                    if let (Some(xx), Some(xy), Some(yx), Some(yy)) =
+                        (part(kx, "x"), part(kx, "y"), part(ky, "x"), part(ky, "y"))
+                    {
+                        kf.insert(
+                            handle.into(),
+                            serde_json::json!({"x": [xx, yx], "y": [xy, yy]}),
+                        );
+                    }
+                }
+                if kx.get("h").and_then(Value::as_u64) == Some(1) {
+                    kf.insert("h".into(), Value::from(1));
+                }
+                kfs.push(Value::Object(kf));
+            }
+            serde_json::json!({"a": 1, "k": kfs})
+        }
+        _ => match (first(x), first(y)) {
+            (Some(a), Some(b)) if !x.is_array() || !x.get(0).is_some_and(Value::is_object) => {
+                serde_json::json!({"a": 0, "k": [a, b]})
+            }
+            _ => return,
+        },
+    };
+    *p = joined;
+}
+
 /// Puts the file's slot values (lottie-spec "Slots": top-level `slots`, each `{"p": …}`) into
 /// the properties that name them by `sid`, as dotLottie players do before drawing; returns how
 /// many properties took a value.
@@ -1160,5 +1229,47 @@ mod tests {
         let t = model.comp.layers[0].transform.evaluate(0.0).into_owned();
         let angle = t.as_coeffs()[1].atan2(t.as_coeffs()[0]).to_degrees();
         assert!((angle - 30.0).abs() < 1e-6, "rotated by rz: {angle}");
+    }
+
+    /// A group transform with a split position (velato's importer stops on it) is joined
+    /// into one position: fixed parts, and parts keyed at the same frames.
+    #[test]
+    fn split_group_positions_are_joined() {
+        let mut fixed =
+            serde_json::json!({"s": true, "x": {"a": 0, "k": 1}, "y": {"a": 0, "k": 2}});
+        join_split_position(&mut fixed);
+        assert_eq!(fixed, serde_json::json!({"a": 0, "k": [1.0, 2.0]}));
+        let key = |t: f64, v: f64| serde_json::json!({"t": t, "s": [v], "i": {"x": [0.5], "y": [1]}, "o": {"x": [0.2], "y": [0]}});
+        let mut keyed = serde_json::json!({"s": true,
+            "x": {"a": 1, "k": [key(0.0, 0.0), key(10.0, 100.0)]},
+            "y": {"a": 1, "k": [key(0.0, 5.0), key(10.0, 50.0)]}});
+        join_split_position(&mut keyed);
+        assert_eq!(keyed["k"][1]["s"], serde_json::json!([100.0, 50.0]));
+        assert_eq!(keyed["k"][0]["i"]["x"], serde_json::json!([0.5, 0.5]));
+        let mut uneven = serde_json::json!({"s": true,
+            "x": {"a": 1, "k": [key(0.0, 0.0), key(10.0, 100.0)]},
+            "y": {"a": 1, "k": [key(0.0, 5.0), key(12.0, 50.0)]}});
+        let before = uneven.clone();
+        join_split_position(&mut uneven);
+        assert_eq!(uneven, before, "keyed at other frames: left");
+        // Through the decoder: a group with a fixed split position draws.
+        let anim = serde_json::json!({"v": "5.7.0", "fr": 30, "ip": 0, "op": 10, "w": 100, "h": 100,
+            "layers": [{"ty": 4, "ind": 1, "ip": 0, "op": 10, "st": 0,
+                "ks": {"o": {"a": 0, "k": 100}, "r": {"a": 0, "k": 0}, "p": {"a": 0, "k": [0, 0]},
+                       "a": {"a": 0, "k": [0, 0]}, "s": {"a": 0, "k": [100, 100]}},
+                "shapes": [{"ty": "gr", "it": [
+                    {"ty": "rc", "d": 1, "p": {"a": 0, "k": [5, 5]}, "s": {"a": 0, "k": [10, 10]}, "r": {"a": 0, "k": 0}},
+                    {"ty": "fl", "c": {"a": 0, "k": [1, 0, 0, 1]}, "o": {"a": 0, "k": 100}},
+                    {"ty": "tr", "p": {"s": true, "x": {"a": 0, "k": 1}, "y": {"a": 0, "k": 2}},
+                     "a": {"a": 0, "k": [0, 0]}, "s": {"a": 0, "k": [100, 100]}, "r": {"a": 0, "k": 0},
+                     "o": {"a": 0, "k": 100}}]}]}]});
+        assert!(
+            lottie_composition(
+                &serde_json::to_vec(&anim).expect("json"),
+                &DecodeLimits::default(),
+                &mut |_| None
+            )
+            .is_ok()
+        );
     }
 }
