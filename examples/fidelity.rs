@@ -90,30 +90,9 @@ fn main() -> anyhow::Result<()> {
                     );
                 }
                 if let Some(dir) = &dump {
-                    use giftqa::render::paint::over_background;
                     std::fs::create_dir_all(dir)?;
-                    let mut golden_pm = golden.clone();
-                    for p in golden_pm.pixels_mut() {
-                        let a = u16::from(p[3]);
-                        for c in 0..3 {
-                            p[c] = ((u16::from(p[c]) * a + 127) / 255) as u8;
-                        }
-                    }
-                    let (w, h) = golden.dimensions();
-                    let mut out = image::RgbaImage::new(w * 2, h);
-                    image::imageops::replace(
-                        &mut out,
-                        &over_background(&golden_pm, [128; 3]),
-                        0,
-                        0,
-                    );
-                    image::imageops::replace(
-                        &mut out,
-                        &over_background(&ours, [128; 3]),
-                        i64::from(w),
-                        0,
-                    );
-                    out.save(dir.join(format!("{repo}_{stem}_f{idx:04}.png")))?;
+                    giftqa::render::paint::beside_golden(&golden, &ours, [128; 3])
+                        .save(dir.join(format!("{repo}_{stem}_f{idx:04}.png")))?;
                 }
                 unpremultiply(&mut ours);
                 let s = compare(&ours, &golden);

@@ -93,12 +93,12 @@ fn side_by_side(
     frames: &[(u32, std::path::PathBuf)],
     dir: &Path,
 ) -> anyhow::Result<()> {
-    use giftqa::render::paint::{over_background, render_frame};
+    use giftqa::render::paint::{beside_golden, render_frame};
     std::fs::create_dir_all(dir)?;
     for (idx, path) in frames {
         let golden = image::open(path)?.into_rgba8();
         let (w, h) = golden.dimensions();
-        let mut ours = render_frame(
+        let ours = render_frame(
             ctx,
             anim,
             *idx,
@@ -106,18 +106,7 @@ fn side_by_side(
             giftqa::model::Affine::IDENTITY,
             8192,
         )?;
-        let mut golden_pm = golden.clone();
-        for p in golden_pm.pixels_mut() {
-            let a = u16::from(p[3]);
-            for c in 0..3 {
-                p[c] = ((u16::from(p[c]) * a + 127) / 255) as u8;
-            }
-        }
-        ours = over_background(&ours, [128, 128, 128]);
-        let golden_bg = over_background(&golden_pm, [128, 128, 128]);
-        let mut out = image::RgbaImage::new(w * 2, h);
-        image::imageops::replace(&mut out, &golden_bg, 0, 0);
-        image::imageops::replace(&mut out, &ours, i64::from(w), 0);
+        let out = beside_golden(&golden, &ours, [128, 128, 128]);
         out.save(dir.join(format!("{}_f{idx:04}.png", name.replace('/', "_"))))?;
     }
     Ok(())

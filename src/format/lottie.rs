@@ -805,7 +805,7 @@ fn decode_lottie_with(
         duration_ms: (frames * 1000.0 / comp.frame_rate).round() as u64,
         image_count: images.len() as u64,
         decoded_bytes: (comp.width as u64) * (comp.height as u64) * 4 + image_bytes,
-        slot_keys: slot_keys(&texts, &images),
+        slot_keys: super::lottie_text::slot_keys(&texts, images.iter().map(|i| &i.id)),
         notes,
         audio: Vec::new(),
         ..AnimationInfo::default()
@@ -973,24 +973,6 @@ fn text_notes(
         }
     }
     notes
-}
-
-/// What `render --slot` can fill in a Lottie file: its text layers by name (and by their
-/// document's slot id), then its image
-/// assets by id (lottie-android's `ImageAssetDelegate` and dotLottie image slots name them
-/// so), without repeats.
-fn slot_keys(texts: &[super::lottie_text::TextLayer], images: &[LottieImage]) -> Vec<String> {
-    let mut keys: Vec<String> = Vec::new();
-    for k in texts
-        .iter()
-        .flat_map(|t| std::iter::once(&t.name).chain(t.sid.as_ref()))
-        .chain(images.iter().map(|i| &i.id))
-    {
-        if !k.is_empty() && !keys.contains(k) {
-            keys.push(k.clone());
-        }
-    }
-    keys
 }
 
 /// Whether an asset is a sound (by its file extension or `data:audio/` URI), which the preview

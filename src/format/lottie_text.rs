@@ -131,6 +131,27 @@ impl TextLayer {
     }
 }
 
+/// The keys a Lottie file's slots answer to (`render --slot`, `check`): its text layers by
+/// name and by their document's slot id, then its image assets by id (lottie-android's
+/// `ImageAssetDelegate` and dotLottie image slots name them so), without repeats or empties.
+#[must_use]
+pub fn slot_keys<'a>(
+    texts: &'a [TextLayer],
+    image_ids: impl IntoIterator<Item = &'a String>,
+) -> Vec<String> {
+    let mut keys: Vec<String> = Vec::new();
+    for k in texts
+        .iter()
+        .flat_map(|t| std::iter::once(&t.name).chain(t.sid.as_ref()))
+        .chain(image_ids)
+    {
+        if !k.is_empty() && !keys.contains(k) {
+            keys.push(k.clone());
+        }
+    }
+    keys
+}
+
 /// The prefix of the name a text layer carries while velato parses it, so it can be found
 /// again whatever layers velato leaves out; the name is put back afterwards.
 const MARKER: &str = "\u{1}giftqa-text-";

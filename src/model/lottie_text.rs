@@ -254,12 +254,12 @@ pub fn text_shapes(layer: &TextLayer, text: &str) -> (Vec<Shape>, DrawnText) {
     (shapes, drawn)
 }
 
-/// Fills every text layer of `comp` with the shapes of its text, or of the text `replace`
-/// gives for its name (a slot), and returns how each was drawn.
+/// Fills each of `texts` in `comp` with the shapes of its text, or of the text `replace`
+/// gives for its name or slot id (a slot), and returns how each was drawn.
 #[must_use]
-pub fn fill_text_layers(
+pub fn fill_text_layers<'a>(
     comp: &mut velato::Composition,
-    texts: &[TextLayer],
+    texts: impl IntoIterator<Item = &'a TextLayer>,
     replace: &dyn Fn(&str) -> Option<String>,
 ) -> Vec<DrawnText> {
     let mut drawn = Vec::new();

@@ -74,17 +74,7 @@ pub fn slot_keys(anim: &Animation) -> Vec<String> {
         return video.movie.config.slot_keys();
     }
     if let Content::Lottie(_, _, texts, _) = &anim.content {
-        let mut keys: Vec<String> = Vec::new();
-        for k in texts
-            .iter()
-            .flat_map(|t| std::iter::once(&t.name).chain(t.sid.as_ref()))
-            .chain(anim.images.iter().map(|i| &i.key))
-        {
-            if !k.is_empty() && !keys.contains(k) {
-                keys.push(k.clone());
-            }
-        }
-        return keys;
+        return crate::format::lottie_text::slot_keys(texts, anim.images.iter().map(|i| &i.key));
     }
     let Content::Sprites(sprites) = &anim.content else {
         return Vec::new();
@@ -269,8 +259,8 @@ pub fn fill_slots(
     if let Some(video) = super::vap::video_of(anim) {
         return super::vap::fill_vap_slots(anim, video, fills);
     }
-    if let Content::Lottie(comp, gaps, texts, _) = &anim.content {
-        return fill_lottie_slots(anim, (comp, gaps, texts), fills);
+    if let Content::Lottie(..) = &anim.content {
+        return fill_lottie_slots(anim, fills);
     }
     let mut out = anim.clone();
     let Content::Sprites(mut sprites) =
@@ -340,13 +330,11 @@ pub fn fill_slots(
 /// asset's aspect around its centre.
 fn fill_lottie_slots(
     anim: &Animation,
-    (comp, gaps, texts): (
-        &Arc<velato::Composition>,
-        &Vec<String>,
-        &Arc<[crate::format::lottie_text::TextLayer]>,
-    ),
     fills: &[(String, SlotValue)],
 ) -> Result<(Animation, Vec<FilledSlot>), SlotError> {
+    let Content::Lottie(comp, gaps, texts, effects) = &anim.content else {
+        return Err(SlotError::NoSlots);
+    };
     let mut out = anim.clone();
     let mut comp = (**comp).clone();
     let mut report = Vec::new();
@@ -442,7 +430,11 @@ fn fill_lottie_slots(
                 .find(|(k, _)| *k == name)
                 .map(|(_, t)| t.clone())
         };
-        let drawn = super::lottie_text::fill_text_layers(&mut comp, texts, &replace);
+        // Only the layers a slot names change; the others keep the shapes they have.
+        let named = texts
+            .iter()
+            .filter(|t| texts_wanted.iter().any(|(k, _)| t.answers_to(k)));
+        let drawn = super::lottie_text::fill_text_layers(&mut comp, named, &replace);
         for f in &mut report {
             if f.kind != "text" {
                 continue;
@@ -469,11 +461,7 @@ fn fill_lottie_slots(
             }
         }
     }
-    let effects = match &anim.content {
-        Content::Lottie(.., fx) => Arc::clone(fx),
-        _ => Arc::from(Vec::new()),
-    };
-    out.content = Content::Lottie(Arc::new(comp), gaps, Arc::clone(texts), effects);
+    out.content = Content::Lottie(Arc::new(comp), gaps, Arc::clone(texts), Arc::clone(effects));
     Ok((out, report))
 }
 

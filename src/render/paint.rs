@@ -259,6 +259,20 @@ pub fn over_background(premultiplied: &RgbaImage, bg: [u8; 3]) -> RgbaImage {
     out
 }
 
+/// A golden frame (straight alpha) and a rendered one (premultiplied, as [`render_frame`]
+/// returns it) side by side, the golden on the left, both over `bg`: for looking at what a
+/// fidelity figure measures (`examples/fidelity.rs`, `examples/lottie_fidelity.rs`).
+#[must_use]
+pub fn beside_golden(golden: &RgbaImage, ours: &RgbaImage, bg: [u8; 3]) -> RgbaImage {
+    let mut golden_pm = golden.clone();
+    crate::model::pixels::premultiply(&mut golden_pm);
+    let (w, h) = golden.dimensions();
+    let mut out = RgbaImage::new(w * 2, h);
+    image::imageops::replace(&mut out, &over_background(&golden_pm, bg), 0, 0);
+    image::imageops::replace(&mut out, &over_background(ours, bg), i64::from(w), 0);
+    out
+}
+
 /// Renders one frame of an animation into a new target of `target_px`, through `fit`.
 /// Returns premultiplied RGBA.
 ///
