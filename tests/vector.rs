@@ -157,3 +157,33 @@ fn a_dash_of_zero_with_a_gap_is_dotted_as_svgaplayer_android_draws_it() {
         "dotted {dots:.0} px² against solid {solid:.0} px²"
     );
 }
+
+#[test]
+fn shapes_drawn_scaled_up_are_flattened_within_a_tenth_of_a_canvas_pixel() {
+    use giftqa::model::vector::{MIN_TOLERANCE, TOLERANCE};
+    let shared = shared_or_skip!();
+    // 750x80.svga draws some of its shapes 1.6× up: flattened at 0.1 of their own units, their
+    // curves would stray 0.16 px from the outline on the canvas.
+    let anim = load(&shared, "SVGAPlayer-Android/750x80.svga");
+    let Content::Sprites(sprites) = &anim.content else {
+        panic!("sprites")
+    };
+    let mut refined = 0;
+    for s in sprites {
+        for (frame, shapes) in s.frames.iter().zip(&s.shapes) {
+            for v in shapes.iter() {
+                let scale = frame.transform.max_scale() * v.transform.max_scale();
+                let tol = v.def.tolerance();
+                assert!(
+                    tol * scale <= TOLERANCE * 1.001 || tol == MIN_TOLERANCE,
+                    "{}: tolerance {tol} at scale {scale}",
+                    s.image_key
+                );
+                if tol < TOLERANCE {
+                    refined += 1;
+                }
+            }
+        }
+    }
+    assert!(refined > 0, "no shape of 750x80.svga is drawn scaled up");
+}

@@ -316,10 +316,17 @@ fn sprite_shapes(
     let mut out: Vec<Arc<[VectorShape]>> = Vec::with_capacity(frames.len());
     let mut last: Arc<[VectorShape]> = Arc::from(Vec::new());
     for f in frames {
+        // Curves are flattened finely enough for the largest scale each shape is drawn at.
+        let frame_scale = affine(f.transform).max_scale();
         if f.shapes
             .first()
             .is_some_and(|sh| sh.r#type == ShapeType::Keep as i32)
         {
+            for shape in last.iter() {
+                shape
+                    .def
+                    .refine_for(frame_scale * shape.transform.max_scale());
+            }
             out.push(Arc::clone(&last));
             continue;
         }
@@ -369,10 +376,9 @@ fn sprite_shapes(
                 dash_offset: st.line_dash_iii,
             });
             let def = interner.intern(ShapeDef::new(geometry, st.fill.map(rgba), stroke));
-            shapes.push(VectorShape {
-                def,
-                transform: affine(sh.transform),
-            });
+            let transform = affine(sh.transform);
+            def.refine_for(frame_scale * transform.max_scale());
+            shapes.push(VectorShape { def, transform });
         }
         last = Arc::from(shapes);
         out.push(Arc::clone(&last));
@@ -464,11 +470,13 @@ pub fn svga_animation(bytes: &[u8], limits: &DecodeLimits) -> Result<Animation, 
                     .iter()
                     .map(|f| {
                         (!f.clip_path.is_empty()).then(|| {
-                            interner.intern(ShapeDef::new(
+                            let def = interner.intern(ShapeDef::new(
                                 Geometry::Path(f.clip_path.clone()),
                                 Some([1.0; 4]),
                                 None,
-                            ))
+                            ));
+                            def.refine_for(affine(f.transform).max_scale());
+                            def
                         })
                     })
                     .collect()

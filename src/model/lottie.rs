@@ -50,19 +50,26 @@ fn affine(t: kurbo::Affine) -> Affine {
     ])
 }
 
+/// The largest factor by which `t` stretches a length ([`Affine::max_scale`]).
+fn max_scale(t: kurbo::Affine) -> f64 {
+    f64::from(affine(t).max_scale())
+}
+
 /// Flattening tolerance in local units for a transform, so curves stay within 0.1 px on the
-/// canvas whatever the scale.
+/// canvas whatever the scale (a shape drawn 12× up is flattened 12× finer), down to
+/// [`super::vector::MIN_TOLERANCE`].
 fn tolerance(t: kurbo::Affine) -> f64 {
-    let scale = t.determinant().abs().sqrt().max(1e-6);
-    (0.1 / scale).clamp(1e-4, 10.0)
+    let scale = max_scale(t).max(1e-6);
+    (0.1 / scale).clamp(f64::from(super::vector::MIN_TOLERANCE), 10.0)
 }
 
 impl DisplayListSink<'_> {
     /// The fill mesh of a layer's clip shape; a shape past the limits is recorded and
     /// gives `None`.
     fn mesh_of(&mut self, shape: &impl kurbo::Shape, t: kurbo::Affine) -> Option<Arc<Mesh>> {
-        let path = shape.to_path(tolerance(t));
-        match fill_mesh(&path) {
+        let tol = tolerance(t);
+        let path = shape.to_path(tol);
+        match fill_mesh(&path, tol as f32) {
             Ok(m) => Some(Arc::new(m)),
             Err(e) => {
                 self.refused.get_or_insert(e);
@@ -227,7 +234,7 @@ impl RenderSink for DisplayListSink<'_> {
         let tol = tolerance(transform);
         let path = shape.to_path(tol);
         let mesh = match stroke {
-            None => fill_mesh(&path),
+            None => fill_mesh(&path, tol as f32),
             Some(s) => stroke_mesh(
                 &path,
                 &Stroke {
@@ -247,6 +254,7 @@ impl RenderSink for DisplayListSink<'_> {
                     dash: s.dash_pattern.iter().map(|d| *d as f32).collect(),
                     dash_offset: s.dash_offset as f32,
                 },
+                tol as f32,
             ),
         };
         match mesh {

@@ -72,6 +72,16 @@ impl Affine {
         let [a, b, c, d, ..] = self.0;
         (a * d - b * c).abs()
     }
+
+    /// The most the transform stretches a length (its larger singular value): a curve
+    /// flattened within `t` local units lies within `t × max_scale` canvas px.
+    #[must_use]
+    pub fn max_scale(self) -> f32 {
+        let [a, b, c, d, ..] = self.0.map(f64::from);
+        let s = a * a + b * b + c * c + d * d;
+        let det = a * d - b * c;
+        f64::midpoint(s, (s * s - 4.0 * det * det).max(0.0).sqrt()).sqrt() as f32
+    }
 }
 
 /// Where an image's pixels come from; decoded on demand by [`load::decode_image`].
@@ -819,6 +829,16 @@ fn sprite_frame_cmds(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn max_scale_is_the_longest_stretch() {
+        assert!((Affine::scale(3.0, 0.5).max_scale() - 3.0).abs() < 1e-6);
+        // A rotation stretches nothing; a shear stretches along its diagonal.
+        let r = Affine([0.6, 0.8, -0.8, 0.6, 5.0, 5.0]);
+        assert!((r.max_scale() - 1.0).abs() < 1e-6);
+        let shear = Affine([1.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+        assert!((shear.max_scale() - 1.618_034).abs() < 1e-5);
+    }
 
     #[test]
     fn affine_composes_like_matrices() {

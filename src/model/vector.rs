@@ -9,6 +9,7 @@
 //! that repeats its shapes is tessellated once per distinct shape, not per frame.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use kurbo::{BezPath, PathEl, Shape as _};
@@ -20,6 +21,10 @@ use serde::Serialize;
 
 /// Flattening tolerance in the shape's own units (px of the SVGA canvas before scaling).
 pub const TOLERANCE: f32 = 0.1;
+
+/// The finest flattening tolerance a shape is tessellated at (its own units), however far
+/// its transform scales it up: bounds the segments a hostile transform can ask for.
+pub const MIN_TOLERANCE: f32 = 1e-3;
 
 /// Most path elements one shape may hold after parsing (hostile files).
 pub const MAX_PATH_ELEMENTS: usize = 200_000;
@@ -92,15 +97,20 @@ impl ShapeError {
 }
 
 /// Checks a path before it is flattened: finite coordinates within [`MAX_COORD`] (stroke
-/// `width` included), at most [`MAX_FLATTENED_SEGMENTS`] segments at [`TOLERANCE`] (each
+/// `width` included), at most [`MAX_FLATTENED_SEGMENTS`] segments at `tolerance` (each
 /// curve's control polygon of length `L` flattens into about `sqrt(L / tolerance)` segments,
 /// and each round join or cap of a stroke into about `sqrt(width / tolerance)`), and, with a
 /// dash `period`, at most [`MAX_DASHES`] dashes along the control polygon.
 ///
 /// # Errors
 /// The first limit passed.
-pub fn check_flattening(path: &BezPath, width: f64, period: Option<f64>) -> Result<(), ShapeError> {
-    let tol = f64::from(TOLERANCE);
+pub fn check_flattening(
+    path: &BezPath,
+    width: f64,
+    period: Option<f64>,
+    tolerance: f32,
+) -> Result<(), ShapeError> {
+    let tol = f64::from(tolerance.max(MIN_TOLERANCE));
     let mut extent = width.abs();
     let mut length = 0.0f64;
     let mut segments = 0.0f64;
@@ -294,6 +304,9 @@ pub struct ShapeDef {
     pub fill: Option<[f32; 4]>,
     /// Stroke, if stroked.
     pub stroke: Option<Stroke>,
+    /// Flattening tolerance in the shape's own units (`f32` bits): [`TOLERANCE`], made finer
+    /// by [`ShapeDef::refine_for`] for every transform the shape is drawn under.
+    tolerance: AtomicU32,
     meshes: OnceLock<ShapeMeshes>,
 }
 
@@ -316,8 +329,28 @@ impl ShapeDef {
             geometry,
             fill,
             stroke,
+            tolerance: AtomicU32::new(TOLERANCE.to_bits()),
             meshes: OnceLock::new(),
         }
+    }
+
+    /// Makes the tessellation fine enough that curves stay within [`TOLERANCE`] canvas px
+    /// when the shape is drawn under a transform that stretches lengths by `scale` (the
+    /// sprite's and the shape's transforms together, [`super::Affine::max_scale`]), down to
+    /// [`MIN_TOLERANCE`]. Called while the file is read, before the meshes are first made;
+    /// the finest of all calls wins.
+    pub fn refine_for(&self, scale: f32) {
+        if scale.is_finite() && scale > 1.0 {
+            let tol = (TOLERANCE / scale).max(MIN_TOLERANCE);
+            // Positive floats order as their bits do.
+            self.tolerance.fetch_min(tol.to_bits(), Ordering::Relaxed);
+        }
+    }
+
+    /// The flattening tolerance the meshes are made at, in the shape's own units.
+    #[must_use]
+    pub fn tolerance(&self) -> f32 {
+        f32::from_bits(self.tolerance.load(Ordering::Relaxed))
     }
 
     /// The meshes, tessellated on first use and kept.
@@ -339,7 +372,7 @@ impl ShapeDef {
         };
         let mut out = ShapeMeshes::default();
         if self.fill.is_some_and(|c| c[3] > 0.0) {
-            match fill_mesh(&path) {
+            match fill_mesh(&path, self.tolerance()) {
                 Ok(m) => out.fill = Some(Arc::new(m)),
                 Err(e) => out.error = Some(e),
             }
@@ -349,7 +382,7 @@ impl ShapeDef {
             .as_ref()
             .filter(|s| s.width > 0.0 && s.color[3] > 0.0)
         {
-            match stroke_mesh(&path, s) {
+            match stroke_mesh(&path, s, self.tolerance()) {
                 Ok(m) => out.stroke = Some(Arc::new(m)),
                 Err(e) => out.error = Some(e),
             }
@@ -454,19 +487,21 @@ fn lyon_path(els: impl Iterator<Item = PathEl>) -> lyon::path::Path {
     b.build()
 }
 
-/// Tessellates the inside of a path (non-zero rule).
+/// Tessellates the inside of a path (non-zero rule), curves flattened to within `tolerance`
+/// of the shape's own units (at least [`MIN_TOLERANCE`]).
 ///
 /// # Errors
 /// A limit of [`check_flattening`] passed, or lyon's message when the path cannot be
 /// tessellated.
-pub fn fill_mesh(path: &BezPath) -> Result<Mesh, ShapeError> {
-    check_flattening(path, 0.0, None)?;
+pub fn fill_mesh(path: &BezPath, tolerance: f32) -> Result<Mesh, ShapeError> {
+    let tolerance = tolerance.max(MIN_TOLERANCE);
+    check_flattening(path, 0.0, None, tolerance)?;
     let lp = lyon_path(path.elements().iter().copied());
     let mut buffers: VertexBuffers<[f32; 2], u32> = VertexBuffers::new();
     FillTessellator::new()
         .tessellate_path(
             &lp,
-            &FillOptions::tolerance(TOLERANCE).with_fill_rule(FillRule::NonZero),
+            &FillOptions::tolerance(tolerance).with_fill_rule(FillRule::NonZero),
             &mut BuffersBuilder::new(&mut buffers, |v: FillVertex| v.position().to_array()),
         )
         .map_err(|e| ShapeError::Tessellation {
@@ -480,16 +515,24 @@ pub fn fill_mesh(path: &BezPath) -> Result<Mesh, ShapeError> {
     })
 }
 
-/// Tessellates a stroke along a path, dashed first when the stroke has a dash pattern.
+/// Tessellates a stroke along a path, dashed first when the stroke has a dash pattern, curves
+/// and round joins flattened to within `tolerance` of the shape's own units (at least
+/// [`MIN_TOLERANCE`]).
 ///
 /// # Errors
 /// A limit of [`check_flattening`] passed (the width and the dashes included), or lyon's
 /// message when the path cannot be tessellated.
-pub fn stroke_mesh(path: &BezPath, s: &Stroke) -> Result<Mesh, ShapeError> {
+pub fn stroke_mesh(path: &BezPath, s: &Stroke, tolerance: f32) -> Result<Mesh, ShapeError> {
+    let tolerance = tolerance.max(MIN_TOLERANCE);
     let dashes: Vec<f64> = s.dash.iter().map(|d| f64::from(d.max(0.0))).collect();
     let period = dashes.iter().sum::<f64>();
     let is_dashed = dashes.len() >= 2 && period > 0.0;
-    check_flattening(path, f64::from(s.width), is_dashed.then_some(period))?;
+    check_flattening(
+        path,
+        f64::from(s.width),
+        is_dashed.then_some(period),
+        tolerance,
+    )?;
     let lp = if is_dashed {
         lyon_path(kurbo::dash(
             path.elements().iter().copied(),
@@ -509,7 +552,7 @@ pub fn stroke_mesh(path: &BezPath, s: &Stroke) -> Result<Mesh, ShapeError> {
         Join::Round => LineJoin::Round,
         Join::Bevel => LineJoin::Bevel,
     };
-    let opts = StrokeOptions::tolerance(TOLERANCE)
+    let opts = StrokeOptions::tolerance(tolerance)
         .with_line_width(s.width)
         .with_line_cap(cap)
         .with_line_join(join)
@@ -636,17 +679,50 @@ mod tests {
     #[test]
     fn ellipse_and_rounded_rect_areas() {
         let e = Geometry::Ellipse([0.0, 0.0, 10.0, 5.0]).to_path().unwrap();
-        let area = fill_mesh(&e).unwrap().area();
+        let area = fill_mesh(&e, TOLERANCE).unwrap().area();
         // Flattened within TOLERANCE: the inscribed polygon falls short by under 2 %.
         let exact = std::f64::consts::PI * 50.0;
         assert!(area < exact && area > exact * 0.98, "{area}");
         let r = Geometry::Rect([0.0, 0.0, 20.0, 10.0, 5.0])
             .to_path()
             .unwrap();
-        let area = fill_mesh(&r).unwrap().area();
+        let area = fill_mesh(&r, TOLERANCE).unwrap().area();
         // 200 − (4 − π)·25 for the rounded corners, flattened within 2 %.
         let exact = 200.0 - (4.0 - std::f64::consts::PI) * 25.0;
         assert!(area <= exact + 1e-3 && area > exact * 0.98, "{area}");
+    }
+
+    #[test]
+    fn a_shape_drawn_scaled_up_is_flattened_finer() {
+        // A circle of radius 2 units drawn 40× up (80 px on the canvas): at the default
+        // tolerance its polygon misses the circle by up to 0.1 unit = 4 canvas px.
+        let def = || {
+            ShapeDef::new(
+                Geometry::Ellipse([0.0, 0.0, 2.0, 2.0]),
+                Some([1.0; 4]),
+                None,
+            )
+        };
+        let exact = std::f64::consts::PI * 4.0;
+        let coarse = def();
+        let coarse_area = coarse.meshes().fill.clone().unwrap().area();
+        let fine = def();
+        fine.refine_for(40.0);
+        fine.refine_for(2.0); // a smaller use does not coarsen it again
+        assert!((fine.tolerance() - TOLERANCE / 40.0).abs() < 1e-7);
+        let fine_area = fine.meshes().fill.clone().unwrap().area();
+        // Within 0.1 canvas px of the circle: area short by under 2 × 0.1 / 80 of it.
+        assert!(
+            fine_area < exact && fine_area > exact * (1.0 - 0.2 / 80.0),
+            "{fine_area}"
+        );
+        assert!(coarse_area < exact * (1.0 - 0.2 / 80.0), "{coarse_area}");
+        // However far a transform scales, the tolerance stops at MIN_TOLERANCE.
+        let huge = def();
+        huge.refine_for(1e9);
+        assert_eq!(huge.tolerance().to_bits(), MIN_TOLERANCE.to_bits());
+        huge.refine_for(f32::NAN);
+        assert_eq!(huge.tolerance().to_bits(), MIN_TOLERANCE.to_bits());
     }
 
     #[test]
@@ -661,10 +737,10 @@ mod tests {
             dash: vec![],
             dash_offset: 0.0,
         };
-        let solid = stroke_mesh(&line, &s).unwrap().area();
+        let solid = stroke_mesh(&line, &s, TOLERANCE).unwrap().area();
         assert!((solid - 400.0).abs() < 1e-2, "{solid}");
         s.dash = vec![10.0, 10.0];
-        let dashed = stroke_mesh(&line, &s).unwrap().area();
+        let dashed = stroke_mesh(&line, &s, TOLERANCE).unwrap().area();
         assert!((dashed - 200.0).abs() < 1e-2, "{dashed}");
     }
 

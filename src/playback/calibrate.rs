@@ -114,10 +114,12 @@ pub fn measure_cpu(base: &DeviceConstants) -> (DeviceConstants, Vec<Measured>) {
         kurbo::flatten(path.iter(), 0.25, |_| k += 1);
         std::hint::black_box(k);
     });
-    let mesh = crate::model::vector::fill_mesh(&path).ok();
+    let mesh = crate::model::vector::fill_mesh(&path, crate::model::vector::TOLERANCE).ok();
     let vertices = mesh.as_ref().map_or(0, |m| m.indices.len()) as f64;
     let tess_ms = time_ms(|| {
-        std::hint::black_box(crate::model::vector::fill_mesh(&path).ok());
+        std::hint::black_box(
+            crate::model::vector::fill_mesh(&path, crate::model::vector::TOLERANCE).ok(),
+        );
     });
     c.flatten_segments_per_ms = segments / flatten_ms.max(1e-9);
     out.push(Measured {
