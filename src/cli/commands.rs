@@ -246,8 +246,21 @@ pub fn run_render(
                 .push(Finding::new(Code::DecodeFailed, format!("frame {f}: {e}")).asset(&asset.id));
             return Ok(outcome);
         }
-        painter.draw(&target, [0.0; 4], &[(0, &placed)])?;
-        let mut pixels = ctx.read_pixels(&target)?;
+        // The GPU refusing the frame (out of memory: what a phone's GPU would also refuse)
+        // is a finding for the effect, whether the upload, the draw or the readback saw it.
+        let drawn = painter
+            .draw(&target, [0.0; 4], &[(0, &placed)])
+            .and_then(|_| ctx.read_pixels(&target));
+        let mut pixels = match drawn {
+            Ok(p) => p,
+            Err(e @ crate::render::RenderError::Gpu(_)) => {
+                outcome.findings.push(
+                    Finding::new(Code::DecodeFailed, format!("frame {f}: {e}")).asset(&asset.id),
+                );
+                return Ok(outcome);
+            }
+            Err(e) => return Err(e.into()),
+        };
         let pixels = if let Some(bg) = req.background {
             over_background(&pixels, bg)
         } else {

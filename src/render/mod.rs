@@ -779,6 +779,21 @@ impl RenderContext {
         }
     }
 
+    /// A buffer holding `bytes` (a multiple of 4 long), written through the queue. Unlike
+    /// `create_buffer_init`, which maps the buffer and panics when the device refused it (a
+    /// lost device, memory exhausted), a refused buffer here is an error the render's error
+    /// scope reports.
+    fn buffer_with(&self, label: &str, bytes: &[u8], usage: wgpu::BufferUsages) -> wgpu::Buffer {
+        let buffer = self.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some(label),
+            size: bytes.len() as u64,
+            usage: usage | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        self.queue.write_buffer(&buffer, 0, bytes);
+        buffer
+    }
+
     /// A uniform buffer and bind group holding an effect's parameters for `fs_effect`: the
     /// kind and the texel size, then the twelve values.
     fn effect_params(
@@ -792,13 +807,11 @@ impl RenderContext {
         data[1] = 1.0 / width.max(1.0);
         data[2] = 1.0 / height.max(1.0);
         data[4..].copy_from_slice(&e.floats());
-        let buffer = self
-            .device
-            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                label: Some("effect"),
-                contents: bytemuck::cast_slice(&data),
-                usage: wgpu::BufferUsages::UNIFORM,
-            });
+        let buffer = self.buffer_with(
+            "effect",
+            bytemuck::cast_slice(&data),
+            wgpu::BufferUsages::UNIFORM,
+        );
         self.device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("effect"),
             layout: &self.effect_layout,
@@ -1091,12 +1104,11 @@ impl RenderContext {
             .any(|p| p.backdrop)
             .then(|| self.backdrop(target));
         let buffer = (!vertices.is_empty()).then(|| {
-            self.device
-                .create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some("vertices"),
-                    contents: bytemuck::cast_slice(&vertices),
-                    usage: wgpu::BufferUsages::VERTEX,
-                })
+            self.buffer_with(
+                "vertices",
+                bytemuck::cast_slice(&vertices),
+                wgpu::BufferUsages::VERTEX,
+            )
         });
         let mut encoder = self
             .device
@@ -1212,7 +1224,19 @@ impl RenderContext {
         Ok(Some(timestamp_delta_ms(start, end, t.period_ns)))
     }
 
+    /// Maps `buffer` and copies its first `len` bytes out. When the map fails because wgpu
+    /// refused earlier work (the device out of memory or lost, as on a GL adapter asked for
+    /// more texture memory than it has), that error is what is returned
+    /// ([`RenderError::Gpu`]), not the failed map.
     fn map_read(&self, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<u8>, RenderError> {
+        self.map_read_once(buffer, len)
+            .map_err(|e| match self.take_gpu_error() {
+                Err(gpu) => gpu,
+                Ok(()) => e,
+            })
+    }
+
+    fn map_read_once(&self, buffer: &wgpu::Buffer, len: usize) -> Result<Vec<u8>, RenderError> {
         let slice = buffer.slice(..);
         let (tx, rx) = std::sync::mpsc::channel();
         slice.map_async(wgpu::MapMode::Read, move |r| {
