@@ -240,10 +240,11 @@ pub fn run_render(
                 .push(Finding::new(Code::DecodeFailed, why).asset(&asset.id));
             return Ok(outcome);
         }
+        let refused = |e: &dyn std::fmt::Display| {
+            Finding::new(Code::DecodeFailed, format!("frame {f}: {e}")).asset(&asset.id)
+        };
         if let Err(e) = painter.prepare(0, &asset.id, &anim, &placed, &mut decoder, &limits) {
-            outcome
-                .findings
-                .push(Finding::new(Code::DecodeFailed, format!("frame {f}: {e}")).asset(&asset.id));
+            outcome.findings.push(refused(&e));
             return Ok(outcome);
         }
         // The GPU refusing the frame (out of memory: what a phone's GPU would also refuse)
@@ -254,9 +255,7 @@ pub fn run_render(
         let mut pixels = match drawn {
             Ok(p) => p,
             Err(e @ crate::render::RenderError::Gpu(_)) => {
-                outcome.findings.push(
-                    Finding::new(Code::DecodeFailed, format!("frame {f}: {e}")).asset(&asset.id),
-                );
+                outcome.findings.push(refused(&e));
                 return Ok(outcome);
             }
             Err(e) => return Err(e.into()),

@@ -50,17 +50,10 @@ fn affine(t: kurbo::Affine) -> Affine {
     ])
 }
 
-/// The largest factor by which `t` stretches a length ([`Affine::max_scale`]).
-fn max_scale(t: kurbo::Affine) -> f64 {
-    f64::from(affine(t).max_scale())
-}
-
-/// Flattening tolerance in local units for a transform, so curves stay within 0.1 px on the
-/// canvas whatever the scale (a shape drawn 12× up is flattened 12× finer), down to
-/// [`super::vector::MIN_TOLERANCE`].
+/// Flattening tolerance in local units for a transform ([`super::vector::tolerance_at`] of its
+/// largest stretch, at most 10 units): a shape drawn 12× up is flattened 12× finer.
 fn tolerance(t: kurbo::Affine) -> f64 {
-    let scale = max_scale(t).max(1e-6);
-    (0.1 / scale).clamp(f64::from(super::vector::MIN_TOLERANCE), 10.0)
+    f64::from(super::vector::tolerance_at(affine(t).max_scale().max(1e-6)).min(10.0))
 }
 
 impl DisplayListSink<'_> {

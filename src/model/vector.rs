@@ -26,6 +26,14 @@ pub const TOLERANCE: f32 = 0.1;
 /// its transform scales it up: bounds the segments a hostile transform can ask for.
 pub const MIN_TOLERANCE: f32 = 1e-3;
 
+/// The flattening tolerance, in a shape's own units, that keeps its curves within
+/// [`TOLERANCE`] canvas px when it is drawn under a transform stretching lengths by `scale`
+/// ([`super::Affine::max_scale`]), never finer than [`MIN_TOLERANCE`].
+#[must_use]
+pub fn tolerance_at(scale: f32) -> f32 {
+    (TOLERANCE / scale).max(MIN_TOLERANCE)
+}
+
 /// Most path elements one shape may hold after parsing (hostile files).
 pub const MAX_PATH_ELEMENTS: usize = 200_000;
 
@@ -341,7 +349,7 @@ impl ShapeDef {
     /// the finest of all calls wins.
     pub fn refine_for(&self, scale: f32) {
         if scale.is_finite() && scale > 1.0 {
-            let tol = (TOLERANCE / scale).max(MIN_TOLERANCE);
+            let tol = tolerance_at(scale);
             // Positive floats order as their bits do.
             self.tolerance.fetch_min(tol.to_bits(), Ordering::Relaxed);
         }
