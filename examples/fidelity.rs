@@ -82,12 +82,21 @@ fn main() -> anyhow::Result<()> {
                     8192,
                 )?;
                 if ss > 1 {
-                    ours = image::imageops::resize(
-                        &ours,
-                        golden.width(),
-                        golden.height(),
-                        image::imageops::FilterType::Triangle,
-                    );
+                    // A box filter: each pixel the mean of its ss × ss samples.
+                    let big = ours;
+                    ours = image::RgbaImage::from_fn(golden.width(), golden.height(), |x, y| {
+                        let mut acc = [0u32; 4];
+                        for dy in 0..ss {
+                            for dx in 0..ss {
+                                let p = big.get_pixel(x * ss + dx, y * ss + dy).0;
+                                for c in 0..4 {
+                                    acc[c] += u32::from(p[c]);
+                                }
+                            }
+                        }
+                        let n = ss * ss;
+                        image::Rgba(acc.map(|a| ((a + n / 2) / n) as u8))
+                    });
                 }
                 if let Some(dir) = &dump {
                     std::fs::create_dir_all(dir)?;

@@ -207,6 +207,86 @@ fn dotlottie_samples_decode() {
     assert!(err.to_string().contains("triangle"), "{err}");
 }
 
+/// dotLottie v2 themes (`t/<id>.json`): `check` reads every listed theme and names rules that
+/// restyle nothing; a chosen theme is applied over the animation's slots; a theme the archive
+/// does not list is refused, naming the ones it does.
+#[test]
+fn dotlottie_themes_are_read_applied_and_refused_by_name() {
+    let shared = shared_or_skip!();
+    let limits = DecodeLimits::default();
+    let base = shared.join("lottie/dotlottie-rs/assets/animations/dotlottie/v2");
+    let test = std::fs::read(base.join("test.lottie")).unwrap();
+    let plain = lottie::dotlottie_composition(&test, None, &limits).unwrap();
+    // Its one slot, `c0`, has no value in the file: the themes give it one.
+    assert_eq!(plain.slot_uses.get("c0"), Some(&1));
+    assert!(
+        plain
+            .info
+            .notes
+            .iter()
+            .any(|n| n.contains("2 theme(s) (test_theme, global_theme), which restyle its slots")),
+        "{:?}",
+        plain.info.notes
+    );
+    assert!(
+        !plain
+            .info
+            .notes
+            .iter()
+            .any(|n| n.contains("restyle nothing")),
+        "both themes name c0: {:?}",
+        plain.info.notes
+    );
+    let themed = lottie::dotlottie_themed(&test, None, Some("global_theme"), &limits).unwrap();
+    assert!(
+        themed
+            .info
+            .notes
+            .iter()
+            .any(|n| n
+                == "theme \"global_theme\": 1 rule(s) for \"animation\" restyle 1 propert(ies)"),
+        "{:?}",
+        themed.info.notes
+    );
+    let err = lottie::dotlottie_themed(&test, None, Some("dark"), &limits).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("it lists test_theme, global_theme"),
+        "{err}"
+    );
+    // `themed.lottie`'s three themes each restyle its six colour slots.
+    let water = std::fs::read(base.join("themed.lottie")).unwrap();
+    let themed = lottie::dotlottie_themed(&water, None, Some("earth"), &limits).unwrap();
+    assert!(
+        themed.info.notes.iter().any(|n| n.contains("6 rule(s)")),
+        "{:?}",
+        themed.info.notes
+    );
+    // A theme whose rule names a slot the animation lacks is named in the report.
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(&test)).unwrap();
+    for i in 0..archive.len() {
+        let mut e = archive.by_index(i).unwrap();
+        let name = e.name().to_owned();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut e, &mut bytes).unwrap();
+        if name == "t/global_theme.json" {
+            bytes = br#"{"rules":[{"id":"c9","type":"Color","value":[0,0,1]}]}"#.to_vec();
+        }
+        zip.start_file(name, zip::write::SimpleFileOptions::default())
+            .unwrap();
+        std::io::Write::write_all(&mut zip, &bytes).unwrap();
+    }
+    let broken = zip.finish().unwrap().into_inner();
+    let info = lottie::decode_dotlottie(&broken, None, &limits).unwrap();
+    assert!(
+        info.notes.iter().any(|n| n
+            == "theme \"global_theme\": slot(s) \"c9\" name no property of \"animation\", so those rules restyle nothing"),
+        "{:?}",
+        info.notes
+    );
+}
+
 #[test]
 fn animated_images_decode_every_frame() {
     let shared = shared_or_skip!();

@@ -277,3 +277,59 @@ fn lottie_text_layer_renders_a_cjk_sender_name_through_render_slot() {
         &egui_kittest::SnapshotOptions::new().max_failed_pixels(500),
     );
 }
+
+/// `render --theme` applies one of a dotLottie's v2 themes: `multi_anim_theme.lottie`'s
+/// circle is grey by its own slot value (0.698, 0.714, 0.718) and red (1, 0, 0) under its
+/// `red` theme. A theme the archive does not list stops the render (exit 2), naming those it
+/// does, and leaves no frame behind.
+#[test]
+fn render_applies_a_dotlottie_theme() {
+    let shared = shared_or_skip!();
+    if common::gpu().is_none() {
+        return;
+    }
+    let mut f = common::Fixture::shared(&shared);
+    std::fs::copy(
+        shared.join("lottie/dotlottie-rs/assets/animations/dotlottie/v2/multi_anim_theme.lottie"),
+        f.path("effects/themes.lottie"),
+    )
+    .unwrap();
+    f.manifest["assets"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "id": "themes", "kind": "effect", "format": "dotlottie",
+            "files": [{"path": "effects/themes.lottie"}], "fallback": "builtin:themes",
+            "params": {"animation": "circle"}
+        }));
+    f.seal();
+    let plain = tempfile::tempdir().unwrap();
+    let red = tempfile::tempdir().unwrap();
+    let wrong = tempfile::tempdir().unwrap();
+    let (code, stdout, stderr) = common::render(f.dir(), "themes", "0", plain.path(), &[]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let (code, stdout, stderr) =
+        common::render(f.dir(), "themes", "0", red.path(), &["--theme", "red"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    // The ellipse's centre at frame 0 is (256, 125).
+    let centre = |dir: &std::path::Path| {
+        *image::open(dir.join("themes_0000.png"))
+            .unwrap()
+            .into_rgba8()
+            .get_pixel(256, 125)
+    };
+    let grey = centre(plain.path());
+    let reddened = centre(red.path());
+    for (c, want) in grey.0.iter().zip([178u8, 182, 183, 255]) {
+        assert!(c.abs_diff(want) <= 1, "the file's grey: {grey:?}");
+    }
+    assert_eq!(reddened.0, [255, 0, 0, 255], "the red theme's colour");
+    let (code, _, stderr) =
+        common::render(f.dir(), "themes", "0", wrong.path(), &["--theme", "blue"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("theme \"blue\" is not in manifest.json (it lists red, yellow)"),
+        "{stderr}"
+    );
+    assert!(!wrong.path().join("themes_0000.png").exists());
+}

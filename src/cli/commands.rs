@@ -89,6 +89,8 @@ pub struct RenderRequest {
     pub slots: Vec<(String, String)>,
     /// How slot text is drawn.
     pub text_style: crate::model::text::TextStyle,
+    /// A dotLottie v2 theme to apply (`render --theme`).
+    pub theme: Option<String>,
     /// The clock the verification uses.
     pub now: jiff::Timestamp,
 }
@@ -171,6 +173,20 @@ pub fn run_render(
                 findings: vec![f],
                 ..RenderOutcome::default()
             });
+        }
+    };
+    // The asset plays; a theme the archive does not have is the request's fault, not the
+    // bundle's (exit code 2, no finding).
+    let anim = match &req.theme {
+        None => anim,
+        Some(t) => {
+            crate::model::load::load_animation_themed(asset, &src, &limits, t).map_err(|e| {
+                anyhow::anyhow!(
+                    "{}: asset {}: --theme {t}: {e}",
+                    req.bundle.display(),
+                    asset.id
+                )
+            })?
         }
     };
     let (anim, filled) = if req.slots.is_empty() {

@@ -146,6 +146,10 @@ pub enum Command {
         /// Slot text too wide for its slot: cut with an ellipsis, or shrink (to 60 %) then cut.
         #[arg(long, default_value = "ellipsis", value_name = "ellipsis|shrink")]
         text_overflow: crate::model::text::Overflow,
+        /// Apply one of a dotLottie asset's v2 themes (its manifest's `themes`, which `check`
+        /// lists): the theme's rules restyle the animation's slots, as a player's setTheme.
+        #[arg(long, value_name = "ID")]
+        theme: Option<String>,
         /// The clock the bundle's verification uses (YYYY-MM-DDTHH:MM:SSZ; default now).
         #[arg(long, value_name = "TIME")]
         now: Option<String>,
@@ -882,6 +886,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             keys,
             slots,
             text_overflow,
+            theme,
             now,
         } => {
             let now = clock(now.as_deref())?;
@@ -902,6 +907,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 background,
                 keys,
                 slots,
+                theme,
                 now,
                 text_style: crate::model::text::TextStyle {
                     overflow: text_overflow,

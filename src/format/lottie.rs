@@ -48,6 +48,9 @@ pub struct LottieModel {
     pub texts: Vec<super::lottie_text::TextLayer>,
     /// The layer effects giftqa draws, indexed by the mark in the layer's name.
     pub effects: Vec<super::lottie_fx::LayerEffects>,
+    /// Slot id → how many properties name it by `sid` (lottie-spec "Slots"), whether or not
+    /// the file gives it a value: what a dotLottie theme's rules can restyle.
+    pub slot_uses: std::collections::BTreeMap<String, usize>,
 }
 
 /// Where the files a Lottie animation names by path come from: `u` + `p` of an image asset,
@@ -538,7 +541,7 @@ fn fix_keyframes(kfs: &mut [Value]) {
 /// # Errors
 /// A message for `decode-failed`.
 pub fn decode_lottie(bytes: &[u8], limits: &DecodeLimits) -> Result<AnimationInfo, DecodeError> {
-    decode_lottie_with(bytes, limits, &mut |_| None).map(|m| m.info)
+    decode_lottie_with(bytes, limits, &mut |_| None, None).map(|m| m.info)
 }
 
 /// Parses and checks one Lottie animation whose image assets may name files (`u` + `p`)
@@ -551,7 +554,7 @@ pub fn decode_lottie_in(
     limits: &DecodeLimits,
     fetch: &mut FetchFile<'_>,
 ) -> Result<AnimationInfo, DecodeError> {
-    decode_lottie_with(bytes, limits, fetch).map(|m| m.info)
+    decode_lottie_with(bytes, limits, fetch, None).map(|m| m.info)
 }
 
 /// Parses and checks one Lottie animation and returns velato's model of it and its image
@@ -564,13 +567,16 @@ pub fn lottie_composition(
     limits: &DecodeLimits,
     fetch: &mut FetchFile<'_>,
 ) -> Result<LottieModel, DecodeError> {
-    decode_lottie_with(bytes, limits, fetch)
+    decode_lottie_with(bytes, limits, fetch, None)
 }
 
+/// Decodes one animation; `overrides` (slot id → `{"p": property}`, a theme's) are put over
+/// the file's own `slots` first.
 fn decode_lottie_with(
     bytes: &[u8],
     limits: &DecodeLimits,
     fetch: &mut FetchFile<'_>,
+    overrides: Option<&serde_json::Map<String, Value>>,
 ) -> Result<LottieModel, DecodeError> {
     if bytes.len() as u64 > MAX_LOTTIE_BYTES {
         return Err(format!(
@@ -583,7 +589,17 @@ fn decode_lottie_with(
     if !v.is_object() {
         return Err("not a Lottie animation: the top level is not an object".into());
     }
-    let slotted = apply_slots(&mut v);
+    if let Some(o) = overrides.filter(|o| !o.is_empty()) {
+        if !v.get("slots").is_some_and(Value::is_object) {
+            v["slots"] = Value::Object(serde_json::Map::new());
+        }
+        if let Some(Value::Object(slots)) = v.get_mut("slots") {
+            for (k, x) in o {
+                slots.insert(k.clone(), x.clone());
+            }
+        }
+    }
+    let (slotted, slot_uses) = apply_slots(&mut v);
     let (Some(w), Some(h), Some(fr), Some(ip), Some(op)) = (
         num(&v, "w"),
         num(&v, "h"),
@@ -816,6 +832,7 @@ fn decode_lottie_with(
         images,
         texts,
         effects,
+        slot_uses,
     })
 }
 
@@ -885,49 +902,66 @@ fn join_split_position(p: &mut Value) {
 
 /// Puts the file's slot values (lottie-spec "Slots": top-level `slots`, each `{"p": …}`) into
 /// the properties that name them by `sid`, as dotLottie players do before drawing; returns how
-/// many properties took a value.
-fn apply_slots(anim: &mut Value) -> usize {
-    fn walk(v: &mut Value, slots: &serde_json::Map<String, Value>, depth: usize, n: &mut usize) {
+/// many properties took a value, and how many properties name each slot id (with a value or
+/// not).
+fn apply_slots(anim: &mut Value) -> (usize, std::collections::BTreeMap<String, usize>) {
+    struct Walk<'s> {
+        slots: &'s serde_json::Map<String, Value>,
+        set: usize,
+        uses: std::collections::BTreeMap<String, usize>,
+    }
+    fn walk(v: &mut Value, w: &mut Walk<'_>, depth: usize) {
         if depth > MAX_NORMALISE_DEPTH {
             return;
         }
         match v {
             Value::Object(m) => {
-                if let Some(Value::Object(p)) = m
-                    .get("sid")
-                    .and_then(Value::as_str)
-                    .and_then(|sid| slots.get(sid))
-                    .and_then(|s| s.get("p"))
-                {
-                    for (k, x) in p {
-                        m.insert(k.clone(), x.clone());
+                if let Some(sid) = m.get("sid").and_then(Value::as_str) {
+                    if w.uses.len() < MAX_SLOT_IDS || w.uses.contains_key(sid) {
+                        *w.uses.entry(sid.to_owned()).or_default() += 1;
                     }
-                    *n += 1;
+                    if let Some(Value::Object(p)) = w.slots.get(sid).and_then(|s| s.get("p")) {
+                        for (k, x) in p {
+                            m.insert(k.clone(), x.clone());
+                        }
+                        w.set += 1;
+                    }
                 }
                 for c in m.values_mut() {
-                    walk(c, slots, depth + 1, n);
+                    walk(c, w, depth + 1);
                 }
             }
             Value::Array(a) => {
                 for c in a {
-                    walk(c, slots, depth + 1, n);
+                    walk(c, w, depth + 1);
                 }
             }
             _ => {}
         }
     }
-    let Some(Value::Object(slots)) = anim.get_mut("slots").map(Value::take) else {
-        return 0;
+    let slots = match anim.get_mut("slots").map(Value::take) {
+        Some(Value::Object(s)) => s,
+        _ => serde_json::Map::new(),
     };
-    let mut n = 0;
+    let mut w = Walk {
+        slots: &slots,
+        set: 0,
+        uses: std::collections::BTreeMap::new(),
+    };
     for key in ["layers", "assets"] {
         if let Some(x) = anim.get_mut(key) {
-            walk(x, &slots, 0, &mut n);
+            walk(x, &mut w, 0);
         }
     }
-    anim["slots"] = Value::Object(slots);
-    n
+    let (set, uses) = (w.set, w.uses);
+    if !slots.is_empty() {
+        anim["slots"] = Value::Object(slots);
+    }
+    (set, uses)
 }
+
+/// Most distinct slot ids counted in one animation ([`LottieModel::slot_uses`]).
+const MAX_SLOT_IDS: usize = 4096;
 
 /// What check says of a file's text layers: how they are drawn, and what of them is not.
 fn text_notes(
@@ -1049,6 +1083,23 @@ pub fn dotlottie_composition(
     wanted: Option<&str>,
     limits: &DecodeLimits,
 ) -> Result<LottieModel, DecodeError> {
+    dotlottie_themed(bytes, wanted, None, limits)
+}
+
+/// [`dotlottie_composition`] with the v2 theme `theme` (`t/<id>.json`, dotLottie 2.0
+/// "Themes") applied: its rules for the chosen animation put over the animation's slot values
+/// ([`super::lottie_theme::theme_slots`]), as a player's `setTheme` does. Without a theme,
+/// every listed theme is read and the report names rules that restyle nothing.
+///
+/// # Errors
+/// A message for `decode-failed`; also when `theme` is not listed in `manifest.json` or its
+/// file is missing or is not a theme.
+pub fn dotlottie_themed(
+    bytes: &[u8],
+    wanted: Option<&str>,
+    theme: Option<&str>,
+    limits: &DecodeLimits,
+) -> Result<LottieModel, DecodeError> {
     let mut zip =
         zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("dotLottie zip: {e}"))?;
     let names: Vec<String> = zip.file_names().map(str::to_owned).collect();
@@ -1129,11 +1180,57 @@ pub fn dotlottie_composition(
             })
             .cloned()
     };
+    let themes: Vec<String> = manifest
+        .get("themes")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t.get("id").and_then(Value::as_str).map(str::to_owned))
+        .take(MAX_THEMES)
+        .collect();
+    // A theme's rules for the chosen animation, as slot values (`t/<id>.json`).
+    let mut theme_of = |zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
+                        id: &str|
+     -> Result<super::lottie_theme::ThemeSlots, String> {
+        let name = format!("t/{id}.json");
+        let bytes = read(zip, &name).map_err(|e| e.to_string())?;
+        let json: Value = serde_json::from_slice(&bytes).map_err(|e| format!("{name}: {e}"))?;
+        super::lottie_theme::theme_slots(&json, &chosen).map_err(|e| format!("{name}: {e}"))
+    };
+    let applied = match theme {
+        None => None,
+        Some(t) if themes.iter().any(|x| x == t) => Some((t, theme_of(&mut zip, t)?)),
+        Some(t) => {
+            return Err(format!(
+                "theme {t:?} is not in manifest.json ({})",
+                if themes.is_empty() {
+                    "it lists no themes".to_owned()
+                } else {
+                    format!("it lists {}", themes.join(", "))
+                }
+            )
+            .into());
+        }
+    };
+    // Every listed theme, read to say which of its rules restyle nothing.
+    let reviewed: Vec<(String, Result<super::lottie_theme::ThemeSlots, String>)> =
+        if applied.is_none() {
+            themes
+                .iter()
+                .map(|t| (t.clone(), theme_of(&mut zip, t)))
+                .collect()
+        } else {
+            Vec::new()
+        };
     let mut chosen_model = None;
     for id in &ids {
         let data = read(&mut zip, &format!("{dir}/{id}.json"))?;
         let mut fetch = |p: &str| entry_of(p).and_then(|name| read(&mut zip, &name).ok());
-        let decoded = decode_lottie_with(&data, limits, &mut fetch)
+        let overrides = applied
+            .as_ref()
+            .filter(|_| *id == chosen)
+            .map(|(_, t)| &t.slots);
+        let decoded = decode_lottie_with(&data, limits, &mut fetch, overrides)
             .map_err(|e| format!("{dir}/{id}.json: {e}"))?;
         if *id == chosen {
             chosen_model = Some(decoded);
@@ -1145,6 +1242,7 @@ pub fn dotlottie_composition(
         images,
         texts,
         effects,
+        slot_uses,
     } = chosen_model.ok_or("no animation decoded")?;
     info.notes.insert(
         0,
@@ -1153,17 +1251,47 @@ pub fn dotlottie_composition(
             ids.len()
         ),
     );
-    let themes: Vec<String> = manifest
-        .get("themes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t.get("id").and_then(Value::as_str).map(str::to_owned))
-        .take(64)
-        .collect();
-    if !themes.is_empty() {
+    // Slot ids a theme's rules name that no property of the chosen animation has.
+    let unused = |t: &super::lottie_theme::ThemeSlots| -> Vec<String> {
+        t.slots
+            .keys()
+            .filter(|k| !slot_uses.contains_key(*k))
+            .map(|k| format!("{k:?}"))
+            .collect()
+    };
+    if let Some((id, t)) = &applied {
+        let restyled: usize = t.slots.keys().filter_map(|k| slot_uses.get(k)).sum();
         info.notes.push(format!(
-            "{} theme(s) ({}), which restyle its slots on a player that selects one; the preview shows the file's own slot values",
+            "theme {id:?}: {} rule(s) for {chosen:?} restyle {restyled} propert(ies)",
+            t.slots.len()
+        ));
+    }
+    for (id, t) in applied
+        .iter()
+        .map(|(id, t)| (id.to_string(), Ok(t)))
+        .chain(reviewed.iter().map(|(id, t)| (id.clone(), t.as_ref())))
+    {
+        match t {
+            Ok(t) => {
+                let unused = unused(t);
+                if !unused.is_empty() {
+                    info.notes.push(format!(
+                        "theme {id:?}: slot(s) {} name no property of {chosen:?}, so those rules restyle nothing",
+                        unused.join(", ")
+                    ));
+                }
+                for why in &t.skipped {
+                    info.notes.push(format!("theme {id:?}: {why}, left out"));
+                }
+            }
+            Err(why) => info
+                .notes
+                .push(format!("theme {id:?} cannot be applied: {why}")),
+        }
+    }
+    if !themes.is_empty() && applied.is_none() {
+        info.notes.push(format!(
+            "{} theme(s) ({}), which restyle its slots on a player that selects one; the preview shows the file's own slot values (`render --theme ID` shows one)",
             themes.len(),
             themes.join(", ")
         ));
@@ -1178,8 +1306,12 @@ pub fn dotlottie_composition(
         images,
         texts,
         effects,
+        slot_uses,
     })
 }
+
+/// Most themes of one dotLottie read.
+const MAX_THEMES: usize = 64;
 
 #[cfg(test)]
 mod tests {

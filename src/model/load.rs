@@ -60,13 +60,37 @@ pub fn load_animation(
     src: &BundleSource,
     limits: &DecodeLimits,
 ) -> Result<Animation, DecodeError> {
-    crate::format::contain(|| load_animation_inner(asset, src, limits))
+    crate::format::contain(|| load_animation_inner(asset, src, limits, None))
+}
+
+/// [`load_animation`] of a dotLottie asset with one of its v2 themes applied
+/// ([`crate::format::lottie::dotlottie_themed`]), as a designer previews each.
+///
+/// # Errors
+/// As [`load_animation`]; also when the asset is not a dotLottie, or the archive does not
+/// list `theme` or its file does not read as a theme.
+pub fn load_animation_themed(
+    asset: &Asset,
+    src: &BundleSource,
+    limits: &DecodeLimits,
+    theme: &str,
+) -> Result<Animation, DecodeError> {
+    if asset.format != AssetFormat::Dotlottie {
+        return Err(format!(
+            "a theme applies to a dotLottie asset; {} is {}",
+            asset.id,
+            asset.format.as_str()
+        )
+        .into());
+    }
+    crate::format::contain(|| load_animation_inner(asset, src, limits, Some(theme)))
 }
 
 fn load_animation_inner(
     asset: &Asset,
     src: &BundleSource,
     limits: &DecodeLimits,
+    theme: Option<&str>,
 ) -> Result<Animation, DecodeError> {
     let read = |path: &str| -> Result<Arc<[u8]>, DecodeError> {
         src.read(path, limits.max_file_bytes)
@@ -223,7 +247,7 @@ fn load_animation_inner(
                 crate::format::lottie::lottie_composition(&bytes, limits, &mut fetch)?
             } else {
                 let wanted = asset.params.get("animation").and_then(|v| v.as_str());
-                crate::format::lottie::dotlottie_composition(&bytes, wanted, limits)?
+                crate::format::lottie::dotlottie_themed(&bytes, wanted, theme, limits)?
             };
             Ok(lottie_animation(model))
         }
@@ -257,6 +281,7 @@ pub fn lottie_animation(model: crate::format::lottie::LottieModel) -> Animation 
         images,
         texts,
         effects,
+        ..
     } = model;
     let drawn = super::lottie_text::fill_text_layers(&mut comp, &texts, &|_| None);
     let mut gaps: Vec<String> = info
