@@ -241,6 +241,64 @@ fn scissor_rect(clip: &[[f32; 2]], size: [u32; 2]) -> Option<[u32; 4]> {
     Some([ax, ay, bx.saturating_sub(ax), by.saturating_sub(ay)])
 }
 
+/// A bitmap quad's corners and texture coordinates as drawn. A quad whose edges lie along the
+/// pixel grid's axes (scaled, translated, turned by quarter turns) and that is at least a pixel
+/// across both ways is drawn without edge anti-aliasing: its edges move to the nearest pixel
+/// boundary (`floor(x + 0.5)`, Skia's rounding of a non-anti-aliased rect), covering exactly
+/// the pixels whose centres it covers, and the texture coordinates move with them so the
+/// picture stays where it was. This is how Chromium's canvas draws such images
+/// (`BaseRenderingContext2D::ShouldDrawImageAntialiased`: no anti-aliasing when the transform
+/// keeps rects rects and the image is a pixel or more across), which SVGAPlayer-Web's and
+/// lottie-web's goldens show, and how iOS's `CALayer` draws by default
+/// (`allowsEdgeAntialiasing` off). Other quads keep their corners (multisampled edges).
+fn pixel_snapped(q: &Quad) -> ([[f32; 2]; 4], [[f32; 2]; 4]) {
+    let [u0, v0, u1, v1] = q.uv;
+    let c = q.corners;
+    let uv = [[u0, v0], [u1, v0], [u1, v1], [u0, v1]];
+    let same = |a: f32, b: f32| (a - b).abs() <= 1e-3;
+    let straight = (same(c[0][1], c[1][1])
+        && same(c[1][0], c[2][0])
+        && same(c[2][1], c[3][1])
+        && same(c[3][0], c[0][0]))
+        || (same(c[0][0], c[1][0])
+            && same(c[1][1], c[2][1])
+            && same(c[2][0], c[3][0])
+            && same(c[3][1], c[0][1]));
+    let xs = c.map(|p| p[0]);
+    let ys = c.map(|p| p[1]);
+    let (x0, x1) = (
+        xs.iter().copied().fold(f32::INFINITY, f32::min),
+        xs.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+    );
+    let (y0, y1) = (
+        ys.iter().copied().fold(f32::INFINITY, f32::min),
+        ys.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+    );
+    if !(straight && x1 - x0 >= 1.0 && y1 - y0 >= 1.0)
+        || !(x0.is_finite() && y0.is_finite() && x1.is_finite() && y1.is_finite())
+    {
+        return (c, uv);
+    }
+    // The quad's map from (s, t) in the unit square to target px, inverted.
+    let e1 = [c[1][0] - c[0][0], c[1][1] - c[0][1]];
+    let e2 = [c[3][0] - c[0][0], c[3][1] - c[0][1]];
+    let det = e1[0] * e2[1] - e1[1] * e2[0];
+    if det.abs() < 1e-6 {
+        return (c, uv);
+    }
+    let round = |v: f32| (v + 0.5).floor();
+    let snap = |p: [f32; 2]| {
+        let x = if same(p[0], x0) { round(x0) } else { round(x1) };
+        let y = if same(p[1], y0) { round(y0) } else { round(y1) };
+        let d = [x - c[0][0], y - c[0][1]];
+        let s = (d[0] * e2[1] - d[1] * e2[0]) / det;
+        let t = (e1[0] * d[1] - e1[1] * d[0]) / det;
+        ([x, y], [u0 + s * (u1 - u0), v0 + t * (v1 - v0)])
+    };
+    let snapped = c.map(snap);
+    (snapped.map(|p| p.0), snapped.map(|p| p.1))
+}
+
 /// For each item, whether it is a `PushLayer` whose content holds a layer composited with an
 /// operator other than source-over (a matte): such content must be drawn in isolation, so the
 /// layer cannot be replaced by a scissor.
@@ -959,21 +1017,20 @@ impl RenderContext {
             let start = vertices.len() as u32;
             match item {
                 DrawItem::Quad(tex, q) => {
-                    let [u0, v0, u1, v1] = q.uv;
-                    let c = q.corners;
-                    let corner = |i: usize, uv: [f32; 2]| Vertex {
+                    let (c, uv) = pixel_snapped(q);
+                    let corner = |i: usize| Vertex {
                         position: ndc(c[i]),
-                        uv,
+                        uv: uv[i],
                         color: [q.alpha; 4],
                         mode: 0.0,
                     };
                     vertices.extend_from_slice(&[
-                        corner(0, [u0, v0]),
-                        corner(1, [u1, v0]),
-                        corner(2, [u1, v1]),
-                        corner(0, [u0, v0]),
-                        corner(2, [u1, v1]),
-                        corner(3, [u0, v1]),
+                        corner(0),
+                        corner(1),
+                        corner(2),
+                        corner(0),
+                        corner(2),
+                        corner(3),
                     ]);
                     if let Some(p) = passes.last_mut() {
                         p.ops.push(Op {
@@ -1363,6 +1420,50 @@ mod tests {
             needs_isolation(&items),
             [true, false, false, false, false, false, false, false]
         );
+    }
+
+    /// Axis-aligned bitmap quads cover the pixels whose centres they cover (Chromium's
+    /// non-anti-aliased `drawImage`); the picture keeps its place; turned quads keep theirs.
+    #[test]
+    fn axis_aligned_quads_snap_to_pixel_centres() {
+        let q = Quad {
+            corners: [[10.25, 20.75], [30.5, 20.75], [30.5, 40.4], [10.25, 40.4]],
+            uv: [0.0, 0.0, 1.0, 1.0],
+            alpha: 1.0,
+        };
+        let (c, uv) = pixel_snapped(&q);
+        let bits = |v: [[f32; 2]; 4]| v.map(|p| p.map(f32::to_bits));
+        // 10.25 → 10, 30.5 → 31 (Skia rounds halves up), 20.75 → 21, 40.4 → 40.
+        assert_eq!(
+            bits(c),
+            bits([[10.0, 21.0], [31.0, 21.0], [31.0, 40.0], [10.0, 40.0]])
+        );
+        // The texture moves with the edges: u at x = 10 lies 0.25 px before the old edge.
+        let du = 0.25 / 20.25;
+        assert!((uv[0][0] + du).abs() < 1e-5, "{uv:?}");
+        assert!((uv[1][0] - (1.0 + 0.5 / 20.25)).abs() < 1e-5, "{uv:?}");
+        assert!((uv[0][1] - (0.25 / 19.65)).abs() < 1e-5, "{uv:?}");
+        // A quarter turn (corners listed from the picture's top-left) snaps too.
+        let turned = Quad {
+            corners: [[30.5, 20.75], [30.5, 40.4], [10.25, 40.4], [10.25, 20.75]],
+            ..q
+        };
+        let (c, _) = pixel_snapped(&turned);
+        assert_eq!(
+            bits(c),
+            bits([[31.0, 21.0], [31.0, 40.0], [10.0, 40.0], [10.0, 21.0]])
+        );
+        // Rotated, or under a pixel across: multisampled edges, corners untouched.
+        let rotated = Quad {
+            corners: [[10.0, 10.0], [20.0, 12.0], [18.0, 22.0], [8.0, 20.0]],
+            ..q
+        };
+        assert_eq!(bits(pixel_snapped(&rotated).0), bits(rotated.corners));
+        let thin = Quad {
+            corners: [[10.2, 10.0], [10.8, 10.0], [10.8, 30.0], [10.2, 30.0]],
+            ..q
+        };
+        assert_eq!(bits(pixel_snapped(&thin).0), bits(thin.corners));
     }
 
     #[test]
