@@ -140,3 +140,42 @@ mod zip_layout {
         bounded(&zip, "archive-invalid");
     }
 }
+
+/// A file swapped on disk after the check verified the bundle is not what gets decoded: the
+/// verified bundle hands on a source pinned to the verified BLAKE3 digests, so the read fails
+/// (`changed since the check verified it`) instead of decoding the new bytes. The same holds
+/// for `manifest.json`. An unchanged file still reads.
+#[test]
+fn a_file_swapped_after_verification_is_refused_not_decoded() {
+    let f = Fixture::demo();
+    let verified = giftqa::check::open_verified(f.dir(), &f.opts())
+        .unwrap()
+        .unwrap_or_else(|blocking| panic!("the demo verifies: {blocking:#?}"));
+    let asset = verified.manifest.assets[0].clone();
+    let path = asset.files[0].path.clone();
+    let limits = giftqa::format::DecodeLimits::default();
+    assert!(giftqa::model::load::load_animation(&asset, &verified.source, &limits).is_ok());
+    // Same length, one byte different: only the digest tells.
+    let mut bytes = std::fs::read(f.path(&path)).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(f.path(&path), &bytes).unwrap();
+    let err = giftqa::model::load::load_animation(&asset, &verified.source, &limits)
+        .expect_err("the swapped file is refused");
+    assert!(
+        err.to_string()
+            .contains("changed since the check verified it"),
+        "{err}"
+    );
+    assert!(err.to_string().contains(&path), "names the file: {err}");
+    let mut manifest = std::fs::read(f.path("manifest.json")).unwrap();
+    manifest.push(b'\n');
+    std::fs::write(f.path("manifest.json"), &manifest).unwrap();
+    assert!(matches!(
+        verified.source.read("manifest.json", 1 << 20),
+        Err(giftqa::bundle::source::ReadError::Changed)
+    ));
+    // Another asset's file, untouched, still reads.
+    let other = &verified.manifest.assets[1].files[0].path;
+    assert!(verified.source.read(other, 64 << 20).is_ok());
+}

@@ -8,10 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver};
 
 use crate::bundle::manifest::{AssetKind, Manifest};
-use crate::bundle::source::{BundleSource, ReadLimits};
 use crate::check::compat::Fleet;
-use crate::check::finding::Reporter;
-use crate::check::{CheckOptions, CheckReport, Progress, run_check};
+use crate::check::{CheckOptions, CheckReport, Progress, check_and_open};
 use crate::format::DecodeLimits;
 use crate::model::Animation;
 use crate::model::load::load_animation;
@@ -140,7 +138,7 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, LoadError
     };
     let total = AtomicU64::new(1);
     let done = AtomicU64::new(0);
-    let report = run_check(&opts.bundle, &check_opts, &|p| match p {
+    let (report, src) = check_and_open(&opts.bundle, &check_opts, &|p| match p {
         Progress::HashStart(t) => total.store(t.max(1), Ordering::Relaxed),
         Progress::Hashed(n) => {
             let d = done.fetch_add(n, Ordering::Relaxed) + n;
@@ -160,8 +158,6 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, LoadError
             "{blocking} error(s) in the manifest, archive, integrity or trust areas: nothing of this bundle is played (fail closed)"
         ))
     } else if let Some(m) = &report.manifest {
-        let mut rep = Reporter::new();
-        let src = BundleSource::open(&opts.bundle, ReadLimits::default(), &mut rep)?;
         for a in m.assets.iter().filter(|a| a.kind == AssetKind::Effect) {
             match load_animation(a, &src, &DecodeLimits::default()) {
                 Ok(anim) => {

@@ -65,6 +65,10 @@ pub enum ReadError {
     /// An I/O or zip error.
     #[error("{0}")]
     Io(String),
+    /// The file's bytes are not the ones the check verified: it changed on disk after the
+    /// check (see [`BundleSource::pin`]).
+    #[error("changed since the check verified it (its BLAKE3 no longer matches)")]
+    Changed,
 }
 
 /// Where the files of a bundle live.
@@ -122,6 +126,9 @@ pub struct BundleSource {
     limits: ReadLimits,
     /// Whether the layout itself was readable (false after `archive-invalid`).
     pub readable: bool,
+    /// BLAKE3 digests the check verified, by path: a read of a pinned file must give exactly
+    /// those bytes.
+    pins: Option<std::sync::Arc<BTreeMap<String, [u8; 32]>>>,
 }
 
 /// Whether the file at `path` starts with the zip local-header magic.
@@ -160,6 +167,7 @@ impl BundleSource {
                 files,
                 limits,
                 readable: true,
+                pins: None,
             })
         } else if meta.is_file() {
             Ok(open_zip(path, limits, rep))
@@ -192,8 +200,29 @@ impl BundleSource {
     /// Reads one whole file, at most `limit` bytes.
     ///
     /// # Errors
-    /// [`ReadError`] when the file is missing, over the limit or unreadable.
+    /// [`ReadError`] when the file is missing, over the limit or unreadable, or
+    /// [`ReadError::Changed`] when it is pinned and its bytes are not the verified ones.
     pub fn read(&self, rel: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
+        let out = self.read_unpinned(rel, limit)?;
+        if let Some(want) = self.pins.as_ref().and_then(|p| p.get(rel))
+            && blake3::hash(&out).as_bytes() != want
+        {
+            return Err(ReadError::Changed);
+        }
+        Ok(out)
+    }
+
+    /// Pins files to the BLAKE3 digests a check verified (path → digest): from then on,
+    /// [`BundleSource::read`] of a pinned file returns exactly the verified bytes or
+    /// [`ReadError::Changed`], so what is decoded, drawn or signed after a check is what the
+    /// check verified even though the bytes are read again (a bundle is not held in memory).
+    /// Streamed reads ([`BundleSource::with_reader`]) are not pinned.
+    pub fn pin(&mut self, pins: BTreeMap<String, [u8; 32]>) {
+        self.pins = Some(std::sync::Arc::new(pins));
+    }
+
+    /// [`BundleSource::read`] without the pin check.
+    fn read_unpinned(&self, rel: &str, limit: u64) -> Result<Vec<u8>, ReadError> {
         let limit = limit.min(self.limits.max_entry_bytes);
         let declared = *self.files.get(rel).ok_or(ReadError::Missing)?;
         if declared > limit {
@@ -495,6 +524,7 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
             files: BTreeMap::new(),
             limits,
             readable: false,
+            pins: None,
         }
     };
     let file = match File::open(path).and_then(|f| f.metadata().map(|m| (f, m.len()))) {
@@ -631,5 +661,6 @@ fn open_zip(path: &Path, limits: ReadLimits, rep: &mut Reporter) -> BundleSource
         files,
         limits,
         readable: true,
+        pins: None,
     }
 }

@@ -14,7 +14,7 @@ pub mod kill;
 pub mod rollout;
 pub mod signoff;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use jiff::Timestamp;
@@ -115,7 +115,7 @@ pub fn open_verified(
         decode: false,
         ..opts.clone()
     };
-    let report = run_check(bundle, &opts, &|_| {})?;
+    let (report, source) = check_and_open(bundle, &opts, &|_| {})?;
     let blocking: Vec<Finding> = report.blocking_findings().cloned().collect();
     if !blocking.is_empty() {
         return Ok(Err(blocking));
@@ -128,8 +128,6 @@ pub fn open_verified(
         .filter(|k| k.in_force)
         .map(|k| k.killed.into_iter().collect())
         .unwrap_or_default();
-    let mut rep = Reporter::new();
-    let source = BundleSource::open(bundle, ReadLimits::default(), &mut rep)?;
     Ok(Ok(Verified {
         manifest,
         source,
@@ -259,6 +257,21 @@ pub fn run_check(
     opts: &CheckOptions,
     progress: &(dyn Fn(Progress) + Sync),
 ) -> Result<CheckReport, CheckError> {
+    check_and_open(path, opts, progress).map(|(report, _)| report)
+}
+
+/// [`run_check`], handing on the bundle as the check read it: the source is pinned to what
+/// it verified (every listed file's declared BLAKE3, `manifest.json` and `manifest.sig` as
+/// read), so a later read returns those bytes or fails with `ReadError::Changed`; nothing
+/// reopens the bundle after a check (see [`BundleSource::pin`]).
+///
+/// # Errors
+/// As [`run_check`].
+pub fn check_and_open(
+    path: &Path,
+    opts: &CheckOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<(CheckReport, BundleSource), CheckError> {
     let mut rep = Reporter::new();
     let keyring = opts
         .keys
@@ -271,7 +284,7 @@ pub fn run_check(
         .as_deref()
         .map(|h| History::load(h, false))
         .transpose()?;
-    let src = BundleSource::open(path, opts.read_limits, &mut rep)?;
+    let mut src = BundleSource::open(path, opts.read_limits, &mut rep)?;
 
     // Manifest area.
     let manifest_bytes = if src.readable {
@@ -394,6 +407,20 @@ pub fn run_check(
         (Some(_), None) => {}
     }
 
+    // From here on, reads return the verified bytes or fail.
+    let mut pins: BTreeMap<String, [u8; 32]> = read
+        .files
+        .iter()
+        .filter_map(|f| Some((f.path.clone(), f.blake3?)))
+        .collect();
+    if let Some(m) = &manifest_bytes {
+        pins.insert(MANIFEST_FILE.to_owned(), *blake3::hash(m).as_bytes());
+    }
+    if let Some(sig) = &sig_bytes {
+        pins.insert("manifest.sig".to_owned(), *blake3::hash(sig).as_bytes());
+    }
+    src.pin(pins);
+
     // Rules on the typed manifest.
     let mut matrix = None;
     let mut kill_summary = None;
@@ -496,7 +523,7 @@ pub fn run_check(
     }
 
     let findings = rep.finish();
-    Ok(CheckReport {
+    let report = CheckReport {
         bundle: header,
         summary: summarize(&findings),
         findings,
@@ -511,7 +538,8 @@ pub fn run_check(
             manifest,
             manifest_sig: sig_bytes,
         }),
-    })
+    };
+    Ok((report, src))
 }
 
 fn decode_one(

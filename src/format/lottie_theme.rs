@@ -98,7 +98,7 @@ fn property(rule: &Value, kind: &str) -> Result<Value, String> {
                 .ok_or_else(|| format!("a keyframe's value is not a {kind} value"))?;
             // Lottie keyframes hold arrays, scalars included (`"s": [v]`).
             let s = if s.is_array() { s } else { json!([s]) };
-            out.push(keyframe(kf, s, true)?);
+            out.push(keyframe(kf, &s, true)?);
         }
         if out.is_empty() {
             return Err("no keyframes".into());
@@ -114,7 +114,7 @@ fn property(rule: &Value, kind: &str) -> Result<Value, String> {
 
 /// One theme keyframe as a Lottie keyframe: `t`, `s`, easing `i`/`o`, `h`, and for spatial
 /// values `ti`/`to`.
-fn keyframe(kf: &Value, s: Value, spatial: bool) -> Result<Value, String> {
+fn keyframe(kf: &Value, s: &Value, spatial: bool) -> Result<Value, String> {
     let t = kf
         .get("frame")
         .and_then(Value::as_f64)
@@ -183,7 +183,7 @@ fn gradient(rule: &Value) -> Result<Value, String> {
         for kf in kfs.iter().take(MAX_RULE_KEYFRAMES) {
             let (flat, n) = gradient_stops(kf.get("value").unwrap_or(&Value::Null))?;
             count = n;
-            out.push(keyframe(kf, json!(flat), false)?);
+            out.push(keyframe(kf, &json!(flat), false)?);
         }
         if out.is_empty() {
             return Err("no keyframes".into());

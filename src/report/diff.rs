@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::bundle::manifest::{AssetKind, cmp_precedence};
 use crate::check::compat::Outcome;
 use crate::check::finding::{Code, Finding, Summary, sort_findings, summarize};
-use crate::check::{BundleHeader, CheckError, CheckOptions, CheckReport, run_check};
+use crate::check::{BundleHeader, CheckError, CheckOptions, CheckReport, check_and_open};
 pub use crate::playback::host::FrameDrawer;
 
 use super::text::pct;
@@ -242,8 +242,8 @@ pub fn run_diff(
         fleet: req.fleet.clone(),
         ..CheckOptions::new(req.now)
     };
-    let old = run_check(&req.old, &opts, &|_| {})?;
-    let new = run_check(&req.new, &opts, &|_| {})?;
+    let (old, old_src) = check_and_open(&req.old, &opts, &|_| {})?;
+    let (new, new_src) = check_and_open(&req.new, &opts, &|_| {})?;
     let (old_raw, old_assets) = raw_assets(&old);
     let (new_raw, new_assets) = raw_assets(&new);
     let mut added = Vec::new();
@@ -373,7 +373,7 @@ pub fn run_diff(
         .cloned()
         .collect();
     let frames = match drawer {
-        Some(d) => draw_changed(req, &old, &new, &changed, d)?,
+        Some(d) => draw_changed([&old, &new], [&old_src, &new_src], &changed, d),
         None => Vec::new(),
     };
     Ok(DiffReport {
@@ -475,29 +475,25 @@ fn round(share: f64) -> f64 {
     crate::check::finding::round_share(share)
 }
 
+/// Draws the changed effects of the two checked bundles (old, new), read through the sources
+/// their checks verified.
 fn draw_changed(
-    req: &DiffRequest,
-    old: &CheckReport,
-    new: &CheckReport,
+    [old, new]: [&CheckReport; 2],
+    [so, sn]: [&crate::bundle::source::BundleSource; 2],
     changed: &[ChangedAsset],
     drawer: &mut dyn FrameDrawer,
-) -> Result<Vec<FrameDiff>, DiffError> {
+) -> Vec<FrameDiff> {
     use base64::Engine as _;
 
-    use crate::bundle::source::{BundleSource, ReadLimits};
-    use crate::check::finding::Reporter;
     use crate::format::DecodeLimits;
     use crate::model::load::load_animation;
 
     let (Some(mo), Some(mn)) = (&old.manifest, &new.manifest) else {
-        return Ok(Vec::new());
+        return Vec::new();
     };
     if old.blocking_findings().next().is_some() || new.blocking_findings().next().is_some() {
-        return Ok(Vec::new());
+        return Vec::new();
     }
-    let mut rep = Reporter::new();
-    let so = BundleSource::open(&req.old, ReadLimits::default(), &mut rep)?;
-    let sn = BundleSource::open(&req.new, ReadLimits::default(), &mut rep)?;
     let limits = DecodeLimits::default();
     let png = |img: &image::RgbaImage| {
         let mut out = Vec::new();
@@ -515,8 +511,8 @@ fn draw_changed(
             continue;
         }
         let (Ok(a), Ok(b)) = (
-            load_animation(ao, &so, &limits),
-            load_animation(an, &sn, &limits),
+            load_animation(ao, so, &limits),
+            load_animation(an, sn, &limits),
         ) else {
             continue;
         };
@@ -549,7 +545,7 @@ fn draw_changed(
             frames,
         });
     }
-    Ok(out)
+    out
 }
 
 /// The diff as text for a terminal.
