@@ -348,3 +348,84 @@ fn vap_previews_and_fills_its_fusion_slots() {
         assert!(h.state().preview_is_native());
     }
 }
+
+/// A dotLottie effect's v2 themes are offered beside the preview and applied as a player's
+/// setTheme does: `multi_anim_theme.lottie`'s circle, grey by its own slot value, turns red
+/// under its `red` theme, and back with the file's own values.
+#[test]
+fn a_dotlottie_theme_is_previewed() {
+    let shared = shared_or_skip!();
+    let mut f = Fixture::shared(&shared);
+    std::fs::copy(
+        shared.join("lottie/dotlottie-rs/assets/animations/dotlottie/v2/multi_anim_theme.lottie"),
+        f.path("effects/themes.lottie"),
+    )
+    .unwrap();
+    f.manifest["assets"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "id": "themes", "kind": "effect", "format": "dotlottie",
+            "files": [{"path": "effects/themes.lottie"}], "fallback": "builtin:themes",
+            "params": {"animation": "circle"}
+        }));
+    f.seal();
+    let opts = ViewOptions {
+        bundle: f.dir().to_owned(),
+        keys: Some(common::keys()),
+        fleet: None,
+        history: None,
+        kill: None,
+    };
+    let mut h = harness(opts);
+    step_until(&mut h, "the bundle to load", |a| a.loaded().is_some());
+    assert_eq!(
+        h.state().loaded().unwrap().themes.get("themes"),
+        Some(&vec!["red".to_owned(), "yellow".to_owned()])
+    );
+    h.state_mut()
+        .command(giftqa::app::Command::Select("themes".into()));
+    h.step();
+    step_until(&mut h, "the preview", |a| {
+        a.preview().is_some_and(|p| p.asset == "themes")
+    });
+    assert!(
+        h.query_by_label_contains("Theme:").is_some(),
+        "a theme picker"
+    );
+    // The circle's centre at frame 0, (256, 125), as the previewed animation draws it.
+    let centre = |h: &Harness<'static, GiftqaApp>| {
+        let ctx = common::gpu()?;
+        let anim = &h.state().preview()?.anim;
+        let img = giftqa::render::paint::render_frame(
+            &ctx,
+            anim,
+            0,
+            [anim.width_px, anim.height_px],
+            giftqa::model::Affine::IDENTITY,
+            8192,
+        )
+        .ok()?;
+        Some(img.get_pixel(256, 125).0)
+    };
+    let own = centre(&h);
+    h.state_mut().command(giftqa::app::Command::Theme(
+        "themes".into(),
+        Some("red".into()),
+    ));
+    h.step();
+    wait_for_label(&mut h, "playing themes on tier mid with theme red", |_| {});
+    if let Some(own) = own {
+        assert!(own[0] < 200 && own[1] > 150, "the file's grey: {own:?}");
+        assert_eq!(centre(&h), Some([255, 0, 0, 255]), "the red theme's colour");
+    }
+    h.state_mut()
+        .command(giftqa::app::Command::Theme("themes".into(), None));
+    h.step();
+    step_until(&mut h, "the file's own colours", |a| {
+        a.preview().is_some_and(|p| p.asset == "themes")
+    });
+    if let Some(own) = own {
+        assert_eq!(centre(&h), Some(own), "the file's own colours again");
+    }
+}

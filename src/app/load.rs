@@ -67,6 +67,11 @@ pub struct Loaded {
     pub anim_errors: BTreeMap<String, String>,
     /// Why nothing of the bundle plays, when it does not verify (fail closed).
     pub read_only: Option<String>,
+    /// The bundle as its check verified it (pinned to the verified digests), to load an
+    /// effect again with a dotLottie theme; `None` when read-only.
+    pub source: Option<crate::bundle::source::BundleSource>,
+    /// The v2 themes of each dotLottie effect that has some, by asset id.
+    pub themes: BTreeMap<String, Vec<String>>,
 }
 
 impl Loaded {
@@ -153,6 +158,7 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, LoadError
     let blocking = report.blocking_findings().count();
     let mut anims = BTreeMap::new();
     let mut anim_errors = BTreeMap::new();
+    let mut themes = BTreeMap::new();
     let read_only = if blocking > 0 {
         Some(format!(
             "{blocking} error(s) in the manifest, archive, integrity or trust areas: nothing of this bundle is played (fail closed)"
@@ -167,6 +173,14 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, LoadError
                     anim_errors.insert(a.id.clone(), e.to_string());
                 }
             }
+            if a.format == crate::bundle::manifest::AssetFormat::Dotlottie
+                && let Some(f) = a.files.first()
+                && let Ok(bytes) = src.read(&f.path, DecodeLimits::default().max_file_bytes)
+                && let Ok(ids) = crate::format::lottie::dotlottie_themes(&bytes)
+                && !ids.is_empty()
+            {
+                themes.insert(a.id.clone(), ids);
+            }
         }
         None
     } else {
@@ -179,6 +193,8 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, LoadError
         fleet,
         anims,
         anim_errors,
+        source: read_only.is_none().then_some(src),
         read_only,
+        themes,
     })
 }

@@ -91,6 +91,9 @@ pub enum Command {
     RunBurst(String),
     /// Set a dynamic slot's value (picture path or text; empty clears it) and replay.
     Slot(String, String),
+    /// Preview a dotLottie effect (by asset id) with one of its v2 themes, or with the file's
+    /// own slot values (`None`), and replay.
+    Theme(String, Option<String>),
     /// Sign the bundle off.
     SignOff,
     /// Compare the bundle open (NEW) with another version of it (OLD, the one users have).
@@ -177,6 +180,8 @@ pub struct GiftqaApp {
     burst_live: Option<LiveFrame>,
     /// Slot key → value typed in the preview (a picture path or a text).
     slot_inputs: BTreeMap<String, String>,
+    /// The theme previewed for a dotLottie effect, by asset id.
+    themes: BTreeMap<String, String>,
     signoff_key: String,
     signoff_history: String,
     reasons: BTreeMap<(String, String), String>,
@@ -227,6 +232,7 @@ impl GiftqaApp {
             burst_texture: None,
             burst_live: None,
             slot_inputs: BTreeMap::new(),
+            themes: BTreeMap::new(),
             signoff_key: demo_key,
             signoff_history: "giftqa-history.json".to_owned(),
             reasons: BTreeMap::new(),
@@ -348,6 +354,13 @@ impl GiftqaApp {
                 }
                 self.restart_preview();
             }
+            Command::Theme(id, theme) => {
+                match theme {
+                    Some(t) => self.themes.insert(id, t),
+                    None => self.themes.remove(&id),
+                };
+                self.restart_preview();
+            }
             Command::RunBurst(name) => self.start_burst(name),
             Command::SignOff => self.start_signoff(),
             Command::Diff(old) => self.start_diff(old),
@@ -412,6 +425,17 @@ impl GiftqaApp {
             };
             return;
         };
+        let theme = self.themes.get(&shown).cloned();
+        let anim = match &theme {
+            None => anim,
+            Some(t) => match self.themed(&shown, t) {
+                Ok(a) => a,
+                Err(e) => {
+                    self.status = format!("theme {t} not applied to {shown}: {e}");
+                    return;
+                }
+            },
+        };
         let anim = match self.filled(&shown, anim) {
             Ok(a) => a,
             Err(e) => {
@@ -424,7 +448,11 @@ impl GiftqaApp {
         };
         let tier = self.tiers[self.tier].clone();
         self.status = if shown == id {
-            format!("playing {id} on tier {}", tier.name)
+            format!(
+                "playing {id} on tier {}{}",
+                tier.name,
+                theme.map_or(String::new(), |t| format!(" with theme {t}"))
+            )
         } else {
             format!(
                 "{id} is killed: users on tier {} see its fallback {shown}",
@@ -461,6 +489,25 @@ impl GiftqaApp {
                 .preview
                 .as_ref()
                 .is_some_and(|p| p.present == preview::Present::Native)
+    }
+
+    /// The effect `id` loaded again with its dotLottie theme `theme`, from the bundle as its
+    /// check verified it.
+    fn themed(&self, id: &str, theme: &str) -> Result<SharedAnimation, String> {
+        let loaded = self.loaded.as_ref().ok_or("no bundle is open")?;
+        let src = loaded.source.as_ref().ok_or("the bundle is read-only")?;
+        let asset = loaded
+            .manifest()
+            .and_then(|m| m.asset(id))
+            .ok_or_else(|| format!("no asset {id}"))?;
+        crate::model::load::load_animation_themed(
+            asset,
+            src,
+            &crate::format::DecodeLimits::default(),
+            theme,
+        )
+        .map(Arc::new)
+        .map_err(|e| e.to_string())
     }
 
     /// The animation with the slot values typed in the preview put in (unchanged when none
@@ -983,6 +1030,30 @@ impl GiftqaApp {
         }
         for gap in p.anim.unsupported().describe() {
             ui.colored_label(theme::WARNING, format!("not drawn yet: {gap}"));
+        }
+        // A dotLottie effect's themes, as a player's setTheme applies them.
+        if let Some(ids) = self
+            .loaded
+            .as_ref()
+            .and_then(|l| l.themes.get(&p.asset))
+            .filter(|ids| !ids.is_empty())
+        {
+            let current = self.themes.get(&p.asset).cloned();
+            let mut picked = current.clone();
+            ui.horizontal(|ui| {
+                ui.label("Theme:");
+                egui::ComboBox::from_id_salt("theme")
+                    .selected_text(current.as_deref().unwrap_or("the file's own"))
+                    .show_ui(ui, |ui| {
+                        ui.selectable_value(&mut picked, None, "the file's own");
+                        for t in ids {
+                            ui.selectable_value(&mut picked, Some(t.clone()), t.as_str());
+                        }
+                    });
+            });
+            if picked != current {
+                self.queue.push(Command::Theme(p.asset.clone(), picked));
+            }
         }
         if !slots.is_empty() {
             let mut set = None;

@@ -1053,6 +1053,20 @@ pub fn decode_dotlottie(
 /// # Errors
 /// A message when the archive or its manifest cannot be read.
 pub fn dotlottie_ids(bytes: &[u8]) -> Result<Vec<String>, DecodeError> {
+    dotlottie_listed(bytes, "animations")
+}
+
+/// The theme ids a dotLottie archive's `manifest.json` lists (dotLottie 2.0 `themes`), in
+/// order; empty for an archive without themes.
+///
+/// # Errors
+/// A message when the archive or its manifest cannot be read.
+pub fn dotlottie_themes(bytes: &[u8]) -> Result<Vec<String>, DecodeError> {
+    dotlottie_listed(bytes, "themes")
+}
+
+/// The `id`s of the entries of `manifest.json`'s list `key`.
+fn dotlottie_listed(bytes: &[u8], key: &str) -> Result<Vec<String>, DecodeError> {
     let mut zip =
         zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| format!("dotLottie zip: {e}"))?;
     let e = zip
@@ -1065,7 +1079,7 @@ pub fn dotlottie_ids(bytes: &[u8]) -> Result<Vec<String>, DecodeError> {
     let manifest: Value =
         serde_json::from_slice(&text).map_err(|e| format!("manifest.json: {e}"))?;
     Ok(manifest
-        .get("animations")
+        .get(key)
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
