@@ -237,7 +237,8 @@ fn dotlottie_themes_are_read_applied_and_refused_by_name() {
         "both themes name c0: {:?}",
         plain.info.notes
     );
-    let themed = lottie::dotlottie_themed(&test, None, Some("global_theme"), &limits).unwrap();
+    let themed =
+        lottie::dotlottie_themed(&test, None, Some("global_theme"), None, &limits).unwrap();
     assert!(
         themed
             .info
@@ -248,7 +249,7 @@ fn dotlottie_themes_are_read_applied_and_refused_by_name() {
         "{:?}",
         themed.info.notes
     );
-    let err = lottie::dotlottie_themed(&test, None, Some("dark"), &limits).unwrap_err();
+    let err = lottie::dotlottie_themed(&test, None, Some("dark"), None, &limits).unwrap_err();
     assert!(
         err.to_string()
             .contains("it lists test_theme, global_theme"),
@@ -256,7 +257,7 @@ fn dotlottie_themes_are_read_applied_and_refused_by_name() {
     );
     // `themed.lottie`'s three themes each restyle its six colour slots.
     let water = std::fs::read(base.join("themed.lottie")).unwrap();
-    let themed = lottie::dotlottie_themed(&water, None, Some("earth"), &limits).unwrap();
+    let themed = lottie::dotlottie_themed(&water, None, Some("earth"), None, &limits).unwrap();
     assert!(
         themed.info.notes.iter().any(|n| n.contains("6 rule(s)")),
         "{:?}",

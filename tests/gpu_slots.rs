@@ -333,3 +333,76 @@ fn render_applies_a_dotlottie_theme() {
     );
     assert!(!wrong.path().join("themes_0000.png").exists());
 }
+
+/// `render --slot` fills a Lottie colour slot by its id: `multi_anim_theme.lottie`'s circle
+/// takes the colour given (`check` lists the slot), a slot value over a theme's wins, and a
+/// value that is not a colour stops the render (exit 2) saying what was expected.
+#[test]
+fn render_fills_a_lottie_colour_slot() {
+    let shared = shared_or_skip!();
+    if common::gpu().is_none() {
+        return;
+    }
+    let mut f = common::Fixture::shared(&shared);
+    std::fs::copy(
+        shared.join("lottie/dotlottie-rs/assets/animations/dotlottie/v2/multi_anim_theme.lottie"),
+        f.path("effects/themes.lottie"),
+    )
+    .unwrap();
+    f.manifest["assets"]
+        .as_array_mut()
+        .unwrap()
+        .push(serde_json::json!({
+            "id": "themes", "kind": "effect", "format": "dotlottie",
+            "files": [{"path": "effects/themes.lottie"}], "fallback": "builtin:themes",
+            "params": {"animation": "circle"}
+        }));
+    f.seal();
+    let report = f.check();
+    let info = report
+        .assets
+        .iter()
+        .find(|a| a.id == "themes")
+        .and_then(|a| a.info.as_ref())
+        .expect("the dotLottie decodes");
+    assert!(
+        info.slot_keys.iter().any(|k| k == "color"),
+        "{:?}",
+        info.slot_keys
+    );
+    let centre = |extra: &[&str]| {
+        let out = tempfile::tempdir().unwrap();
+        let (code, stdout, stderr) = common::render(f.dir(), "themes", "0", out.path(), extra);
+        assert_eq!(code, 0, "{stdout}{stderr}");
+        let px = *image::open(out.path().join("themes_0000.png"))
+            .unwrap()
+            .into_rgba8()
+            .get_pixel(256, 125);
+        (px.0, stdout)
+    };
+    let (green, stdout) = centre(&["--slot", "color=#00ff00"]);
+    assert_eq!(green, [0, 255, 0, 255]);
+    assert!(
+        stdout.contains("slot color (colour, 1 propert(ies)): #00ff00"),
+        "{stdout}"
+    );
+    let (blue, _) = centre(&["--theme", "red", "--slot", "color=#0000ff"]);
+    assert_eq!(
+        blue,
+        [0, 0, 255, 255],
+        "the slot value wins over the theme's"
+    );
+    let out = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = common::render(
+        f.dir(),
+        "themes",
+        "0",
+        out.path(),
+        &["--slot", "color=green"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains("--slot color: \"green\" is not a colour (#RRGGBB or #RRGGBBAA)"),
+        "{stderr}"
+    );
+}

@@ -175,27 +175,63 @@ pub fn run_render(
             });
         }
     };
-    // The asset plays; a theme the archive does not have is the request's fault, not the
-    // bundle's (exit code 2, no finding).
-    let anim = match &req.theme {
-        None => anim,
-        Some(t) => {
-            crate::model::load::load_animation_themed(asset, &src, &limits, t).map_err(|e| {
-                anyhow::anyhow!(
-                    "{}: asset {}: --theme {t}: {e}",
-                    req.bundle.display(),
-                    asset.id
-                )
-            })?
-        }
+    // The asset plays; from here a theme the archive does not have, or a slot value of the
+    // wrong kind, is the request's fault, not the bundle's (exit code 2, no finding).
+    let at = || format!("{}: asset {}", req.bundle.display(), asset.id);
+    // Colour, number and vector slots of a Lottie effect are its properties' values, put in
+    // before it is read; text and image slots are filled in the read animation.
+    let kinds = if req.slots.is_empty() {
+        std::collections::BTreeMap::new()
+    } else {
+        crate::model::load::property_slots(asset, &src, &limits)
+            .map_err(|e| anyhow::anyhow!("{}: {e}", at()))?
     };
-    let (anim, filled) = if req.slots.is_empty() {
+    let (props, rest): (Vec<_>, Vec<_>) = req
+        .slots
+        .iter()
+        .cloned()
+        .partition(|(k, _)| kinds.contains_key(k));
+    let mut values = serde_json::Map::new();
+    let mut filled = Vec::new();
+    for (key, text) in &props {
+        let (kind, uses) = kinds[key];
+        let p = kind
+            .parse(text)
+            .map_err(|e| anyhow::anyhow!("{}: --slot {key}: {e}", at()))?;
+        values.insert(key.clone(), serde_json::json!({ "p": p }));
+        filled.push(crate::model::slots::FilledSlot::property(
+            key,
+            kind.name(),
+            uses,
+            text,
+        ));
+    }
+    let anim = if req.theme.is_none() && values.is_empty() {
+        anim
+    } else {
+        crate::model::load::load_animation_styled(
+            asset,
+            &src,
+            &limits,
+            req.theme.as_deref(),
+            &values,
+        )
+        .map_err(|e| {
+            let theme = req
+                .theme
+                .as_ref()
+                .map_or(String::new(), |t| format!(" --theme {t}:"));
+            anyhow::anyhow!("{}:{theme} {e}", at())
+        })?
+    };
+    let (anim, mut more) = if rest.is_empty() {
         (anim, Vec::new())
     } else {
-        let values = crate::model::slots::slot_values(asset, &req.slots)?;
+        let values = crate::model::slots::slot_values(asset, &rest)?;
         crate::model::slots::fill_slots(&anim, &values, &req.text_style)
-            .map_err(|e| anyhow::anyhow!("{}: asset {}: {e}", req.bundle.display(), asset.id))?
+            .map_err(|e| anyhow::anyhow!("{}: {e}", at()))?
     };
+    filled.append(&mut more);
     let mut outcome = RenderOutcome {
         unsupported: anim.unsupported(),
         animation: Some((anim.width_px, anim.height_px, anim.frame_count, anim.fps)),

@@ -139,8 +139,9 @@ pub enum Command {
         keys: Option<PathBuf>,
         /// Fill a dynamic slot: KEY=FILE for an image slot (the sender's avatar), KEY=TEXT for a
         /// text slot (the sender's name). Keys: an SVGA image key, a VAP fusion tag, a Lottie
-        /// text layer's name or slot id, a Lottie image asset's id (`check` lists them). Repeat
-        /// for several.
+        /// text layer's name or slot id, a Lottie image asset's id, a Lottie colour, number or
+        /// vector slot id (KEY=#RRGGBB[AA], KEY=12.5, KEY=x,y); `check` lists them. Repeat for
+        /// several.
         #[arg(long = "slot", value_name = "KEY=VALUE", value_parser = parse_slot)]
         slots: Vec<(String, String)>,
         /// Slot text too wide for its slot: cut with an ellipsis, or shrink (to 60 %) then cut.
@@ -932,6 +933,13 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             }
             for slot in &outcome.slots {
                 match &slot.shown {
+                    Some(shown) if slot.kind != "text" => {
+                        let _ = writeln!(
+                            s,
+                            "slot {} ({}, {} propert(ies)): {shown}",
+                            slot.key, slot.kind, slot.sprites
+                        );
+                    }
                     Some(shown) => {
                         let _ = writeln!(
                             s,

@@ -51,6 +51,101 @@ pub struct LottieModel {
     /// Slot id → how many properties name it by `sid` (lottie-spec "Slots"), whether or not
     /// the file gives it a value: what a dotLottie theme's rules can restyle.
     pub slot_uses: std::collections::BTreeMap<String, usize>,
+    /// Slot id → the kind of value its properties hold, for the slots `render --slot` fills
+    /// with a colour, number or vector (text and image slots are the text layers' and image
+    /// assets').
+    pub property_slots: std::collections::BTreeMap<String, PropertyKind>,
+}
+
+/// The kind of value a slotted animated property holds (lottie-spec "Slots": the property's
+/// own type).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PropertyKind {
+    /// A colour (`c` of a fill or stroke): `[r, g, b]` or `[r, g, b, a]`, 0–1.
+    Color,
+    /// A number (opacity, rotation, stroke width, roundness…).
+    Scalar,
+    /// A point or size (position, anchor, scale…): two or three numbers.
+    Vector,
+}
+
+impl PropertyKind {
+    /// The kind of the animated property `prop` found under key `key`; `None` for text
+    /// documents, gradients, images and shapes (paths), which are not filled this way.
+    fn of(key: &str, prop: &serde_json::Map<String, Value>) -> Option<Self> {
+        let k = prop.get("k")?;
+        // A static value, or the first keyframe's start value.
+        let v = match k {
+            Value::Array(a) if a.first().is_some_and(Value::is_object) => a[0].get("s")?,
+            other => other,
+        };
+        let numbers = |a: &Vec<Value>| a.iter().all(Value::is_number);
+        match v {
+            Value::Number(_) => Some(Self::Scalar),
+            Value::Array(a) if a.len() == 1 && numbers(a) => Some(Self::Scalar),
+            Value::Array(a) if key == "c" && (3..=4).contains(&a.len()) && numbers(a) => {
+                Some(Self::Color)
+            }
+            Value::Array(a)
+                if key != "c" && key != "g" && (2..=3).contains(&a.len()) && numbers(a) =>
+            {
+                Some(Self::Vector)
+            }
+            _ => None,
+        }
+    }
+
+    /// What the report calls it.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Color => "colour",
+            Self::Scalar => "number",
+            Self::Vector => "vector",
+        }
+    }
+
+    /// The slot value (`{"a": 0, "k": …}`) for `text`: a colour as `#RRGGBB` or `#RRGGBBAA`,
+    /// a number, or a vector as `x,y` (or `x,y,z`).
+    ///
+    /// # Errors
+    /// A message saying what was expected.
+    pub fn parse(self, text: &str) -> Result<Value, String> {
+        let t = text.trim();
+        let k = match self {
+            Self::Color => {
+                let hex = t
+                    .strip_prefix('#')
+                    .filter(|h| (h.len() == 6 || h.len() == 8) && h.is_ascii())
+                    .ok_or_else(|| format!("{text:?} is not a colour (#RRGGBB or #RRGGBBAA)"))?;
+                let c: Vec<f64> = (0..hex.len() / 2)
+                    .map(|i| {
+                        u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).map(|b| f64::from(b) / 255.0)
+                    })
+                    .collect::<Result<_, _>>()
+                    .map_err(|_| format!("{text:?} is not a colour (#RRGGBB or #RRGGBBAA)"))?;
+                serde_json::json!(c)
+            }
+            Self::Scalar => {
+                let n: f64 = t
+                    .parse()
+                    .ok()
+                    .filter(|n: &f64| n.is_finite())
+                    .ok_or_else(|| format!("{text:?} is not a number"))?;
+                serde_json::json!(n)
+            }
+            Self::Vector => {
+                let v: Vec<f64> = t
+                    .split(',')
+                    .map(|x| x.trim().parse::<f64>().ok().filter(|n| n.is_finite()))
+                    .collect::<Option<_>>()
+                    .filter(|v: &Vec<f64>| (2..=3).contains(&v.len()))
+                    .ok_or_else(|| format!("{text:?} is not a vector (x,y or x,y,z)"))?;
+                serde_json::json!(v)
+            }
+        };
+        Ok(serde_json::json!({ "a": 0, "k": k }))
+    }
 }
 
 /// Where the files a Lottie animation names by path come from: `u` + `p` of an image asset,
@@ -570,6 +665,21 @@ pub fn lottie_composition(
     decode_lottie_with(bytes, limits, fetch, None)
 }
 
+/// [`lottie_composition`] with slot values (slot id → `{"p": property}`, as in a file's
+/// top-level `slots`) put over the file's own first: what `render --slot` does to a colour,
+/// number or vector slot ([`PropertyKind::parse`]).
+///
+/// # Errors
+/// A message for `decode-failed`.
+pub fn lottie_composition_slotted(
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    fetch: &mut FetchFile<'_>,
+    slots: &serde_json::Map<String, Value>,
+) -> Result<LottieModel, DecodeError> {
+    decode_lottie_with(bytes, limits, fetch, Some(slots))
+}
+
 /// Decodes one animation; `overrides` (slot id → `{"p": property}`, a theme's) are put over
 /// the file's own `slots` first.
 fn decode_lottie_with(
@@ -599,7 +709,7 @@ fn decode_lottie_with(
             }
         }
     }
-    let (slotted, slot_uses) = apply_slots(&mut v);
+    let (slotted, slot_uses, property_slots) = apply_slots(&mut v);
     let (Some(w), Some(h), Some(fr), Some(ip), Some(op)) = (
         num(&v, "w"),
         num(&v, "h"),
@@ -821,7 +931,10 @@ fn decode_lottie_with(
         duration_ms: (frames * 1000.0 / comp.frame_rate).round() as u64,
         image_count: images.len() as u64,
         decoded_bytes: (comp.width as u64) * (comp.height as u64) * 4 + image_bytes,
-        slot_keys: super::lottie_text::slot_keys(&texts, images.iter().map(|i| &i.id)),
+        slot_keys: super::lottie_text::slot_keys(
+            &texts,
+            images.iter().map(|i| &i.id).chain(property_slots.keys()),
+        ),
         notes,
         audio: Vec::new(),
         ..AnimationInfo::default()
@@ -833,6 +946,7 @@ fn decode_lottie_with(
         texts,
         effects,
         slot_uses,
+        property_slots,
     })
 }
 
@@ -904,13 +1018,20 @@ fn join_split_position(p: &mut Value) {
 /// the properties that name them by `sid`, as dotLottie players do before drawing; returns how
 /// many properties took a value, and how many properties name each slot id (with a value or
 /// not).
-fn apply_slots(anim: &mut Value) -> (usize, std::collections::BTreeMap<String, usize>) {
+fn apply_slots(
+    anim: &mut Value,
+) -> (
+    usize,
+    std::collections::BTreeMap<String, usize>,
+    std::collections::BTreeMap<String, PropertyKind>,
+) {
     struct Walk<'s> {
         slots: &'s serde_json::Map<String, Value>,
         set: usize,
         uses: std::collections::BTreeMap<String, usize>,
+        kinds: std::collections::BTreeMap<String, PropertyKind>,
     }
-    fn walk(v: &mut Value, w: &mut Walk<'_>, depth: usize) {
+    fn walk(v: &mut Value, key: &str, w: &mut Walk<'_>, depth: usize) {
         if depth > MAX_NORMALISE_DEPTH {
             return;
         }
@@ -919,6 +1040,9 @@ fn apply_slots(anim: &mut Value) -> (usize, std::collections::BTreeMap<String, u
                 if let Some(sid) = m.get("sid").and_then(Value::as_str) {
                     if w.uses.len() < MAX_SLOT_IDS || w.uses.contains_key(sid) {
                         *w.uses.entry(sid.to_owned()).or_default() += 1;
+                        if let Some(kind) = PropertyKind::of(key, m) {
+                            w.kinds.entry(sid.to_owned()).or_insert(kind);
+                        }
                     }
                     if let Some(Value::Object(p)) = w.slots.get(sid).and_then(|s| s.get("p")) {
                         for (k, x) in p {
@@ -927,13 +1051,13 @@ fn apply_slots(anim: &mut Value) -> (usize, std::collections::BTreeMap<String, u
                         w.set += 1;
                     }
                 }
-                for c in m.values_mut() {
-                    walk(c, w, depth + 1);
+                for (k, c) in m.iter_mut() {
+                    walk(c, k, w, depth + 1);
                 }
             }
             Value::Array(a) => {
                 for c in a {
-                    walk(c, w, depth + 1);
+                    walk(c, key, w, depth + 1);
                 }
             }
             _ => {}
@@ -947,17 +1071,18 @@ fn apply_slots(anim: &mut Value) -> (usize, std::collections::BTreeMap<String, u
         slots: &slots,
         set: 0,
         uses: std::collections::BTreeMap::new(),
+        kinds: std::collections::BTreeMap::new(),
     };
     for key in ["layers", "assets"] {
         if let Some(x) = anim.get_mut(key) {
-            walk(x, &mut w, 0);
+            walk(x, key, &mut w, 0);
         }
     }
-    let (set, uses) = (w.set, w.uses);
+    let (set, uses, kinds) = (w.set, w.uses, w.kinds);
     if !slots.is_empty() {
         anim["slots"] = Value::Object(slots);
     }
-    (set, uses)
+    (set, uses, kinds)
 }
 
 /// Most distinct slot ids counted in one animation ([`LottieModel::slot_uses`]).
@@ -1097,13 +1222,14 @@ pub fn dotlottie_composition(
     wanted: Option<&str>,
     limits: &DecodeLimits,
 ) -> Result<LottieModel, DecodeError> {
-    dotlottie_themed(bytes, wanted, None, limits)
+    dotlottie_themed(bytes, wanted, None, None, limits)
 }
 
 /// [`dotlottie_composition`] with the v2 theme `theme` (`t/<id>.json`, dotLottie 2.0
 /// "Themes") applied: its rules for the chosen animation put over the animation's slot values
-/// ([`super::lottie_theme::theme_slots`]), as a player's `setTheme` does. Without a theme,
-/// every listed theme is read and the report names rules that restyle nothing.
+/// ([`super::lottie_theme::theme_slots`]), as a player's `setTheme` does, and then `slots`
+/// (slot id → `{"p": property}`) over those. Without a theme, every listed theme is read and
+/// the report names rules that restyle nothing.
 ///
 /// # Errors
 /// A message for `decode-failed`; also when `theme` is not listed in `manifest.json` or its
@@ -1112,6 +1238,7 @@ pub fn dotlottie_themed(
     bytes: &[u8],
     wanted: Option<&str>,
     theme: Option<&str>,
+    slots: Option<&serde_json::Map<String, Value>>,
     limits: &DecodeLimits,
 ) -> Result<LottieModel, DecodeError> {
     let mut zip =
@@ -1240,10 +1367,14 @@ pub fn dotlottie_themed(
     for id in &ids {
         let data = read(&mut zip, &format!("{dir}/{id}.json"))?;
         let mut fetch = |p: &str| entry_of(p).and_then(|name| read(&mut zip, &name).ok());
-        let overrides = applied
+        let mut overrides = applied
             .as_ref()
-            .filter(|_| *id == chosen)
-            .map(|(_, t)| &t.slots);
+            .map(|(_, t)| t.slots.clone())
+            .unwrap_or_default();
+        for (k, v) in slots.into_iter().flatten() {
+            overrides.insert(k.clone(), v.clone());
+        }
+        let overrides = Some(&overrides).filter(|o| *id == chosen && !o.is_empty());
         let decoded = decode_lottie_with(&data, limits, &mut fetch, overrides)
             .map_err(|e| format!("{dir}/{id}.json: {e}"))?;
         if *id == chosen {
@@ -1257,6 +1388,7 @@ pub fn dotlottie_themed(
         texts,
         effects,
         slot_uses,
+        property_slots,
     } = chosen_model.ok_or("no animation decoded")?;
     info.notes.insert(
         0,
@@ -1321,6 +1453,7 @@ pub fn dotlottie_themed(
         texts,
         effects,
         slot_uses,
+        property_slots,
     })
 }
 
@@ -1330,6 +1463,48 @@ const MAX_THEMES: usize = 64;
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Slotted properties are told apart by the key they sit under and their value's shape;
+    /// `render --slot` text becomes a static value of that kind or a message saying what was
+    /// expected.
+    #[test]
+    fn property_slots_are_typed_and_parsed() {
+        let obj = |v: Value| v.as_object().cloned().expect("an object");
+        let colour = obj(serde_json::json!({"a": 0, "k": [0.7, 0.7, 0.7], "sid": "c"}));
+        assert_eq!(PropertyKind::of("c", &colour), Some(PropertyKind::Color));
+        let opacity = obj(serde_json::json!({"a": 1, "k": [{"t": 0, "s": [100]}], "sid": "o"}));
+        assert_eq!(PropertyKind::of("o", &opacity), Some(PropertyKind::Scalar));
+        let position = obj(serde_json::json!({"a": 0, "k": [256, 125], "sid": "p"}));
+        assert_eq!(PropertyKind::of("p", &position), Some(PropertyKind::Vector));
+        let text = obj(serde_json::json!({"k": [{"s": {"t": "Hi"}, "t": 0}], "sid": "t"}));
+        assert_eq!(PropertyKind::of("d", &text), None);
+        assert_eq!(
+            PropertyKind::Color.parse("#ff8000").expect("a colour"),
+            serde_json::json!({"a": 0, "k": [1.0, 128.0 / 255.0, 0.0]})
+        );
+        assert_eq!(
+            PropertyKind::Color.parse("#ff000080").expect("a colour")["k"][3],
+            serde_json::json!(128.0 / 255.0)
+        );
+        assert_eq!(
+            PropertyKind::Scalar.parse(" 42.5 ").expect("a number"),
+            serde_json::json!({"a": 0, "k": 42.5})
+        );
+        assert_eq!(
+            PropertyKind::Vector.parse("10, 20").expect("a vector"),
+            serde_json::json!({"a": 0, "k": [10.0, 20.0]})
+        );
+        for (kind, bad) in [
+            (PropertyKind::Color, "red"),
+            (PropertyKind::Color, "#ff00"),
+            (PropertyKind::Color, "#gg0000"),
+            (PropertyKind::Scalar, "NaN"),
+            (PropertyKind::Vector, "1"),
+            (PropertyKind::Vector, "1,2,3,4"),
+        ] {
+            assert!(kind.parse(bad).is_err(), "{bad:?} is not a {}", kind.name());
+        }
+    }
 
     /// The `lottie` fuzz target's find (`tests/data/lottie_layer_without_rotation.json`): a
     /// solid layer whose transform has no `r` stopped velato's importer (`todo!`), outside

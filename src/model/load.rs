@@ -4,7 +4,7 @@
 //! at a time, by [`FrameDecoder`], so a long sequence streams instead of being decoded whole
 //! up front (the out-of-memory crash players' users report most).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Cursor;
 use std::sync::Arc;
 
@@ -60,7 +60,7 @@ pub fn load_animation(
     src: &BundleSource,
     limits: &DecodeLimits,
 ) -> Result<Animation, DecodeError> {
-    crate::format::contain(|| load_animation_inner(asset, src, limits, None))
+    crate::format::contain(|| load_animation_inner(asset, src, limits, None, None))
 }
 
 /// [`load_animation`] of a dotLottie asset with one of its v2 themes applied
@@ -75,15 +75,82 @@ pub fn load_animation_themed(
     limits: &DecodeLimits,
     theme: &str,
 ) -> Result<Animation, DecodeError> {
-    if asset.format != AssetFormat::Dotlottie {
+    load_animation_styled(asset, src, limits, Some(theme), &serde_json::Map::new())
+}
+
+/// [`load_animation`] of a Lottie or dotLottie asset restyled before drawing: the dotLottie
+/// v2 `theme` applied, then `slots` (slot id → `{"p": property}`, made by
+/// [`crate::format::lottie::PropertyKind::parse`]) put over the file's slot values, as
+/// dotLottie players' `setSlots` does.
+///
+/// # Errors
+/// As [`load_animation`]; also when a theme is asked of an asset that is not a dotLottie,
+/// slots of one that is not Lottie, or the archive does not list `theme`.
+pub fn load_animation_styled(
+    asset: &Asset,
+    src: &BundleSource,
+    limits: &DecodeLimits,
+    theme: Option<&str>,
+    slots: &serde_json::Map<String, serde_json::Value>,
+) -> Result<Animation, DecodeError> {
+    let lottie = matches!(asset.format, AssetFormat::Lottie | AssetFormat::Dotlottie);
+    if (theme.is_some() && asset.format != AssetFormat::Dotlottie) || (!slots.is_empty() && !lottie)
+    {
         return Err(format!(
-            "a theme applies to a dotLottie asset; {} is {}",
+            "{} is {}: themes apply to dotLottie assets and colour, number and vector slots to Lottie ones",
             asset.id,
             asset.format.as_str()
         )
         .into());
     }
-    crate::format::contain(|| load_animation_inner(asset, src, limits, Some(theme)))
+    let slots = Some(slots).filter(|s| !s.is_empty());
+    crate::format::contain(|| load_animation_inner(asset, src, limits, theme, slots))
+}
+
+/// The colour, number and vector slots of a Lottie or dotLottie asset (slot id → the kind of
+/// value and how many properties name it), which `render --slot` fills; empty for other
+/// formats.
+///
+/// # Errors
+/// As [`load_animation`].
+pub fn property_slots(
+    asset: &Asset,
+    src: &BundleSource,
+    limits: &DecodeLimits,
+) -> Result<BTreeMap<String, (crate::format::lottie::PropertyKind, usize)>, DecodeError> {
+    let Some(first) = asset.files.first() else {
+        return Ok(BTreeMap::new());
+    };
+    let read = || {
+        src.read(&first.path, limits.max_file_bytes)
+            .map_err(|source| DecodeError::Read {
+                path: first.path.clone(),
+                source,
+            })
+    };
+    let model = match asset.format {
+        AssetFormat::Lottie => {
+            let mut fetch = crate::format::files_beside(src, &first.path, limits);
+            crate::format::contain(|| {
+                crate::format::lottie::lottie_composition(&read()?, limits, &mut fetch)
+            })?
+        }
+        AssetFormat::Dotlottie => {
+            let wanted = asset.params.get("animation").and_then(|v| v.as_str());
+            crate::format::contain(|| {
+                crate::format::lottie::dotlottie_composition(&read()?, wanted, limits)
+            })?
+        }
+        _ => return Ok(BTreeMap::new()),
+    };
+    Ok(model
+        .property_slots
+        .iter()
+        .map(|(k, kind)| {
+            let uses = model.slot_uses.get(k).copied().unwrap_or(0);
+            (k.clone(), (*kind, uses))
+        })
+        .collect())
 }
 
 fn load_animation_inner(
@@ -91,6 +158,7 @@ fn load_animation_inner(
     src: &BundleSource,
     limits: &DecodeLimits,
     theme: Option<&str>,
+    slots: Option<&serde_json::Map<String, serde_json::Value>>,
 ) -> Result<Animation, DecodeError> {
     let read = |path: &str| -> Result<Arc<[u8]>, DecodeError> {
         src.read(path, limits.max_file_bytes)
@@ -244,10 +312,15 @@ fn load_animation_inner(
             let bytes = read(&first.path)?;
             let model = if asset.format == AssetFormat::Lottie {
                 let mut fetch = crate::format::files_beside(src, &first.path, limits);
-                crate::format::lottie::lottie_composition(&bytes, limits, &mut fetch)?
+                match slots {
+                    None => crate::format::lottie::lottie_composition(&bytes, limits, &mut fetch)?,
+                    Some(s) => crate::format::lottie::lottie_composition_slotted(
+                        &bytes, limits, &mut fetch, s,
+                    )?,
+                }
             } else {
                 let wanted = asset.params.get("animation").and_then(|v| v.as_str());
-                crate::format::lottie::dotlottie_themed(&bytes, wanted, theme, limits)?
+                crate::format::lottie::dotlottie_themed(&bytes, wanted, theme, slots, limits)?
             };
             Ok(lottie_animation(model))
         }

@@ -34,9 +34,9 @@ pub enum SlotValue {
 pub struct FilledSlot {
     /// The slot key.
     pub key: String,
-    /// `image` or `text`.
+    /// `image` or `text`; for a Lottie property slot `colour`, `number` or `vector`.
     pub kind: &'static str,
-    /// Sprites that show it.
+    /// Sprites (SVGA), layers (Lottie) or, for a property slot, properties that show it.
     pub sprites: usize,
     /// The bitmap made for it, px (width, height).
     pub size_px: [u32; 2],
@@ -53,6 +53,23 @@ pub struct FilledSlot {
 }
 
 impl FilledSlot {
+    /// A Lottie property slot (a colour, number or vector: `kind`) set to `value` in `uses`
+    /// properties.
+    #[must_use]
+    pub fn property(key: &str, kind: &'static str, uses: usize, value: &str) -> Self {
+        Self {
+            key: key.to_owned(),
+            kind,
+            sprites: uses,
+            size_px: [0, 0],
+            shown: Some(value.to_owned()),
+            ellipsized: false,
+            font_px: None,
+            fonts: Vec::new(),
+            missing_glyphs: 0,
+        }
+    }
+
     /// Records what drawing a text did, and hands back its bitmap.
     pub fn record_text(&mut self, t: super::text::SlotText) -> RgbaImage {
         self.kind = "text";
