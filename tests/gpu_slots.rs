@@ -288,21 +288,7 @@ fn render_applies_a_dotlottie_theme() {
     if common::gpu().is_none() {
         return;
     }
-    let mut f = common::Fixture::shared(&shared);
-    std::fs::copy(
-        shared.join("lottie/dotlottie-rs/assets/animations/dotlottie/v2/multi_anim_theme.lottie"),
-        f.path("effects/themes.lottie"),
-    )
-    .unwrap();
-    f.manifest["assets"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({
-            "id": "themes", "kind": "effect", "format": "dotlottie",
-            "files": [{"path": "effects/themes.lottie"}], "fallback": "builtin:themes",
-            "params": {"animation": "circle"}
-        }));
-    f.seal();
+    let f = common::Fixture::themed(&shared);
     let plain = tempfile::tempdir().unwrap();
     let red = tempfile::tempdir().unwrap();
     let wrong = tempfile::tempdir().unwrap();
@@ -343,21 +329,7 @@ fn render_fills_a_lottie_colour_slot() {
     if common::gpu().is_none() {
         return;
     }
-    let mut f = common::Fixture::shared(&shared);
-    std::fs::copy(
-        shared.join("lottie/dotlottie-rs/assets/animations/dotlottie/v2/multi_anim_theme.lottie"),
-        f.path("effects/themes.lottie"),
-    )
-    .unwrap();
-    f.manifest["assets"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({
-            "id": "themes", "kind": "effect", "format": "dotlottie",
-            "files": [{"path": "effects/themes.lottie"}], "fallback": "builtin:themes",
-            "params": {"animation": "circle"}
-        }));
-    f.seal();
+    let f = common::Fixture::themed(&shared);
     let report = f.check();
     let info = report
         .assets

@@ -45,6 +45,28 @@ fn harness(opts: ViewOptions) -> Harness<'static, GiftqaApp> {
         .build_ui_state(|ui, app: &mut GiftqaApp| app.ui(ui), app)
 }
 
+/// The app on the bundle at `dir` with the demo keyring and no fleet (every tier plays each
+/// effect itself), `id` selected and its first frame drawn.
+fn previewing(dir: &std::path::Path, id: &str) -> Harness<'static, GiftqaApp> {
+    let opts = ViewOptions {
+        bundle: dir.to_owned(),
+        keys: Some(common::keys()),
+        fleet: None,
+        history: None,
+        kill: None,
+    };
+    let mut h = harness(opts);
+    step_until(&mut h, "the bundle to load", |a| a.loaded().is_some());
+    h.state_mut()
+        .command(giftqa::app::Command::Select(id.into()));
+    h.step();
+    step_until(&mut h, "the preview", |a| {
+        a.preview()
+            .is_some_and(|p| p.asset == id && p.first_frame_ms.is_some())
+    });
+    h
+}
+
 /// Steps the UI until `done` holds (background work finishes between steps).
 fn step_until(h: &mut Harness<'static, GiftqaApp>, what: &str, done: impl Fn(&GiftqaApp) -> bool) {
     let start = Instant::now();
@@ -307,24 +329,9 @@ fn diff_tab_and_signed_kills() {
 fn vap_previews_and_fills_its_fusion_slots() {
     let shared = shared_or_skip!();
     let f = Fixture::vap(&shared, &[("Android/vapx.mp4", "vapx")]);
-    let opts = ViewOptions {
-        bundle: f.dir().to_owned(),
-        keys: Some(common::keys()),
-        // Without a fleet every tier plays the effect itself (the demo fleet's clients of the
-        // default tier predate VAP's capability and would show its fallback).
-        fleet: None,
-        history: None,
-        kill: None,
-    };
-    let mut h = harness(opts);
-    step_until(&mut h, "the bundle to load", |a| a.loaded().is_some());
-    h.state_mut()
-        .command(giftqa::app::Command::Select("vapx".into()));
-    h.step();
-    step_until(&mut h, "the vapx preview", |a| {
-        a.preview()
-            .is_some_and(|p| p.asset == "vapx" && p.first_frame_ms.is_some())
-    });
+    // Without a fleet every tier plays the effect itself (the demo fleet's clients of the
+    // default tier predate VAP's capability and would show its fallback).
+    let mut h = previewing(f.dir(), "vapx");
     for key in ["sImg1", "sTxt1"] {
         assert!(
             h.query_all_by_label_contains(key).next().is_some(),
@@ -355,40 +362,12 @@ fn vap_previews_and_fills_its_fusion_slots() {
 #[test]
 fn a_dotlottie_theme_is_previewed() {
     let shared = shared_or_skip!();
-    let mut f = Fixture::shared(&shared);
-    std::fs::copy(
-        shared.join("lottie/dotlottie-rs/assets/animations/dotlottie/v2/multi_anim_theme.lottie"),
-        f.path("effects/themes.lottie"),
-    )
-    .unwrap();
-    f.manifest["assets"]
-        .as_array_mut()
-        .unwrap()
-        .push(serde_json::json!({
-            "id": "themes", "kind": "effect", "format": "dotlottie",
-            "files": [{"path": "effects/themes.lottie"}], "fallback": "builtin:themes",
-            "params": {"animation": "circle"}
-        }));
-    f.seal();
-    let opts = ViewOptions {
-        bundle: f.dir().to_owned(),
-        keys: Some(common::keys()),
-        fleet: None,
-        history: None,
-        kill: None,
-    };
-    let mut h = harness(opts);
-    step_until(&mut h, "the bundle to load", |a| a.loaded().is_some());
+    let f = Fixture::themed(&shared);
+    let mut h = previewing(f.dir(), "themes");
     assert_eq!(
         h.state().loaded().unwrap().themes.get("themes"),
         Some(&vec!["red".to_owned(), "yellow".to_owned()])
     );
-    h.state_mut()
-        .command(giftqa::app::Command::Select("themes".into()));
-    h.step();
-    step_until(&mut h, "the preview", |a| {
-        a.preview().is_some_and(|p| p.asset == "themes")
-    });
     assert!(
         h.query_by_label_contains("Theme:").is_some(),
         "a theme picker"

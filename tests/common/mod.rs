@@ -155,6 +155,30 @@ impl Fixture {
         f
     }
 
+    /// [`Fixture::shared`] with one more effect, `themes`: dotlottie-rs's
+    /// `multi_anim_theme.lottie` playing its `circle` (an ellipse centred at (256, 125) at
+    /// frame 0, filled by its colour slot `color`, grey (0.698, 0.714, 0.718) in the file;
+    /// themes `red` and `yellow`).
+    pub fn themed(shared: &Path) -> Self {
+        let mut f = Self::shared(shared);
+        std::fs::copy(
+            shared
+                .join("lottie/dotlottie-rs/assets/animations/dotlottie/v2/multi_anim_theme.lottie"),
+            f.path("effects/themes.lottie"),
+        )
+        .expect("copy the themed dotLottie");
+        f.manifest["assets"]
+            .as_array_mut()
+            .expect("assets")
+            .push(json!({
+                "id": "themes", "kind": "effect", "format": "dotlottie",
+                "files": [{"path": "effects/themes.lottie"}], "fallback": "builtin:themes",
+                "params": {"animation": "circle"}
+            }));
+        f.seal();
+        f
+    }
+
     /// A bundle of VAP effects from `../shared/assets/vap` (`(path under vap/, asset id)`),
     /// with the rollout and keys of [`Fixture::shared`]; `vapx` declares its fusion slots
     /// `sImg1` (image) and `sTxt1` (text).
