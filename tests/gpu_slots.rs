@@ -377,4 +377,20 @@ fn render_fills_a_lottie_colour_slot() {
         stderr.contains("--slot color: \"green\" is not a colour (#RRGGBB or #RRGGBBAA)"),
         "{stderr}"
     );
+    // A key the effect does not have is named, with the keys it has, the colour slot among
+    // them.
+    let (code, _, stderr) = common::render(
+        f.dir(),
+        "themes",
+        "0",
+        out.path(),
+        &["--slot", "colour=#00ff00"],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(
+            "no text layer, image asset or slot of the Lottie effect has the key \"colour\"; the keys are: color"
+        ),
+        "{stderr}"
+    );
 }

@@ -228,8 +228,23 @@ pub fn run_render(
         (anim, Vec::new())
     } else {
         let values = crate::model::slots::slot_values(asset, &rest)?;
-        crate::model::slots::fill_slots(&anim, &values, &req.text_style)
-            .map_err(|e| anyhow::anyhow!("{}: {e}", at()))?
+        crate::model::slots::fill_slots(&anim, &values, &req.text_style).map_err(|e| {
+            // The colour, number and vector slots are keys too.
+            let e = match e {
+                crate::model::slots::SlotError::UnknownLottieKey { key, mut keys } => {
+                    keys.extend(
+                        kinds
+                            .keys()
+                            .filter(|k| !keys.contains(k))
+                            .cloned()
+                            .collect::<Vec<_>>(),
+                    );
+                    crate::model::slots::SlotError::UnknownLottieKey { key, keys }
+                }
+                other => other,
+            };
+            anyhow::anyhow!("{}: {e}", at())
+        })?
     };
     filled.append(&mut more);
     let mut outcome = RenderOutcome {

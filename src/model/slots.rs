@@ -181,6 +181,15 @@ pub enum SlotError {
         /// The animation's slot keys.
         keys: Vec<String>,
     },
+    /// No text layer (by name or slot id) or image asset (by id, or by an image layer's name)
+    /// of a Lottie effect has the key; `keys` are the ones there are.
+    #[error("no text layer, image asset or slot of the Lottie effect has the key {key:?}; the keys are: {}", keys.join(", "))]
+    UnknownLottieKey {
+        /// The key asked for.
+        key: String,
+        /// The effect's slot keys.
+        keys: Vec<String>,
+    },
     /// No VAP fusion source has the tag; `tags` are the ones there are.
     #[error("no fusion source has the tag {tag:?}; the tags are: {}", tags.join(", "))]
     UnknownTag {
@@ -265,8 +274,8 @@ pub fn slot_values(
 /// A copy of `anim` with `fills` put into its slots.
 ///
 /// # Errors
-/// [`SlotError::UnknownKey`] (or [`SlotError::UnknownTag`] for VAP) naming the key when no
-/// sprite has it, [`SlotError::NoSlots`] for formats other than SVGA and VAP, or
+/// [`SlotError::UnknownKey`] (or [`SlotError::UnknownTag`] for VAP,
+/// [`SlotError::UnknownLottieKey`] for Lottie) naming the key when no sprite has it, [`SlotError::NoSlots`] for formats other than SVGA and VAP, or
 /// [`SlotError::TextArea`] when a text slot has no area.
 pub fn fill_slots(
     anim: &Animation,
@@ -373,7 +382,7 @@ fn fill_lottie_slots(
                 let hits: Vec<&crate::format::lottie_text::TextLayer> =
                     texts.iter().filter(|t| t.answers_to(key)).collect();
                 if hits.is_empty() {
-                    return Err(SlotError::UnknownKey {
+                    return Err(SlotError::UnknownLottieKey {
                         key: key.clone(),
                         keys: slot_keys(anim),
                     });
@@ -411,7 +420,7 @@ fn fill_lottie_slots(
                     by_layer(layers);
                 }
                 if ids.is_empty() {
-                    return Err(SlotError::UnknownKey {
+                    return Err(SlotError::UnknownLottieKey {
                         key: key.clone(),
                         keys: slot_keys(anim),
                     });
