@@ -413,8 +413,8 @@ pub fn check_and_open(
         .iter()
         .filter_map(|f| Some((f.path.clone(), f.blake3?)))
         .collect();
-    if let Some(m) = &manifest_bytes {
-        pins.insert(MANIFEST_FILE.to_owned(), *blake3::hash(m).as_bytes());
+    if let Some(d) = manifest_digest {
+        pins.insert(MANIFEST_FILE.to_owned(), d);
     }
     if let Some(sig) = &sig_bytes {
         pins.insert("manifest.sig".to_owned(), *blake3::hash(sig).as_bytes());

@@ -1203,13 +1203,20 @@ fn dotlottie_listed(bytes: &[u8], key: &str) -> Result<Vec<String>, DecodeError>
         .map_err(|err| format!("manifest.json: {err}"))?;
     let manifest: Value =
         serde_json::from_slice(&text).map_err(|e| format!("manifest.json: {e}"))?;
-    Ok(manifest
-        .get(key)
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|a| a.get("id").and_then(Value::as_str).map(str::to_owned))
-        .collect())
+    Ok(listed_ids(&manifest, key).unwrap_or_default())
+}
+
+/// The `id`s of the entries of a dotLottie manifest's list `key` (`animations`, `themes`), or
+/// `None` when `key` is not a list.
+fn listed_ids(manifest: &Value, key: &str) -> Option<Vec<String>> {
+    Some(
+        manifest
+            .get(key)?
+            .as_array()?
+            .iter()
+            .filter_map(|a| a.get("id").and_then(Value::as_str).map(str::to_owned))
+            .collect(),
+    )
 }
 
 /// [`decode_dotlottie`], returning velato's model of the chosen animation and its image assets
@@ -1274,13 +1281,7 @@ pub fn dotlottie_themed(
     } else {
         "animations"
     };
-    let ids: Vec<String> = manifest
-        .get("animations")
-        .and_then(Value::as_array)
-        .ok_or("manifest.json lists no animations")?
-        .iter()
-        .filter_map(|a| a.get("id").and_then(Value::as_str).map(str::to_owned))
-        .collect();
+    let ids = listed_ids(&manifest, "animations").ok_or("manifest.json lists no animations")?;
     if ids.is_empty() {
         return Err("manifest.json lists no animations".into());
     }
@@ -1321,14 +1322,8 @@ pub fn dotlottie_themed(
             })
             .cloned()
     };
-    let themes: Vec<String> = manifest
-        .get("themes")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t.get("id").and_then(Value::as_str).map(str::to_owned))
-        .take(MAX_THEMES)
-        .collect();
+    let mut themes = listed_ids(&manifest, "themes").unwrap_or_default();
+    themes.truncate(MAX_THEMES);
     // A theme's rules for the chosen animation, as slot values (`t/<id>.json`).
     let mut theme_of = |zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
                         id: &str|
@@ -1363,17 +1358,18 @@ pub fn dotlottie_themed(
         } else {
             Vec::new()
         };
+    // The chosen animation's slot values: the theme's, then `slots` over them.
+    let mut overrides = applied
+        .as_ref()
+        .map(|(_, t)| t.slots.clone())
+        .unwrap_or_default();
+    for (k, v) in slots.into_iter().flatten() {
+        overrides.insert(k.clone(), v.clone());
+    }
     let mut chosen_model = None;
     for id in &ids {
         let data = read(&mut zip, &format!("{dir}/{id}.json"))?;
         let mut fetch = |p: &str| entry_of(p).and_then(|name| read(&mut zip, &name).ok());
-        let mut overrides = applied
-            .as_ref()
-            .map(|(_, t)| t.slots.clone())
-            .unwrap_or_default();
-        for (k, v) in slots.into_iter().flatten() {
-            overrides.insert(k.clone(), v.clone());
-        }
         let overrides = Some(&overrides).filter(|o| *id == chosen && !o.is_empty());
         let decoded = decode_lottie_with(&data, limits, &mut fetch, overrides)
             .map_err(|e| format!("{dir}/{id}.json: {e}"))?;

@@ -121,28 +121,18 @@ pub fn property_slots(
     let Some(first) = asset.files.first() else {
         return Ok(BTreeMap::new());
     };
-    let read = || {
-        src.read(&first.path, limits.max_file_bytes)
+    if !matches!(asset.format, AssetFormat::Lottie | AssetFormat::Dotlottie) {
+        return Ok(BTreeMap::new());
+    }
+    let model = crate::format::contain(|| {
+        let bytes = src
+            .read(&first.path, limits.max_file_bytes)
             .map_err(|source| DecodeError::Read {
                 path: first.path.clone(),
                 source,
-            })
-    };
-    let model = match asset.format {
-        AssetFormat::Lottie => {
-            let mut fetch = crate::format::files_beside(src, &first.path, limits);
-            crate::format::contain(|| {
-                crate::format::lottie::lottie_composition(&read()?, limits, &mut fetch)
-            })?
-        }
-        AssetFormat::Dotlottie => {
-            let wanted = asset.params.get("animation").and_then(|v| v.as_str());
-            crate::format::contain(|| {
-                crate::format::lottie::dotlottie_composition(&read()?, wanted, limits)
-            })?
-        }
-        _ => return Ok(BTreeMap::new()),
-    };
+            })?;
+        lottie_model(asset, src, &first.path, &bytes, limits, None, None)
+    })?;
     Ok(model
         .property_slots
         .iter()
@@ -151,6 +141,32 @@ pub fn property_slots(
             (k.clone(), (*kind, uses))
         })
         .collect())
+}
+
+/// The model of a Lottie or dotLottie asset from `bytes`, its file at `path`: a Lottie with
+/// `slots` put over its own, a dotLottie's chosen animation (`params.animation`) with `theme`
+/// and then `slots` applied.
+fn lottie_model(
+    asset: &Asset,
+    src: &BundleSource,
+    path: &str,
+    bytes: &[u8],
+    limits: &DecodeLimits,
+    theme: Option<&str>,
+    slots: Option<&serde_json::Map<String, serde_json::Value>>,
+) -> Result<crate::format::lottie::LottieModel, DecodeError> {
+    if asset.format == AssetFormat::Lottie {
+        let mut fetch = crate::format::files_beside(src, path, limits);
+        match slots {
+            None => crate::format::lottie::lottie_composition(bytes, limits, &mut fetch),
+            Some(s) => {
+                crate::format::lottie::lottie_composition_slotted(bytes, limits, &mut fetch, s)
+            }
+        }
+    } else {
+        let wanted = asset.params.get("animation").and_then(|v| v.as_str());
+        crate::format::lottie::dotlottie_themed(bytes, wanted, theme, slots, limits)
+    }
 }
 
 fn load_animation_inner(
@@ -310,18 +326,7 @@ fn load_animation_inner(
         }
         AssetFormat::Lottie | AssetFormat::Dotlottie => {
             let bytes = read(&first.path)?;
-            let model = if asset.format == AssetFormat::Lottie {
-                let mut fetch = crate::format::files_beside(src, &first.path, limits);
-                match slots {
-                    None => crate::format::lottie::lottie_composition(&bytes, limits, &mut fetch)?,
-                    Some(s) => crate::format::lottie::lottie_composition_slotted(
-                        &bytes, limits, &mut fetch, s,
-                    )?,
-                }
-            } else {
-                let wanted = asset.params.get("animation").and_then(|v| v.as_str());
-                crate::format::lottie::dotlottie_themed(&bytes, wanted, theme, slots, limits)?
-            };
+            let model = lottie_model(asset, src, &first.path, &bytes, limits, theme, slots)?;
             Ok(lottie_animation(model))
         }
         AssetFormat::Vap => {

@@ -274,18 +274,15 @@ fn pixel_snapped(q: &Quad) -> ([[f32; 2]; 4], [[f32; 2]; 4]) {
         ys.iter().copied().fold(f32::INFINITY, f32::min),
         ys.iter().copied().fold(f32::NEG_INFINITY, f32::max),
     );
-    if !(straight && x1 - x0 >= 1.0 && y1 - y0 >= 1.0)
-        || !(x0.is_finite() && y0.is_finite() && x1.is_finite() && y1.is_finite())
-    {
+    // A NaN or infinite corner fails `same`, so a straight quad a pixel or more across is a
+    // finite rectangle whose map below is invertible (its determinant is ± its area, ≥ 1).
+    if !(straight && x1 - x0 >= 1.0 && y1 - y0 >= 1.0) {
         return (c, uv);
     }
     // The quad's map from (s, t) in the unit square to target px, inverted.
     let e1 = [c[1][0] - c[0][0], c[1][1] - c[0][1]];
     let e2 = [c[3][0] - c[0][0], c[3][1] - c[0][1]];
     let det = e1[0] * e2[1] - e1[1] * e2[0];
-    if det.abs() < 1e-6 {
-        return (c, uv);
-    }
     let round = |v: f32| (v + 0.5).floor();
     let snap = |p: [f32; 2]| {
         let x = if same(p[0], x0) { round(x0) } else { round(x1) };
