@@ -1117,8 +1117,8 @@ fn text_notes(
         if t.later_keyframes > 0 {
             left.push(format!("{} later text keyframe(s)", t.later_keyframes));
         }
-        if t.animators > 0 {
-            left.push(format!("{} text animator(s)", t.animators));
+        if !t.animators_left.is_empty() {
+            left.push(format!("text animator {}", t.animators_left.join(", ")));
         }
         if t.on_path {
             left.push("text on a path".to_owned());

@@ -91,8 +91,16 @@ pub struct TextLayer {
     pub place: Option<TextPlace>,
     /// Document keyframes after the first, not shown (text that changes over time).
     pub later_keyframes: usize,
-    /// Text animators (`t.a`), not applied.
-    pub animators: usize,
+    /// Text animators (`t.a`), applied per character by `model::lottie_text`.
+    pub animators: Vec<super::lottie_text_anim::TextAnimator>,
+    /// What of the animators is not applied (`super::lottie_text_anim::read_animators`).
+    pub animators_left: Vec<String>,
+    /// What an animator's scale and rotation turn about (`t.m.g`): 1 each character, 2 its
+    /// word, 3 its line (others read as 1).
+    pub grouping: u8,
+    /// Where in that group (`t.m.a`): percent of its width and of the line's height, from
+    /// its centre on the baseline.
+    pub alignment: Option<super::lottie_text_anim::Prop>,
     /// Whether the text follows a mask path (`t.p.m`), not applied.
     pub on_path: bool,
 }
@@ -354,6 +362,7 @@ impl Fonts {
             ascent: ascent.clamp(-1e3, 1e3),
         };
         let name = m.get("nm").and_then(Value::as_str).unwrap_or("").to_owned();
+        let (animators, animators_left) = super::lottie_text_anim::read_animators(&t);
         m.insert("ty".into(), Value::from(4));
         m.insert("shapes".into(), Value::Array(Vec::new()));
         m.insert("nm".into(), Value::from(format!("{MARKER}{n}")));
@@ -367,7 +376,17 @@ impl Fonts {
             glyphs,
             place: None,
             later_keyframes: keyframes.map_or(0, |k| k.len().saturating_sub(1)),
-            animators: t.get("a").and_then(Value::as_array).map_or(0, Vec::len),
+            animators,
+            animators_left,
+            grouping: t
+                .pointer("/m/g")
+                .and_then(Value::as_u64)
+                .and_then(|g| u8::try_from(g).ok())
+                .filter(|g| (1..=3).contains(g))
+                .unwrap_or(1),
+            alignment: t
+                .pointer("/m/a")
+                .and_then(super::lottie_text_anim::Prop::read),
             on_path: t.pointer("/p/m").is_some(),
         })
     }

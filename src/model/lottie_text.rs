@@ -1,6 +1,6 @@
 //! Lottie text layers drawn as vector shapes in velato's model, laid out as lottie-web lays
-//! them out (`TextProperty.completeTextData`, `TextAnimatorProperty.getMeasures`, without
-//! animators):
+//! them out (`TextProperty.completeTextData`, `TextAnimatorProperty.getMeasures`; a layer
+//! with text animators is drawn letter by letter by `super::lottie_text_anim`):
 //!
 //! - each character advances by its width (`w × size / 100` for an embedded glyph, the
 //!   shaper's advance otherwise) plus the tracking `tr / 1000 × size`;
@@ -23,13 +23,13 @@ use crate::format::lottie_text::{TextDocument, TextLayer, is_line_break, layer_a
 
 /// One character (or shaped cluster) to place.
 #[derive(Debug, Clone)]
-struct Letter {
+pub(super) struct Letter {
     /// Advance, px.
-    advance: f64,
+    pub(super) advance: f64,
     /// Outline in px, origin at the pen on the baseline, y down.
-    outline: BezPath,
-    space: bool,
-    newline: bool,
+    pub(super) outline: BezPath,
+    pub(super) space: bool,
+    pub(super) newline: bool,
 }
 
 impl Letter {
@@ -143,10 +143,8 @@ fn wrap(letters: Vec<Letter>, width: f64, tracking: f64) -> Vec<Letter> {
     out
 }
 
-/// Lays out a document's letters and returns every glyph outline in the layer's space.
-fn lay_out(doc: &TextDocument, letters: &[Letter]) -> BezPath {
-    let tracking = doc.tracking / 1000.0 * doc.size;
-    // Line widths: letters up to the last non-space, each with its tracking, less one.
+/// Each line's width: its letters up to the last non-space, each with its tracking, less one.
+fn line_widths(letters: &[Letter], tracking: f64) -> Vec<f64> {
     let mut widths = Vec::new();
     let (mut w, mut spaces) = (-tracking, 0.0);
     for l in letters {
@@ -161,17 +159,37 @@ fn lay_out(doc: &TextDocument, letters: &[Letter]) -> BezPath {
         }
     }
     widths.push(w);
-    let line_step = if doc.line_height > 0.0 {
+    widths
+}
+
+/// The distance between baselines: `lh`, or 1.2 × the size when 0.
+fn line_step(doc: &TextDocument) -> f64 {
+    if doc.line_height > 0.0 {
         doc.line_height
     } else {
         doc.size * 1.2
-    };
+    }
+}
+
+/// Where the first baseline starts: the box's top-left plus the font's ascent when boxed.
+fn box_at(doc: &TextDocument) -> (f64, f64) {
+    doc.box_pos.map_or((0.0, 0.0), |[px, py]| {
+        (px, py + doc.ascent * doc.size / 100.0)
+    })
+}
+
+/// Lays out a document's letters and returns every glyph outline in the layer's space.
+fn lay_out(doc: &TextDocument, letters: &[Letter]) -> BezPath {
+    let tracking = doc.tracking / 1000.0 * doc.size;
+    let widths = line_widths(letters, tracking);
+    let step = line_step(doc);
+    let (bx, by) = box_at(doc);
     let (mut x, mut y, mut line) = (0.0, 0.0, 0usize);
     let mut out = BezPath::new();
     for l in letters {
         if l.newline {
             x = 0.0;
-            y += line_step + if line == 0 { 1.0 } else { 0.0 };
+            y += step + if line == 0 { 1.0 } else { 0.0 };
             line += 1;
             continue;
         }
@@ -183,9 +201,6 @@ fn lay_out(doc: &TextDocument, letters: &[Letter]) -> BezPath {
             (2, None) => -lw / 2.0,
             _ => 0.0,
         };
-        let (bx, by) = doc.box_pos.map_or((0.0, 0.0), |[px, py]| {
-            (px, py + doc.ascent * doc.size / 100.0)
-        });
         let at = Affine::translate((x + justify + bx, y + by - doc.baseline_shift));
         for el in l.outline.elements() {
             out.push(at * *el);
@@ -215,6 +230,19 @@ pub fn text_shapes(layer: &TextLayer, text: &str) -> (Vec<Shape>, DrawnText) {
         Some([bw, _]) => wrap(letters, bw, tracking),
         None => letters,
     };
+    if !layer.animators.is_empty() {
+        let shapes = super::lottie_text_anim::animated_letters(
+            doc,
+            &letters,
+            &layer.animators,
+            layer.grouping,
+            layer.alignment.as_ref(),
+            &line_widths(&letters, tracking),
+            line_step(doc),
+            box_at(doc),
+        );
+        return (shapes, drawn);
+    }
     let path = lay_out(doc, &letters);
     if path.elements().is_empty() {
         return (Vec::new(), drawn);

@@ -13,6 +13,7 @@
 pub mod load;
 pub mod lottie;
 pub mod lottie_text;
+pub mod lottie_text_anim;
 pub mod pixels;
 pub mod slots;
 pub mod text;
