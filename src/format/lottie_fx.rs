@@ -1,7 +1,7 @@
 //! Lottie layer effects (`ef`; lottie-spec "Effects", After Effects' effect parameters as
 //! lottie-web's SVG renderer reads them in `SVGEffects`): the ones gift files use — fill, tint,
 //! tritone, Gaussian blur and drop shadow — read from the JSON before velato (which drops
-//! them), with their parameters evaluated per frame.
+//! them), with their parameters evaluated per frame, eased as the file's keyframes say.
 //!
 //! A layer with effects gets a mark in its name (as blend modes do, see
 //! [`super::lottie_text::split_marks`]) that indexes the list [`read_effects`] returns; the
@@ -9,68 +9,26 @@
 
 use serde_json::Value;
 
-/// One animatable parameter: fixed values, or keyframes `(frame, values, hold)` followed
-/// linearly between them (easing is not applied).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Param {
-    /// A fixed value (one or more components).
-    Fixed(Vec<f64>),
-    /// Keyframes in order of frame.
-    Keyed(Vec<(f64, Vec<f64>, bool)>),
-}
+use super::lottie_prop::Prop;
+
+/// One animatable parameter (`v` of an effect's control), read and eased as the file's other
+/// properties ([`Prop`]); none when the control has no usable value.
+#[derive(Debug, Clone)]
+pub struct Param(Option<Prop>);
 
 impl Param {
     fn read(v: Option<&Value>) -> Self {
-        let nums = |x: &Value| -> Vec<f64> {
-            match x {
-                Value::Number(n) => n.as_f64().into_iter().collect(),
-                Value::Array(a) => a.iter().filter_map(Value::as_f64).take(4).collect(),
-                _ => Vec::new(),
-            }
-        };
-        let Some(k) = v.and_then(|v| v.get("k")) else {
-            return Self::Fixed(Vec::new());
-        };
-        match k {
-            Value::Array(kfs) if kfs.first().is_some_and(Value::is_object) => Self::Keyed(
-                kfs.iter()
-                    .take(4096)
-                    .filter_map(|kf| {
-                        let t = kf.get("t")?.as_f64()?;
-                        let s = kf.get("s").map(&nums).unwrap_or_default();
-                        let hold = kf.get("h").and_then(Value::as_u64) == Some(1);
-                        Some((t, s, hold))
-                    })
-                    .collect(),
-            ),
-            other => Self::Fixed(nums(other)),
-        }
+        Self(v.and_then(Prop::read))
     }
 
     /// The value at `frame` (composition frames), component `i`, or `default`.
     #[must_use]
     pub fn at(&self, frame: f64, i: usize, default: f64) -> f64 {
-        let pick = |v: &[f64]| v.get(i).copied().filter(|x| x.is_finite());
-        match self {
-            Self::Fixed(v) => pick(v).unwrap_or(default),
-            Self::Keyed(kfs) => {
-                let Some(next) = kfs.iter().position(|(t, ..)| *t > frame) else {
-                    return kfs.last().and_then(|k| pick(&k.1)).unwrap_or(default);
-                };
-                if next == 0 {
-                    return pick(&kfs[0].1).unwrap_or(default);
-                }
-                let (t0, v0, hold) = &kfs[next - 1];
-                let (t1, v1, _) = &kfs[next];
-                let a = pick(v0).unwrap_or(default);
-                // A keyframe without `s` (old exporters' last key) holds the previous one.
-                let b = pick(v1).unwrap_or(a);
-                if *hold || t1 <= t0 {
-                    return a;
-                }
-                a + (b - a) * ((frame - t0) / (t1 - t0)).clamp(0.0, 1.0)
-            }
-        }
+        self.0
+            .as_ref()
+            .and_then(|p| p.get(frame, i))
+            .filter(|x| x.is_finite())
+            .unwrap_or(default)
     }
 }
 
@@ -91,7 +49,7 @@ pub enum EffectKind {
 }
 
 /// One effect of a layer with its parameters in the file's order.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct EffectSpec {
     /// What it does.
     pub kind: EffectKind,

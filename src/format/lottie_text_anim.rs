@@ -17,128 +17,12 @@
 //! lottie-web draws with `Math.random`, differently on every load) and expression selectors.
 
 use serde_json::Value;
-use velato::model::{Animated, Easing, EasingHandle, Time, Tween};
+use velato::model::{Easing, EasingHandle, Tween};
+
+pub use super::lottie_prop::Prop;
 
 /// Most animators read from one text layer (more are left out and named).
 pub const MAX_ANIMATORS: usize = 32;
-/// Most keyframes read from one animator property.
-pub const MAX_KEYFRAMES: usize = 4096;
-
-/// One animatable number or vector of an animator (`{"a": 0|1, "k": ...}`), per dimension.
-#[derive(Debug, Clone)]
-pub struct Prop {
-    dims: Vec<velato::model::Value<f64>>,
-    span: Option<(f64, f64)>,
-}
-
-fn num(v: &Value) -> Option<f64> {
-    v.as_f64().filter(|x| x.is_finite())
-}
-
-/// The numbers of a value: a number is one dimension, an array its numbers.
-fn numbers(v: &Value) -> Option<Vec<f64>> {
-    match v {
-        Value::Array(a) => a.iter().map(num).collect(),
-        _ => num(v).map(|x| vec![x]),
-    }
-}
-
-/// An easing handle (`{"x": 0.3, "y": [0.1]}`): the first of per-dimension handles, as
-/// velato reads them.
-fn handle(v: Option<&Value>) -> Option<EasingHandle> {
-    let v = v?;
-    let first = |k: &str| -> Option<f64> {
-        let c = v.get(k)?;
-        c.as_array()
-            .map_or_else(|| num(c), |a| a.first().and_then(num))
-    };
-    Some(EasingHandle {
-        x: first("x")?,
-        y: first("y")?,
-    })
-}
-
-impl Prop {
-    /// A fixed value.
-    #[must_use]
-    pub fn fixed(values: &[f64]) -> Self {
-        Self {
-            dims: values
-                .iter()
-                .map(|v| velato::model::Value::Fixed(*v))
-                .collect(),
-            span: None,
-        }
-    }
-
-    /// Reads a property: `k` a number or an array (fixed), or keyframes (`t`, `s`, `e`, `i`,
-    /// `o`, `h`; a keyframe without `s` starts from the previous one's `e`). `None` when it
-    /// has no usable value.
-    #[must_use]
-    pub fn read(v: &Value) -> Option<Self> {
-        let k = v.get("k")?;
-        let keyed = k
-            .as_array()
-            .is_some_and(|a| a.first().is_some_and(Value::is_object));
-        if !keyed {
-            return numbers(k)
-                .filter(|n| !n.is_empty())
-                .map(|n| Self::fixed(&n));
-        }
-        let mut times = Vec::new();
-        let mut values: Vec<Vec<f64>> = Vec::new();
-        let mut carried: Option<Vec<f64>> = None;
-        for kf in k.as_array()?.iter().take(MAX_KEYFRAMES) {
-            let Some(t) = kf.get("t").and_then(num) else {
-                continue;
-            };
-            let Some(s) = kf.get("s").and_then(numbers).or_else(|| carried.clone()) else {
-                continue;
-            };
-            if times.last().is_some_and(|l: &Time| l.frame > t) {
-                continue;
-            }
-            carried = kf.get("e").and_then(numbers);
-            times.push(Time {
-                frame: t,
-                in_tangent: handle(kf.get("i")),
-                out_tangent: handle(kf.get("o")),
-                hold: kf.get("h").and_then(Value::as_u64) == Some(1),
-            });
-            values.push(s);
-        }
-        let n = values.iter().map(Vec::len).min()?;
-        if n == 0 {
-            return None;
-        }
-        let span = Some((times.first()?.frame, times.last()?.frame));
-        let dims = (0..n)
-            .map(|d| {
-                velato::model::Value::Animated(Animated {
-                    times: times.clone(),
-                    values: values.iter().map(|v| v[d]).collect(),
-                })
-            })
-            .collect();
-        Some(Self { dims, span })
-    }
-
-    /// Its value at `frame` (the layer's clock); dimensions it lacks read 0.
-    #[must_use]
-    pub fn at(&self, frame: f64) -> [f64; 4] {
-        let mut out = [0.0; 4];
-        for (o, d) in out.iter_mut().zip(&self.dims) {
-            *o = d.evaluate(frame);
-        }
-        out
-    }
-
-    /// The first and last keyframe times, when it is keyframed.
-    #[must_use]
-    pub fn span(&self) -> Option<(f64, f64)> {
-        self.span
-    }
-}
 
 /// What a range selector's start, end and offset count in (`r`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -270,11 +154,9 @@ impl TextAnimator {
         let colour = |k: &str| {
             prop(k).map(|mut p| {
                 // Files that give colours as 0–255 (as `format::lottie_text::colour` reads).
-                let first = p.at(p.span.map_or(0.0, |s| s.0));
+                let first = p.at(p.span().map_or(0.0, |s| s.0));
                 if first[..3].iter().any(|c| *c > 1.0) {
-                    for d in &mut p.dims {
-                        scale_value(d, 1.0 / 255.0);
-                    }
+                    p.scale(1.0 / 255.0);
                 }
                 p
             })
@@ -344,13 +226,6 @@ impl TextAnimator {
         .chain([&s.start, &s.offset, &s.amount, &s.ease_high, &s.ease_low])
         .filter_map(Prop::span)
         .reduce(|a, b| (a.0.min(b.0), a.1.max(b.1)))
-    }
-}
-
-fn scale_value(v: &mut velato::model::Value<f64>, k: f64) {
-    match v {
-        velato::model::Value::Fixed(x) => *x *= k,
-        velato::model::Value::Animated(a) => a.values.iter_mut().for_each(|x| *x *= k),
     }
 }
 
@@ -583,12 +458,5 @@ mod tests {
         assert_eq!(a.len(), MAX_ANIMATORS);
         assert_eq!(left[..2], ["skew", "random order"]);
         assert!(left[2].starts_with("8 animator(s)"), "{left:?}");
-        // Keyframes out of order or without values are skipped, not trusted.
-        let p =
-            Prop::read(&json!({"a": 1, "k": [{"t": 5, "s": [1]}, {"t": 2, "s": [9]}, {"t": 8}]}))
-                .unwrap();
-        assert!(same(&p.at(100.0)[..1], &[1.0]));
-        assert!(Prop::read(&json!({"k": "x"})).is_none());
-        assert!(Prop::read(&json!({"a": 1, "k": [{"t": 1e308}]})).is_none());
     }
 }

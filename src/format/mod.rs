@@ -9,6 +9,7 @@
 pub mod animated;
 pub mod lottie;
 pub mod lottie_fx;
+pub mod lottie_prop;
 pub mod lottie_text;
 pub mod lottie_text_anim;
 pub mod lottie_theme;
