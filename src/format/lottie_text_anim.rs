@@ -106,6 +106,49 @@ pub struct AnimatorProps {
     pub tracking: Option<Prop>,
 }
 
+/// An animator's properties at one frame ([`AnimatorProps::at`]), each `None` when it does
+/// not change it; units as [`AnimatorProps`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct AnimatorValues {
+    /// `a`.
+    pub anchor: Option<[f64; 4]>,
+    /// `p`.
+    pub position: Option<[f64; 4]>,
+    /// `s`.
+    pub scale: Option<[f64; 4]>,
+    /// `r`.
+    pub rotation: Option<[f64; 4]>,
+    /// `o`.
+    pub opacity: Option<[f64; 4]>,
+    /// `fc`.
+    pub fill: Option<[f64; 4]>,
+    /// `sc`.
+    pub stroke: Option<[f64; 4]>,
+    /// `sw`.
+    pub stroke_width: Option<[f64; 4]>,
+    /// `t`.
+    pub tracking: Option<[f64; 4]>,
+}
+
+impl AnimatorProps {
+    /// Every property's value at `frame` (the layer's clock).
+    #[must_use]
+    pub fn at(&self, frame: f64) -> AnimatorValues {
+        let at = |p: &Option<Prop>| p.as_ref().map(|p| p.at(frame));
+        AnimatorValues {
+            anchor: at(&self.anchor),
+            position: at(&self.position),
+            scale: at(&self.scale),
+            rotation: at(&self.rotation),
+            opacity: at(&self.opacity),
+            fill: at(&self.fill),
+            stroke: at(&self.stroke),
+            stroke_width: at(&self.stroke_width),
+            tracking: at(&self.tracking),
+        }
+    }
+}
+
 /// One text animator: what it changes and where.
 #[derive(Debug, Clone)]
 pub struct TextAnimator {

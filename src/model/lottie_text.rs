@@ -178,6 +178,18 @@ fn box_at(doc: &TextDocument) -> (f64, f64) {
     })
 }
 
+/// How far justification moves a line of width `lw`: by its width (right) or half of it
+/// (centre), within the paragraph box when the text is boxed.
+pub(super) fn justify_offset(doc: &TextDocument, lw: f64) -> f64 {
+    match (doc.justify, doc.box_size) {
+        (1, Some([bw, _])) => bw - lw,
+        (2, Some([bw, _])) => (bw - lw) / 2.0,
+        (1, None) => -lw,
+        (2, None) => -lw / 2.0,
+        _ => 0.0,
+    }
+}
+
 /// Lays out a document's letters and returns every glyph outline in the layer's space.
 fn lay_out(doc: &TextDocument, letters: &[Letter]) -> BezPath {
     let tracking = doc.tracking / 1000.0 * doc.size;
@@ -193,14 +205,7 @@ fn lay_out(doc: &TextDocument, letters: &[Letter]) -> BezPath {
             line += 1;
             continue;
         }
-        let lw = widths.get(line).copied().unwrap_or(0.0);
-        let justify = match (doc.justify, doc.box_size) {
-            (1, Some([bw, _])) => bw - lw,
-            (2, Some([bw, _])) => (bw - lw) / 2.0,
-            (1, None) => -lw,
-            (2, None) => -lw / 2.0,
-            _ => 0.0,
-        };
+        let justify = justify_offset(doc, widths.get(line).copied().unwrap_or(0.0));
         let at = Affine::translate((x + justify + bx, y + by - doc.baseline_shift));
         for el in l.outline.elements() {
             out.push(at * *el);

@@ -120,6 +120,24 @@ fn colour(c: [f64; 4]) -> peniko::Color {
     peniko::Color::new(c.map(|v| v.clamp(0.0, 1.0) as f32))
 }
 
+/// A letter's fill or stroke brush: its colour per sample when an animator colours it (the
+/// document's alpha kept), else the document's colour `base`.
+fn brush(
+    animated: bool,
+    frames: &[f64],
+    samples: impl Iterator<Item = [f64; 4]>,
+    base: [f64; 4],
+) -> Brush {
+    if animated {
+        Brush::Animated(velato::model::animated::Brush::Solid(value(
+            frames,
+            samples.map(|c| colour([c[0], c[1], c[2], base[3]])),
+        )))
+    } else {
+        Brush::Fixed(peniko::Brush::Solid(colour(base)))
+    }
+}
+
 /// The frames to sample the animators at: one (any) when nothing is keyframed.
 fn sample_frames(
     animators: &[TextAnimator],
@@ -187,25 +205,7 @@ pub(super) fn animated_letters(
             .map(|(a, (_, total))| a.selector.range(frame, *total))
             .collect();
         let mult = |i: usize, j: usize| ranges[j].mult(indexes[j].0[i]);
-        let at =
-            |p: &Option<crate::format::lottie_text_anim::Prop>| p.as_ref().map(|p| p.at(frame));
-        let values: Vec<_> = animators
-            .iter()
-            .map(|a| {
-                let p = &a.props;
-                (
-                    at(&p.anchor),
-                    at(&p.position),
-                    at(&p.scale),
-                    at(&p.rotation),
-                    at(&p.opacity),
-                    at(&p.fill),
-                    at(&p.stroke),
-                    at(&p.stroke_width),
-                    at(&p.tracking),
-                )
-            })
-            .collect();
+        let values: Vec<_> = animators.iter().map(|a| a.props.at(frame)).collect();
         let align = alignment.map_or([0.0; 4], |a| a.at(frame));
         // What tracking animators add to each line's width moves right and centred lines
         // (`animatorJustifyOffset`); lottie-web carries the first letters' share on.
@@ -225,7 +225,7 @@ pub(super) fn animated_letters(
                     continue;
                 }
                 for (j, v) in values.iter().enumerate() {
-                    if let Some(t) = v.8 {
+                    if let Some(t) = v.tracking {
                         if new_line && doc.justify == 2 {
                             first += t[0] * half;
                         }
@@ -260,7 +260,7 @@ pub(super) fn animated_letters(
                 continue;
             }
             for (j, v) in values.iter().enumerate() {
-                if let Some(t) = v.8
+                if let Some(t) = v.tracking
                     && (x != 0.0 || doc.justify != 0)
                 {
                     x += t[0] * mult(i, j);
@@ -278,45 +278,40 @@ pub(super) fn animated_letters(
             };
             for (j, v) in values.iter().enumerate() {
                 let m = mult(i, j);
-                if let Some(a) = v.0 {
+                if let Some(a) = v.anchor {
                     s.anchor += Vec2::new(a[0] * m, a[1] * m);
                 }
-                if let Some(sc) = v.2 {
+                if let Some(sc) = v.scale {
                     s.scale.x *= 1.0 + (sc[0] / 100.0 - 1.0) * m;
                     s.scale.y *= 1.0 + (sc[1] / 100.0 - 1.0) * m;
                 }
-                if let Some(r) = v.3 {
+                if let Some(r) = v.rotation {
                     s.rotation += r[0] * m;
                 }
-                if let Some(o) = v.4 {
+                if let Some(o) = v.opacity {
                     s.opacity += (o[0] / 100.0 * m - s.opacity) * m;
                 }
-                if let Some(c) = v.5 {
+                if let Some(c) = v.fill {
                     for (f, c) in s.fill.iter_mut().zip(c).take(3) {
                         *f += (c - *f) * m;
                     }
                 }
-                if let Some(c) = v.6 {
+                if let Some(c) = v.stroke {
                     for (f, c) in s.stroke.iter_mut().zip(c).take(3) {
                         *f += (c - *f) * m;
                     }
                 }
-                if let Some(w) = v.7 {
+                if let Some(w) = v.stroke_width {
                     s.stroke_width += w[0] * m;
                 }
-                if let Some(p) = v.1 {
+                if let Some(p) = v.position {
                     s.position += Vec2::new(p[0] * m, p[1] * m);
                 }
             }
             let (an, add) = anchor_groups[i];
-            let lw = widths.get(line).copied().unwrap_or(0.0);
-            let justify = match (doc.justify, doc.box_size) {
-                (1, Some([bw, _])) => bw - lw,
-                (2, Some([bw, _])) => (bw - lw) / 2.0,
-                (1, None) => -lw,
-                (2, None) => -lw / 2.0,
-                _ => 0.0,
-            } + justify_extra[i];
+            let justify =
+                super::lottie_text::justify_offset(doc, widths.get(line).copied().unwrap_or(0.0))
+                    + justify_extra[i];
             // The group's anchor, from the letter's pen position on the baseline.
             let pivot = Vec2::new(
                 an / 2.0 - add + align[0] * an * 0.005,
@@ -343,15 +338,7 @@ pub(super) fn animated_letters(
         let fill = doc.fill.map(|c| {
             Shape::Draw(Draw {
                 stroke: None,
-                brush: if fills {
-                    Brush::Animated(velato::model::animated::Brush::Solid(value(
-                        &frames,
-                        s.iter()
-                            .map(|s| colour([s.fill[0], s.fill[1], s.fill[2], c[3]])),
-                    )))
-                } else {
-                    Brush::Fixed(peniko::Brush::Solid(colour(c)))
-                },
+                brush: brush(fills, &frames, s.iter().map(|s| s.fill), c),
                 opacity: Value::Fixed(100.0),
             })
         });
@@ -371,15 +358,7 @@ pub(super) fn animated_letters(
                             .with_caps(kurbo::Cap::Butt),
                     )
                 }),
-                brush: if strokes {
-                    Brush::Animated(velato::model::animated::Brush::Solid(value(
-                        &frames,
-                        s.iter()
-                            .map(|s| colour([s.stroke[0], s.stroke[1], s.stroke[2], c[3]])),
-                    )))
-                } else {
-                    Brush::Fixed(peniko::Brush::Solid(colour(c)))
-                },
+                brush: brush(strokes, &frames, s.iter().map(|s| s.stroke), c),
                 opacity: Value::Fixed(100.0),
             })
         });
