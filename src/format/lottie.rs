@@ -499,13 +499,17 @@ impl Normalise {
                     for l in layers.iter_mut() {
                         if let Some(mut t) = self.fonts.take_text_layer(l, self.texts.len()) {
                             // At most MAX_TEXT_CHARS_TOTAL characters of text a file.
-                            let n = t.doc.text.chars().count();
-                            let keep = n.min(self.text_budget);
-                            if keep < n {
-                                t.doc.text = t.doc.text.chars().take(keep).collect();
-                                self.text_cut += 1;
+                            for doc in std::iter::once(&mut t.doc)
+                                .chain(t.later.iter_mut().map(|l| &mut l.doc))
+                            {
+                                let n = doc.text.chars().count();
+                                let keep = n.min(self.text_budget);
+                                if keep < n {
+                                    doc.text = doc.text.chars().take(keep).collect();
+                                    self.text_cut += 1;
+                                }
+                                self.text_budget -= keep;
                             }
-                            self.text_budget -= keep;
                             self.texts.push(t);
                         }
                         if let Some(bm) = super::lottie_text::mark_blend(l) {
@@ -1114,18 +1118,15 @@ fn text_notes(
     ));
     for t in texts {
         let mut left = Vec::new();
-        if t.later_keyframes > 0 {
-            left.push(format!("{} later text keyframe(s)", t.later_keyframes));
-        }
         if !t.animators_left.is_empty() {
             left.push(format!("text animator {}", t.animators_left.join(", ")));
         }
         if t.on_path {
-            left.push("text on a path".to_owned());
+            left.push("text on a path (drawn on its straight baseline)".to_owned());
         }
         if !left.is_empty() {
             notes.push(format!(
-                "text layer {:?}: {}, which the preview does not draw (its first text is shown, still)",
+                "text layer {:?}: {}, which the preview does not draw",
                 t.name,
                 left.join(", ")
             ));

@@ -67,6 +67,21 @@ pub struct TextDocument {
     pub ascent: f64,
 }
 
+/// Most document keyframes read from one text layer after its first.
+pub const MAX_LATER_DOCUMENTS: usize = 256;
+
+/// A document a text layer shows from a later keyframe on (lottie-web's `TextProperty` shows
+/// the last keyframe at or before the frame, held).
+#[derive(Debug, Clone)]
+pub struct LaterDocument {
+    /// The frame it starts at (the keyframe's `t`, on the layer's clock).
+    pub from_frame: f64,
+    /// What it shows.
+    pub doc: TextDocument,
+    /// The embedded glyphs of its font.
+    pub glyphs: Arc<GlyphTable>,
+}
+
 /// Where a text layer sits in velato's model.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextPlace {
@@ -89,8 +104,9 @@ pub struct TextLayer {
     pub glyphs: Arc<GlyphTable>,
     /// Where velato's model holds it (set once the model is built).
     pub place: Option<TextPlace>,
-    /// Document keyframes after the first, not shown (text that changes over time).
-    pub later_keyframes: usize,
+    /// The documents of its later keyframes (`t.d.k` after the first; text that changes over
+    /// time), in order of time, at most [`MAX_LATER_DOCUMENTS`].
+    pub later: Vec<LaterDocument>,
     /// Text animators (`t.a`), applied per character by `model::lottie_text`.
     pub animators: Vec<super::lottie_text_anim::TextAnimator>,
     /// What of the animators is not applied (`super::lottie_text_anim::read_animators`).
@@ -121,6 +137,16 @@ pub fn is_line_break(c: char) -> bool {
     matches!(c, '\r' | '\n' | '\u{3}')
 }
 
+/// Whether embedded `glyphs` cover every character of `text` (line breaks aside), so it is
+/// drawn from them as lottie-web's canvas renderer draws text.
+#[must_use]
+pub fn covers(glyphs: &GlyphTable, text: &str) -> bool {
+    !glyphs.is_empty()
+        && text
+            .chars()
+            .all(|c| is_line_break(c) || glyphs.contains_key(&c))
+}
+
 impl TextLayer {
     /// Whether a slot key names this layer: its name or its document's slot id.
     #[must_use]
@@ -132,10 +158,7 @@ impl TextLayer {
     /// is drawn from them as lottie-web's canvas renderer draws text.
     #[must_use]
     pub fn embedded_covers(&self, text: &str) -> bool {
-        !self.glyphs.is_empty()
-            && text
-                .chars()
-                .all(|c| is_line_break(c) || self.glyphs.contains_key(&c))
+        covers(&self.glyphs, text)
     }
 }
 
@@ -301,21 +324,8 @@ impl Fonts {
         v
     }
 
-    /// Turns a text layer (`ty` 5) into an empty shape layer velato keeps, named with a marker,
-    /// and returns what it shows; `None` (the layer untouched) for other layers. `n` numbers
-    /// the marker.
-    pub fn take_text_layer(&self, layer: &mut Value, n: usize) -> Option<TextLayer> {
-        if layer.get("ty").and_then(Value::as_u64) != Some(5) {
-            return None;
-        }
-        let m = layer.as_object_mut()?;
-        let t = m.remove("t").unwrap_or(Value::Null);
-        let keyframes = t.pointer("/d/k").and_then(Value::as_array);
-        let s = keyframes
-            .and_then(|k| k.first())
-            .and_then(|k| k.get("s"))
-            .cloned()
-            .unwrap_or(Value::Null);
+    /// A text document (`s` of a `t.d.k` keyframe) and the embedded glyphs of its font.
+    fn document(&self, s: &Value) -> (TextDocument, Arc<GlyphTable>) {
         let font_name = s.get("f").and_then(Value::as_str).unwrap_or("").to_owned();
         let (family, style, ascent) = self
             .fonts
@@ -333,7 +343,7 @@ impl Fonts {
             let y = a.get(1)?.as_f64()?;
             (x.is_finite() && y.is_finite()).then_some([x, y])
         };
-        let size = f(&s, "s").unwrap_or(12.0).clamp(0.0, 4096.0);
+        let size = f(s, "s").unwrap_or(12.0).clamp(0.0, 4096.0);
         let doc = TextDocument {
             text: s
                 .get("t")
@@ -347,20 +357,63 @@ impl Fonts {
             family,
             fill: colour(s.get("fc")),
             stroke: colour(s.get("sc"))
-                .zip(f(&s, "sw").filter(|w| *w > 0.0))
+                .zip(f(s, "sw").filter(|w| *w > 0.0))
                 .map(|(c, w)| (c, w.min(1e3))),
             stroke_over_fill: s.get("of").and_then(Value::as_bool).unwrap_or(true),
             justify: s
                 .get("j")
                 .and_then(Value::as_u64)
                 .map_or(0, |j| u8::try_from(j).unwrap_or(0)),
-            tracking: f(&s, "tr").unwrap_or(0.0).clamp(-1e4, 1e4),
-            line_height: f(&s, "lh").unwrap_or(0.0).clamp(0.0, 1e4),
-            baseline_shift: f(&s, "ls").unwrap_or(0.0).clamp(-1e4, 1e4),
+            tracking: f(s, "tr").unwrap_or(0.0).clamp(-1e4, 1e4),
+            line_height: f(s, "lh").unwrap_or(0.0).clamp(0.0, 1e4),
+            baseline_shift: f(s, "ls").unwrap_or(0.0).clamp(-1e4, 1e4),
             box_pos: pair(s.get("ps")),
             box_size: pair(s.get("sz")).filter(|[w, h]| *w > 0.0 && *h > 0.0),
             ascent: ascent.clamp(-1e3, 1e3),
         };
+        (doc, glyphs)
+    }
+
+    /// Turns a text layer (`ty` 5) into an empty shape layer velato keeps, named with a marker,
+    /// and returns what it shows; `None` (the layer untouched) for other layers. `n` numbers
+    /// the marker.
+    pub fn take_text_layer(&self, layer: &mut Value, n: usize) -> Option<TextLayer> {
+        if layer.get("ty").and_then(Value::as_u64) != Some(5) {
+            return None;
+        }
+        let m = layer.as_object_mut()?;
+        let t = m.remove("t").unwrap_or(Value::Null);
+        let keyframes: &[Value] = t
+            .pointer("/d/k")
+            .and_then(Value::as_array)
+            .map_or(&[], Vec::as_slice);
+        let (doc, glyphs) = self.document(
+            keyframes
+                .first()
+                .and_then(|k| k.get("s"))
+                .unwrap_or(&Value::Null),
+        );
+        let mut later_docs: Vec<LaterDocument> = Vec::new();
+        let mut last = keyframes
+            .first()
+            .and_then(|k| k.get("t"))
+            .and_then(Value::as_f64)
+            .unwrap_or(0.0);
+        for k in keyframes.iter().skip(1).take(MAX_LATER_DOCUMENTS) {
+            let (Some(from), Some(s)) = (k.get("t").and_then(Value::as_f64), k.get("s")) else {
+                continue;
+            };
+            if !from.is_finite() || from <= last {
+                continue;
+            }
+            last = from;
+            let (doc, glyphs) = self.document(s);
+            later_docs.push(LaterDocument {
+                from_frame: from,
+                doc,
+                glyphs,
+            });
+        }
         let name = m.get("nm").and_then(Value::as_str).unwrap_or("").to_owned();
         let (animators, animators_left) = super::lottie_text_anim::read_animators(&t);
         m.insert("ty".into(), Value::from(4));
@@ -375,7 +428,7 @@ impl Fonts {
             doc,
             glyphs,
             place: None,
-            later_keyframes: keyframes.map_or(0, |k| k.len().saturating_sub(1)),
+            later: later_docs,
             animators,
             animators_left,
             grouping: t
@@ -523,7 +576,9 @@ mod tests {
         assert_eq!(text.doc.family, "Arboria");
         assert_eq!(text.doc.justify, 2);
         assert_eq!(text.doc.fill, Some([1.0, 1.0, 1.0, 1.0]));
-        assert_eq!(text.later_keyframes, 1);
+        assert_eq!(text.later.len(), 1);
+        assert_eq!(text.later[0].doc.text, "Bye");
+        assert!((text.later[0].from_frame - 30.0).abs() < 1e-9);
         let g = text.glyphs.get(&'G').expect("G embedded");
         assert!((g.advance - 71.2).abs() < 1e-9);
         assert_eq!(g.outline.elements().len(), 5, "move, three curves, close");

@@ -19,7 +19,9 @@
 use kurbo::{Affine, BezPath};
 use velato::model::{Brush, Draw, Geometry, Shape, Stroke, Value};
 
-use crate::format::lottie_text::{TextDocument, TextLayer, is_line_break, layer_at};
+use crate::format::lottie_text::{
+    GlyphTable, TextDocument, TextLayer, covers, is_line_break, layer_at,
+};
 
 /// One character (or shaped cluster) to place.
 #[derive(Debug, Clone)]
@@ -59,14 +61,14 @@ pub struct DrawnText {
 }
 
 /// The letters of `text` from the embedded glyphs, scaled to the document's size.
-fn embedded_letters(layer: &TextLayer, text: &str) -> Vec<Letter> {
-    let k = layer.doc.size / 100.0;
+fn embedded_letters(glyphs: &GlyphTable, doc: &TextDocument, text: &str) -> Vec<Letter> {
+    let k = doc.size / 100.0;
     text.chars()
         .map(|c| {
             if is_line_break(c) {
                 return Letter::newline();
             }
-            let g = layer.glyphs.get(&c);
+            let g = glyphs.get(&c);
             let mut outline = g.map(|g| g.outline.clone()).unwrap_or_default();
             outline.apply_affine(Affine::scale(k));
             Letter {
@@ -215,20 +217,86 @@ fn lay_out(doc: &TextDocument, letters: &[Letter]) -> BezPath {
     out
 }
 
-/// The shapes that draw `text` in a text layer (its document's font, size, colours and
-/// layout), with how they were drawn.
+/// The shapes that draw a text layer: `text` (its own, or a slot's) in each of its documents
+/// (font, size, colours, layout), with how they were drawn. A layer whose document changes
+/// over time (later `t.d.k` keyframes) draws each document in a group shown from its
+/// keyframe to the next, held, as lottie-web's `TextProperty` picks the keyframe at or
+/// before the frame; `text` replaces the text of each.
 #[must_use]
-pub fn text_shapes(layer: &TextLayer, text: &str) -> (Vec<Shape>, DrawnText) {
-    let doc = &layer.doc;
+pub fn text_shapes(layer: &TextLayer, text: Option<&str>) -> (Vec<Shape>, DrawnText) {
     let mut drawn = DrawnText {
         layer: layer.name.clone(),
-        embedded: layer.embedded_covers(text),
+        embedded: true,
         ..DrawnText::default()
     };
-    let letters = if drawn.embedded {
-        embedded_letters(layer, text)
+    let first = text.unwrap_or(&layer.doc.text);
+    let shapes = document_shapes(layer, &layer.doc, &layer.glyphs, first, &mut drawn);
+    if layer.later.is_empty() {
+        return (shapes, drawn);
+    }
+    let shown = |from: Option<f64>, to: Option<f64>| -> Value<f64> {
+        // Hidden before `from` (a frame earlier holds 0), shown from it, hidden from `to`.
+        let mut keys: Vec<(f64, f64)> = Vec::new();
+        if let Some(from) = from {
+            keys.extend([(from - 1.0, 0.0), (from, 100.0)]);
+        } else if let Some(to) = to {
+            keys.push((to - 1.0, 100.0));
+        }
+        if let Some(to) = to {
+            keys.push((to, 0.0));
+        }
+        Value::Animated(velato::model::Animated {
+            times: keys
+                .iter()
+                .map(|(f, _)| velato::model::Time {
+                    frame: *f,
+                    in_tangent: None,
+                    out_tangent: None,
+                    hold: true,
+                })
+                .collect(),
+            values: keys.iter().map(|(_, v)| *v).collect(),
+        })
+    };
+    let group = |shapes: Vec<Shape>, opacity: Value<f64>| {
+        Shape::Group(
+            shapes,
+            Some(velato::model::GroupTransform {
+                transform: velato::model::Transform::Fixed(Affine::IDENTITY),
+                opacity,
+            }),
+        )
+    };
+    let mut out = vec![group(shapes, shown(None, Some(layer.later[0].from_frame)))];
+    for (i, l) in layer.later.iter().enumerate() {
+        let to = layer.later.get(i + 1).map(|n| n.from_frame);
+        let shapes = document_shapes(
+            layer,
+            &l.doc,
+            &l.glyphs,
+            text.unwrap_or(&l.doc.text),
+            &mut drawn,
+        );
+        out.push(group(shapes, shown(Some(l.from_frame), to)));
+    }
+    (out, drawn)
+}
+
+/// The shapes that draw `text` as one document `doc` (its embedded `glyphs` when they cover
+/// the text) lays it out; how it was drawn is added to `drawn`.
+fn document_shapes(
+    layer: &TextLayer,
+    doc: &TextDocument,
+    glyphs: &GlyphTable,
+    text: &str,
+    drawn: &mut DrawnText,
+) -> Vec<Shape> {
+    let embedded = covers(glyphs, text);
+    drawn.embedded &= embedded;
+    let letters = if embedded {
+        embedded_letters(glyphs, doc, text)
     } else {
-        shaped_letters(doc, text, &mut drawn)
+        shaped_letters(doc, text, drawn)
     };
     let tracking = doc.tracking / 1000.0 * doc.size;
     let letters = match doc.box_size {
@@ -236,7 +304,7 @@ pub fn text_shapes(layer: &TextLayer, text: &str) -> (Vec<Shape>, DrawnText) {
         None => letters,
     };
     if !layer.animators.is_empty() {
-        let shapes = super::lottie_text_anim::animated_letters(
+        return super::lottie_text_anim::animated_letters(
             doc,
             &letters,
             &layer.animators,
@@ -246,11 +314,10 @@ pub fn text_shapes(layer: &TextLayer, text: &str) -> (Vec<Shape>, DrawnText) {
             line_step(doc),
             box_at(doc),
         );
-        return (shapes, drawn);
     }
     let path = lay_out(doc, &letters);
     if path.elements().is_empty() {
-        return (Vec::new(), drawn);
+        return Vec::new();
     }
     let colour = |c: [f64; 4]| {
         Brush::Fixed(peniko::Brush::Solid(peniko::Color::new(
@@ -284,7 +351,7 @@ pub fn text_shapes(layer: &TextLayer, text: &str) -> (Vec<Shape>, DrawnText) {
     let mut shapes = vec![Shape::Geometry(Geometry::Fixed(path.elements().to_vec()))];
     shapes.extend(top);
     shapes.extend(bottom);
-    (shapes, drawn)
+    shapes
 }
 
 /// Fills each of `texts` in `comp` with the shapes of its text, or of the text `replace`
@@ -298,8 +365,8 @@ pub fn fill_text_layers<'a>(
     let mut drawn = Vec::new();
     for t in texts {
         let Some(place) = &t.place else { continue };
-        let text = replace_for(t, replace).unwrap_or_else(|| t.doc.text.clone());
-        let (shapes, how) = text_shapes(t, &text);
+        let text = replace_for(t, replace);
+        let (shapes, how) = text_shapes(t, text.as_deref());
         if let Some(layer) = layer_at(comp, place) {
             layer.content = velato::model::Content::Shape(shapes);
         }

@@ -1,6 +1,7 @@
-//! Lottie text animators (`t.a`) move, turn, colour and fade each character as lottie-web
-//! does, on the real `text.json` of dotlottie-rs ("Test1", 200 px, red, baseline at
-//! (30, 200)) with animators added. GPU-free: the display list of each frame is read.
+//! Lottie text that moves: text animators (`t.a`) move, turn, colour and fade each character
+//! as lottie-web does, and later document keyframes change the text over time; on the real
+//! `text.json` of dotlottie-rs ("Test1", 200 px, red, baseline at (30, 200)) with animators
+//! or keyframes added. GPU-free: the display list of each frame is read.
 
 #![expect(
     clippy::unwrap_used,
@@ -25,8 +26,13 @@ fn text_json(shared: &std::path::Path) -> Value {
 fn animated(shared: &std::path::Path, animators: Value) -> (giftqa::model::Animation, Vec<String>) {
     let mut gift = text_json(shared);
     gift["layers"][0]["t"]["a"] = animators;
+    decoded(&gift)
+}
+
+/// The animation of a Lottie file, and its decoder notes.
+fn decoded(gift: &Value) -> (giftqa::model::Animation, Vec<String>) {
     let model = giftqa::format::lottie::lottie_composition(
-        &serde_json::to_vec(&gift).unwrap(),
+        &serde_json::to_vec(gift).unwrap(),
         &DecodeLimits::default(),
         &mut |_| None,
     )
@@ -204,4 +210,82 @@ fn scale_and_tracking_animators_and_what_is_left_named() {
         let d = centre(&b[i]) - centre(&a[i]);
         assert!((d - 20.0 * i as f32).abs() < 8.0, "letter {i} moved {d}");
     }
+}
+
+/// A text that changes over time (three document keyframes: "Test1" at 0, "Hi" at 30, a blue
+/// "Bye now" at 60) shows each from its keyframe on, held, as lottie-web picks the keyframe at
+/// or before the frame; a slot's text replaces each in its own style.
+#[test]
+fn later_document_keyframes_change_the_text_over_time() {
+    let shared = shared_or_skip!();
+    let mut gift = text_json(&shared);
+    let first = gift["layers"][0]["t"]["d"]["k"][0]["s"].clone();
+    let doc = |text: &str, fill: Value| {
+        let mut d = first.clone();
+        d["t"] = json!(text);
+        d["fc"] = fill;
+        d
+    };
+    gift["layers"][0]["t"]["d"]["k"] = json!([
+        {"t": 0, "s": first},
+        {"t": 30, "s": doc("Hi", json!([1, 0, 0]))},
+        {"t": 60, "s": doc("Bye now", json!([0, 0, 1]))}
+    ]);
+    let (anim, notes) = decoded(&gift);
+    assert!(
+        !notes.iter().any(|n| n.contains("keyframe")),
+        "later keyframes are drawn, not named: {notes:?}"
+    );
+    let width = |f: u32| {
+        let l = letters(&anim, f);
+        assert_eq!(l.len(), 1, "frame {f}: one text shown: {l:?}");
+        (l[0].0[2] - l[0].0[0], l[0].1)
+    };
+    let (test1, red) = width(0);
+    let (held, _) = width(29);
+    let (hi, _) = width(30);
+    let (bye, blue) = width(60);
+    let (last, _) = width(119);
+    assert!((held - test1).abs() < 0.01, "held until the next keyframe");
+    assert!(hi < test1 / 2.0, "\"Hi\" is narrower: {hi} against {test1}");
+    assert!(bye > test1, "\"Bye now\" is wider: {bye} against {test1}");
+    assert!((last - bye).abs() < 0.01, "the last document holds");
+    assert!(
+        red[0] > 0.99 && blue[2] > 0.99 && blue[0] < 0.01,
+        "{red:?} {blue:?}"
+    );
+    // A slot's name replaces the text of every document, each keeping its colour.
+    let model = giftqa::format::lottie::lottie_composition(
+        &serde_json::to_vec(&gift).unwrap(),
+        &DecodeLimits::default(),
+        &mut |_| None,
+    )
+    .unwrap();
+    let mut comp = model.comp.clone();
+    let drawn = giftqa::model::lottie_text::fill_text_layers(&mut comp, &model.texts, &|k| {
+        (k == "my_text").then(|| "Ann".to_owned())
+    });
+    assert_eq!(drawn.len(), 1);
+    let mut named = giftqa::model::load::lottie_animation(model);
+    let giftqa::model::Content::Lottie(_, gaps, texts, effects) = &named.content else {
+        panic!("a Lottie composition")
+    };
+    named.content = giftqa::model::Content::Lottie(
+        std::sync::Arc::new(comp),
+        gaps.clone(),
+        std::sync::Arc::clone(texts),
+        std::sync::Arc::clone(effects),
+    );
+    let at = |f: u32| letters(&named, f);
+    let (a0, a60) = (at(0), at(60));
+    assert_eq!((a0.len(), a60.len()), (1, 1));
+    let w = |l: &([f32; 4], [f32; 4])| l.0[2] - l.0[0];
+    assert!(
+        (w(&a0[0]) - w(&a60[0])).abs() < 0.01,
+        "the same name in both"
+    );
+    assert!(
+        a0[0].1[0] > 0.99 && a60[0].1[2] > 0.99,
+        "each in its document's colour"
+    );
 }
