@@ -1122,7 +1122,7 @@ fn text_notes(
             left.push(format!("text animator {}", t.animators_left.join(", ")));
         }
         if t.on_path {
-            left.push("text on a path (drawn on its straight baseline)".to_owned());
+            left.push("text on a path".to_owned());
         }
         if !left.is_empty() {
             notes.push(format!(
