@@ -23,6 +23,18 @@ for f in $(find $A -name '*.lottie' -size -512k); do copy "$f" $C/dotlottie; cop
 for f in $(find $A -name '*.svga' -size -256k); do
   if head -c 2 "$f" | grep -q PK; then copy "$f" $C/archive; fi
 done
+# Text animators and changing text: no sample has them; one is added to dotlottie-rs's text.json.
+python3 - "$A/lottie/dotlottie-rs/assets/animations/lottie/text.json" "$C/lottie/text-animators" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+t = d["layers"][0]["t"]
+t["a"] = [{"a": {"o": {"a": 0, "k": 0}, "p": {"a": 0, "k": [0, -40]}, "r": {"a": 0, "k": 30}},
+           "s": {"t": 0, "r": 1, "b": 1, "sh": 4, "o": {"a": 0, "k": 0},
+                 "s": {"a": 1, "k": [{"t": 0, "s": [0]}, {"t": 60, "s": [100]}]}}}]
+first = t["d"]["k"][0]
+t["d"]["k"].append({"t": 30, "s": dict(first["s"], t="Hi")})
+json.dump(d, open(sys.argv[2], "w"))
+PY
 python3 - "$C/archive/demo" <<'PY'
 import os, sys, zipfile
 root = "../assets/demo-bundle"

@@ -289,3 +289,44 @@ fn later_document_keyframes_change_the_text_over_time() {
         "each in its document's colour"
     );
 }
+
+/// Hostile animators stay bounded: 4 096 letters under 40 animators keyframed over a billion
+/// frames, with scales, rotations and positions near the largest doubles, decode and draw
+/// without a panic, each letter sampled at a bounded number of frames.
+#[test]
+fn hostile_text_animators_are_bounded() {
+    let shared = shared_or_skip!();
+    let mut gift = text_json(&shared);
+    gift["layers"][0]["t"]["d"]["k"][0]["s"]["t"] = json!("W".repeat(4096));
+    let huge = |v: f64| json!({"a": 1, "k": [{"t": -1e9, "s": [v, v]}, {"t": 1e9, "s": [-v, v]}]});
+    let animator = json!({"a": {"s": huge(1e308), "r": huge(1e308), "p": huge(1e308), "t": huge(1e308),
+            "o": huge(-1e308), "fc": huge(1e308), "sw": huge(1e308)},
+        "s": {"s": huge(-1e308), "e": huge(1e308), "o": huge(1e308), "a": huge(1e308), "sh": 5,
+            "ne": huge(1e308), "xe": huge(-1e308)}});
+    gift["layers"][0]["t"]["a"] = json!(vec![animator; 40]);
+    let (anim, notes) = decoded(&gift);
+    assert!(
+        notes
+            .iter()
+            .any(|n| n.contains("8 animator(s) past the first 32")),
+        "{notes:?}"
+    );
+    let giftqa::model::Content::Lottie(comp, ..) = &anim.content else {
+        panic!("a Lottie composition")
+    };
+    let velato::model::Content::Shape(groups) = &comp.layers[0].content else {
+        panic!("the text layer's shapes")
+    };
+    assert!(groups.len() <= 4096, "{} groups", groups.len());
+    for g in groups {
+        let velato::model::Shape::Group(_, Some(t)) = g else {
+            panic!("a letter group")
+        };
+        if let velato::model::Value::Animated(a) = &t.opacity {
+            assert!(a.times.len() <= 20, "{} samples a letter", a.times.len());
+        }
+    }
+    for f in [0, 60, 119] {
+        let _ = frame_at(&anim, f);
+    }
+}

@@ -283,6 +283,19 @@ pub struct Range {
     shape: SelectorShape,
 }
 
+/// Largest start, end or offset of a selection, in characters.
+const RANGE_LIMIT: f64 = 1e7;
+
+/// `v` within ±`limit`; 0 for a NaN (a sum of infinities).
+#[must_use]
+pub fn bounded(v: f64, limit: f64) -> f64 {
+    if v.is_nan() {
+        0.0
+    } else {
+        v.clamp(-limit, limit)
+    }
+}
+
 impl Selector {
     /// The selection at `frame` over `total` counted characters (`TextSelectorProperty.getValue`).
     #[must_use]
@@ -299,12 +312,21 @@ impl Selector {
             },
             |e| e.at(frame)[0],
         );
-        let o = self.offset.at(frame)[0] / divisor;
-        let (mut s, mut e) = (self.start.at(frame)[0] / divisor + o, end / divisor + o);
+        // Bounded so that no sum or difference of them overflows (a range past the text
+        // selects all of it or none either way).
+        let bound = |v: f64| bounded(v, RANGE_LIMIT);
+        let o = bound(self.offset.at(frame)[0] / divisor);
+        let (mut s, mut e) = (
+            bound(self.start.at(frame)[0] / divisor + o),
+            bound(end / divisor + o),
+        );
         if s > e {
             std::mem::swap(&mut s, &mut e);
         }
-        let (ne, xe) = (self.ease_low.at(frame)[0], self.ease_high.at(frame)[0]);
+        let (ne, xe) = (
+            bounded(self.ease_low.at(frame)[0], 100.0),
+            bounded(self.ease_high.at(frame)[0], 100.0),
+        );
         let easing = (ne != 0.0 || xe != 0.0).then(|| {
             let (mut x1, mut y1, mut x2, mut y2) = (0.0, 0.0, 1.0, 1.0);
             if ne > 0.0 {
@@ -325,7 +347,7 @@ impl Selector {
         Range {
             start: s,
             end: e,
-            amount: self.amount.at(frame)[0] / 100.0,
+            amount: bounded(self.amount.at(frame)[0] / 100.0, 100.0),
             easing,
             shape: self.shape,
         }
@@ -357,12 +379,12 @@ impl Range {
                 }
             }
             SelectorShape::Round => {
-                let at = (ind + 0.5 - s).clamp(0.0, e - s);
+                let at = (ind + 0.5 - s).max(0.0).min(e - s);
                 let (x, a) = (at - (e - s) / 2.0, (e - s) / 2.0);
                 (1.0 - (x * x) / (a * a)).max(0.0).sqrt()
             }
             SelectorShape::Smooth => {
-                let at = (ind + 0.5 - s).clamp(0.0, e - s);
+                let at = (ind + 0.5 - s).max(0.0).min(e - s);
                 f64::midpoint(
                     1.0,
                     (std::f64::consts::PI + std::f64::consts::TAU * at / (e - s)).cos(),
@@ -384,7 +406,7 @@ impl Range {
             Some(easing) => 0.0f64.tween(&1.0, m, easing),
             None => m,
         };
-        m * self.amount
+        bounded(m * self.amount, 100.0)
     }
 }
 

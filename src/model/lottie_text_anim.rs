@@ -24,8 +24,9 @@ use velato::model::{
 };
 
 use super::lottie_text::Letter;
+use crate::format::MAX_COORD;
 use crate::format::lottie_text::TextDocument;
-use crate::format::lottie_text_anim::{Based, TextAnimator};
+use crate::format::lottie_text_anim::{Based, TextAnimator, bounded};
 
 /// Most letter-frames sampled for one text layer (each some 200 bytes of keyframes).
 pub const MAX_LETTER_SAMPLES: usize = 1 << 16;
@@ -91,6 +92,28 @@ fn groups(letters: &[Letter], grouping: u8) -> Vec<(f64, f64)> {
         }
     }
     out
+}
+
+/// A letter's sample made finite and bounded (hostile files give values near the largest
+/// doubles, whose sums and products are infinite or NaN), in velato's units: coordinates
+/// within ±[`MAX_COORD`], scale within ±10⁶ percent, opacity 0–100 percent, colours 0–1,
+/// stroke width 0–1000 px, rotation within ±10⁹ degrees.
+fn finite(s: Sample) -> Sample {
+    let point = |p: Point| Point::new(bounded(p.x, MAX_COORD), bounded(p.y, MAX_COORD));
+    let unit = |c: [f64; 4]| c.map(|v| bounded(v, 1.0).max(0.0));
+    Sample {
+        anchor: point(s.anchor),
+        position: point(s.position),
+        scale: Vec2::new(
+            bounded(s.scale.x * 100.0, 1e6),
+            bounded(s.scale.y * 100.0, 1e6),
+        ),
+        rotation: bounded(s.rotation, 1e9),
+        opacity: bounded(s.opacity * 100.0, 100.0).max(0.0),
+        fill: unit(s.fill),
+        stroke: unit(s.stroke),
+        stroke_width: bounded(s.stroke_width, 1e3).max(0.0),
+    }
 }
 
 /// A value from one sample per frame: fixed when there is one frame, else linear keyframes.
@@ -263,7 +286,7 @@ pub(super) fn animated_letters(
                 if let Some(t) = v.tracking
                     && (x != 0.0 || doc.justify != 0)
                 {
-                    x += t[0] * mult(i, j);
+                    x = bounded(x + t[0] * mult(i, j), MAX_COORD);
                 }
             }
             let mut s = Sample {
@@ -320,11 +343,8 @@ pub(super) fn animated_letters(
             s.anchor += pivot;
             s.position +=
                 Vec2::new(x + justify + box_at.0, y + box_at.1 - doc.baseline_shift) + pivot;
-            s.scale *= 100.0;
-            s.opacity = (s.opacity * 100.0).clamp(0.0, 100.0);
-            s.stroke_width = s.stroke_width.max(0.0);
-            samples[i].push(s);
-            x += l.advance + tracking;
+            samples[i].push(finite(s));
+            x = bounded(x + l.advance + tracking, MAX_COORD);
         }
     }
     let fills = animators.iter().any(|a| a.props.fill.is_some());
