@@ -219,6 +219,9 @@ fn dotlottie_themes_are_read_applied_and_refused_by_name() {
     let plain = lottie::dotlottie_composition(&test, None, &limits).unwrap();
     // Its one slot, `c0`, has no value in the file: the themes give it one.
     assert_eq!(plain.slot_uses.get("c0"), Some(&1));
+    // The decoder's info lists them for the app's theme picker.
+    assert_eq!(plain.info.themes, ["test_theme", "global_theme"]);
+    assert_eq!(lottie::dotlottie_themes(&test).unwrap(), plain.info.themes);
     assert!(
         plain
             .info

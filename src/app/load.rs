@@ -173,13 +173,15 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, LoadError
                     anim_errors.insert(a.id.clone(), e.to_string());
                 }
             }
-            if a.format == crate::bundle::manifest::AssetFormat::Dotlottie
-                && let Some(f) = a.files.first()
-                && let Ok(bytes) = src.read(&f.path, DecodeLimits::default().max_file_bytes)
-                && let Ok(ids) = crate::format::lottie::dotlottie_themes(&bytes)
-                && !ids.is_empty()
+            // The check read the archive's themes already.
+            if let Some(info) = report
+                .assets
+                .iter()
+                .find(|r| r.id == a.id)
+                .and_then(|r| r.info.as_ref())
+                .filter(|i| !i.themes.is_empty())
             {
-                themes.insert(a.id.clone(), ids);
+                themes.insert(a.id.clone(), info.themes.clone());
             }
         }
         None

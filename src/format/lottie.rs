@@ -1387,6 +1387,7 @@ pub fn dotlottie_themed(
         slot_uses,
         property_slots,
     } = chosen_model.ok_or("no animation decoded")?;
+    info.themes.clone_from(&themes);
     info.notes.insert(
         0,
         format!(

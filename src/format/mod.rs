@@ -293,6 +293,10 @@ pub struct AnimationInfo {
     /// phones lack); `check` reports each against the asset.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub advice: Vec<Advice>,
+    /// A dotLottie's v2 theme ids (`manifest.json` `themes`), in order; a designer previews
+    /// the effect in each.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub themes: Vec<String>,
 }
 
 /// A finding a decoder raises about a file that decoded (spec §10 code and its reason).

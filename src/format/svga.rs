@@ -261,6 +261,7 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, DecodeEr
             })
             .collect(),
         advice: Vec::new(),
+        themes: Vec::new(),
     };
     Ok(SvgaMovie { movie, major, info })
 }

@@ -744,6 +744,7 @@ pub fn info(movie: &VapMovie) -> AnimationInfo {
         notes,
         audio: Vec::new(),
         advice,
+        themes: Vec::new(),
     }
 }
 
