@@ -356,6 +356,23 @@ fn vap_previews_and_fills_its_fusion_slots() {
     }
 }
 
+/// The centre of `multi_anim_theme.lottie`'s circle at frame 0, (256, 125), as the previewed
+/// animation draws it; `None` without a GPU.
+fn centre(h: &Harness<'static, GiftqaApp>) -> Option<[u8; 4]> {
+    let ctx = common::gpu()?;
+    let anim = &h.state().preview()?.anim;
+    let img = giftqa::render::paint::render_frame(
+        &ctx,
+        anim,
+        0,
+        [anim.width_px, anim.height_px],
+        giftqa::model::Affine::IDENTITY,
+        8192,
+    )
+    .ok()?;
+    Some(img.get_pixel(256, 125).0)
+}
+
 /// A dotLottie effect's v2 themes are offered beside the preview and applied as a player's
 /// setTheme does: `multi_anim_theme.lottie`'s circle, grey by its own slot value, turns red
 /// under its `red` theme, and back with the file's own values.
@@ -372,21 +389,6 @@ fn a_dotlottie_theme_is_previewed() {
         h.query_by_label_contains("Theme:").is_some(),
         "a theme picker"
     );
-    // The circle's centre at frame 0, (256, 125), as the previewed animation draws it.
-    let centre = |h: &Harness<'static, GiftqaApp>| {
-        let ctx = common::gpu()?;
-        let anim = &h.state().preview()?.anim;
-        let img = giftqa::render::paint::render_frame(
-            &ctx,
-            anim,
-            0,
-            [anim.width_px, anim.height_px],
-            giftqa::model::Affine::IDENTITY,
-            8192,
-        )
-        .ok()?;
-        Some(img.get_pixel(256, 125).0)
-    };
     let own = centre(&h);
     h.state_mut().command(giftqa::app::Command::Theme(
         "themes".into(),
@@ -406,5 +408,75 @@ fn a_dotlottie_theme_is_previewed() {
     });
     if let Some(own) = own {
         assert_eq!(centre(&h), Some(own), "the file's own colours again");
+    }
+}
+
+/// A Lottie effect's colour, number and vector slots get fields beside the preview, filled as
+/// `render --slot` fills them: `multi_anim_theme.lottie`'s circle turns green when its `color`
+/// slot is given `#00ff00`, stays green under the red theme (the values typed go over the
+/// theme's, as a player's `setSlots` after `setTheme`), a value that is not a colour is named
+/// in the status, and an emptied field gives the slot back the theme's value.
+#[test]
+fn a_lottie_style_slot_is_previewed() {
+    let shared = shared_or_skip!();
+    let f = Fixture::themed(&shared);
+    let mut h = previewing(f.dir(), "themes");
+    let slots = &h.state().loaded().unwrap().style_slots["themes"];
+    assert_eq!(slots.len(), 1);
+    assert_eq!(
+        (slots[0].id.as_str(), slots[0].kind),
+        ("color", giftqa::format::lottie::PropertyKind::Color)
+    );
+    assert!(
+        h.query_by_label_contains("Style slots:").is_some(),
+        "a row of style fields"
+    );
+    assert!(
+        h.query_by_label_contains("color (colour)").is_some(),
+        "a field for the slot"
+    );
+    let own = centre(&h);
+    let style = |h: &mut Harness<'static, GiftqaApp>, value: &str| {
+        h.state_mut().command(giftqa::app::Command::Style(
+            "themes".into(),
+            "color".into(),
+            value.into(),
+        ));
+        h.step();
+        step_until(h, "the restyled preview", |a| {
+            a.preview().is_some_and(|p| p.asset == "themes")
+        });
+    };
+    style(&mut h, "#00ff00");
+    if own.is_some() {
+        assert_eq!(centre(&h), Some([0, 255, 0, 255]), "green");
+    }
+    h.state_mut().command(giftqa::app::Command::Theme(
+        "themes".into(),
+        Some("red".into()),
+    ));
+    h.step();
+    wait_for_label(&mut h, "playing themes on tier mid with theme red", |_| {});
+    if own.is_some() {
+        assert_eq!(
+            centre(&h),
+            Some([0, 255, 0, 255]),
+            "the typed value over the theme's"
+        );
+    }
+    h.state_mut().command(giftqa::app::Command::Style(
+        "themes".into(),
+        "color".into(),
+        "green".into(),
+    ));
+    h.step();
+    wait_for_label(
+        &mut h,
+        "theme red not applied to themes: slot color",
+        |_| {},
+    );
+    style(&mut h, "");
+    if own.is_some() {
+        assert_eq!(centre(&h), Some([255, 0, 0, 255]), "the theme's red again");
     }
 }

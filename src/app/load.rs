@@ -72,6 +72,8 @@ pub struct Loaded {
     pub source: Option<crate::bundle::source::BundleSource>,
     /// The v2 themes of each dotLottie effect that has some, by asset id.
     pub themes: BTreeMap<String, Vec<String>>,
+    /// The colour, number and vector slots of each Lottie effect that has some, by asset id.
+    pub style_slots: BTreeMap<String, Vec<crate::format::StyleSlot>>,
 }
 
 impl Loaded {
@@ -159,6 +161,7 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, LoadError
     let mut anims = BTreeMap::new();
     let mut anim_errors = BTreeMap::new();
     let mut themes = BTreeMap::new();
+    let mut style_slots = BTreeMap::new();
     let read_only = if blocking > 0 {
         Some(format!(
             "{blocking} error(s) in the manifest, archive, integrity or trust areas: nothing of this bundle is played (fail closed)"
@@ -173,15 +176,19 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, LoadError
                     anim_errors.insert(a.id.clone(), e.to_string());
                 }
             }
-            // The check read the archive's themes already.
+            // The check read the archive's themes and slots already.
             if let Some(info) = report
                 .assets
                 .iter()
                 .find(|r| r.id == a.id)
                 .and_then(|r| r.info.as_ref())
-                .filter(|i| !i.themes.is_empty())
             {
-                themes.insert(a.id.clone(), info.themes.clone());
+                if !info.themes.is_empty() {
+                    themes.insert(a.id.clone(), info.themes.clone());
+                }
+                if !info.style_slots.is_empty() {
+                    style_slots.insert(a.id.clone(), info.style_slots.clone());
+                }
             }
         }
         None
@@ -198,5 +205,6 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, LoadError
         source: read_only.is_none().then_some(src),
         read_only,
         themes,
+        style_slots,
     })
 }

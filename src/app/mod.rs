@@ -94,6 +94,9 @@ pub enum Command {
     /// Preview a dotLottie effect (by asset id) with one of its v2 themes, or with the file's
     /// own slot values (`None`), and replay.
     Theme(String, Option<String>),
+    /// Set a Lottie effect's colour, number or vector slot (asset id, slot id, value as
+    /// `render --slot` takes it; empty gives it back its own value) and replay.
+    Style(String, String, String),
     /// Sign the bundle off.
     SignOff,
     /// Compare the bundle open (NEW) with another version of it (OLD, the one users have).
@@ -182,6 +185,9 @@ pub struct GiftqaApp {
     slot_inputs: BTreeMap<String, String>,
     /// The theme previewed for a dotLottie effect, by asset id.
     themes: BTreeMap<String, String>,
+    /// Colour, number and vector slot values typed for a Lottie effect: asset id → slot id →
+    /// value.
+    styles: BTreeMap<String, BTreeMap<String, String>>,
     signoff_key: String,
     signoff_history: String,
     reasons: BTreeMap<(String, String), String>,
@@ -233,6 +239,7 @@ impl GiftqaApp {
             burst_live: None,
             slot_inputs: BTreeMap::new(),
             themes: BTreeMap::new(),
+            styles: BTreeMap::new(),
             signoff_key: demo_key,
             signoff_history: "giftqa-history.json".to_owned(),
             reasons: BTreeMap::new(),
@@ -361,6 +368,15 @@ impl GiftqaApp {
                 };
                 self.restart_preview();
             }
+            Command::Style(id, key, value) => {
+                let values = self.styles.entry(id).or_default();
+                if value.trim().is_empty() {
+                    values.remove(&key);
+                } else {
+                    values.insert(key, value);
+                }
+                self.restart_preview();
+            }
             Command::RunBurst(name) => self.start_burst(name),
             Command::SignOff => self.start_signoff(),
             Command::Diff(old) => self.start_diff(old),
@@ -426,15 +442,20 @@ impl GiftqaApp {
             return;
         };
         let theme = self.themes.get(&shown).cloned();
-        let anim = match &theme {
-            None => anim,
-            Some(t) => match self.themed(&shown, t) {
+        let styles = self.styles.get(&shown).filter(|s| !s.is_empty());
+        let anim = if theme.is_none() && styles.is_none() {
+            anim
+        } else {
+            match self.restyled(&shown, theme.as_deref(), styles) {
                 Ok(a) => a,
                 Err(e) => {
-                    self.status = format!("theme {t} not applied to {shown}: {e}");
+                    self.status = match &theme {
+                        Some(t) => format!("theme {t} not applied to {shown}: {e}"),
+                        None => format!("style slots not applied to {shown}: {e}"),
+                    };
                     return;
                 }
-            },
+            }
         };
         let anim = match self.filled(&shown, anim) {
             Ok(a) => a,
@@ -491,20 +512,37 @@ impl GiftqaApp {
                 .is_some_and(|p| p.present == preview::Present::Native)
     }
 
-    /// The effect `id` loaded again with its dotLottie theme `theme`, from the bundle as its
-    /// check verified it.
-    fn themed(&self, id: &str, theme: &str) -> Result<SharedAnimation, String> {
+    /// The effect `id` loaded again with its dotLottie theme `theme` and the colour, number
+    /// and vector slot values `styles` (slot id → value as `render --slot` takes it), from the
+    /// bundle as its check verified it.
+    fn restyled(
+        &self,
+        id: &str,
+        theme: Option<&str>,
+        styles: Option<&BTreeMap<String, String>>,
+    ) -> Result<SharedAnimation, String> {
         let loaded = self.loaded.as_ref().ok_or("no bundle is open")?;
         let src = loaded.source.as_ref().ok_or("the bundle is read-only")?;
         let asset = loaded
             .manifest()
             .and_then(|m| m.asset(id))
             .ok_or_else(|| format!("no asset {id}"))?;
-        crate::model::load::load_animation_themed(
+        let kinds = loaded.style_slots.get(id);
+        let mut values = serde_json::Map::new();
+        for (key, text) in styles.into_iter().flatten() {
+            let kind = kinds
+                .and_then(|k| k.iter().find(|s| &s.id == key))
+                .map(|s| s.kind)
+                .ok_or_else(|| format!("{id} has no colour, number or vector slot {key:?}"))?;
+            let p = kind.parse(text).map_err(|e| format!("slot {key}: {e}"))?;
+            values.insert(key.clone(), serde_json::json!({ "p": p }));
+        }
+        crate::model::load::load_animation_styled(
             asset,
             src,
             &crate::format::DecodeLimits::default(),
             theme,
+            &values,
         )
         .map(Arc::new)
         .map_err(|e| e.to_string())
@@ -1053,6 +1091,47 @@ impl GiftqaApp {
             });
             if picked != current {
                 self.queue.push(Command::Theme(p.asset.clone(), picked));
+            }
+        }
+        // A Lottie effect's colour, number and vector slots, as `render --slot` fills them.
+        if let Some(slots) = self
+            .loaded
+            .as_ref()
+            .and_then(|l| l.style_slots.get(&p.asset))
+            .filter(|s| !s.is_empty())
+        {
+            let mut set = None;
+            let typed = self.styles.entry(p.asset.clone()).or_default();
+            ui.horizontal_wrapped(|ui| {
+                ui.label("Style slots:");
+                for slot in slots {
+                    let mut value = typed.get(&slot.id).cloned().unwrap_or_default();
+                    let label = ui.label(format!("{} ({})", slot.id, slot.kind.name()));
+                    let edit = ui
+                        .add(
+                            egui::TextEdit::singleline(&mut value)
+                                .desired_width(90.0)
+                                .hint_text(match slot.kind {
+                                    crate::format::lottie::PropertyKind::Color => "#RRGGBB",
+                                    crate::format::lottie::PropertyKind::Scalar => "number",
+                                    crate::format::lottie::PropertyKind::Vector => "x,y",
+                                }),
+                        )
+                        .labelled_by(label.id);
+                    if edit.changed() {
+                        if value.trim().is_empty() {
+                            typed.remove(&slot.id);
+                        } else {
+                            typed.insert(slot.id.clone(), value.clone());
+                        }
+                    }
+                    if edit.lost_focus() {
+                        set = Some((slot.id.clone(), value));
+                    }
+                }
+            });
+            if let Some((key, value)) = set {
+                self.queue.push(Command::Style(p.asset.clone(), key, value));
             }
         }
         if !slots.is_empty() {

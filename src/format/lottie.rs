@@ -59,7 +59,8 @@ pub struct LottieModel {
 
 /// The kind of value a slotted animated property holds (lottie-spec "Slots": the property's
 /// own type).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum PropertyKind {
     /// A colour (`c` of a fill or stroke): `[r, g, b]` or `[r, g, b, a]`, 0–1.
     Color,
@@ -941,6 +942,14 @@ fn decode_lottie_with(
         ),
         notes,
         audio: Vec::new(),
+        style_slots: property_slots
+            .iter()
+            .map(|(id, kind)| super::StyleSlot {
+                id: id.clone(),
+                kind: *kind,
+                uses: slot_uses.get(id).copied().unwrap_or(0),
+            })
+            .collect(),
         ..AnimationInfo::default()
     };
     Ok(LottieModel {

@@ -297,6 +297,21 @@ pub struct AnimationInfo {
     /// the effect in each.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub themes: Vec<String>,
+    /// A Lottie's colour, number and vector slots (lottie-spec "Slots"), by id: what
+    /// `render --slot` and the app's style fields restyle.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub style_slots: Vec<StyleSlot>,
+}
+
+/// One colour, number or vector slot of a Lottie animation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StyleSlot {
+    /// The slot id (`sid`).
+    pub id: String,
+    /// The kind of value it holds.
+    pub kind: lottie::PropertyKind,
+    /// How many properties name it.
+    pub uses: usize,
 }
 
 /// A finding a decoder raises about a file that decoded (spec §10 code and its reason).

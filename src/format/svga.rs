@@ -262,6 +262,7 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<SvgaMovie, DecodeEr
             .collect(),
         advice: Vec::new(),
         themes: Vec::new(),
+        style_slots: Vec::new(),
     };
     Ok(SvgaMovie { movie, major, info })
 }

@@ -134,12 +134,10 @@ pub fn property_slots(
         lottie_model(asset, src, &first.path, &bytes, limits, None, None)
     })?;
     Ok(model
-        .property_slots
-        .iter()
-        .map(|(k, kind)| {
-            let uses = model.slot_uses.get(k).copied().unwrap_or(0);
-            (k.clone(), (*kind, uses))
-        })
+        .info
+        .style_slots
+        .into_iter()
+        .map(|s| (s.id, (s.kind, s.uses)))
         .collect())
 }
 

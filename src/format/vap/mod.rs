@@ -745,6 +745,7 @@ pub fn info(movie: &VapMovie) -> AnimationInfo {
         audio: Vec::new(),
         advice,
         themes: Vec::new(),
+        style_slots: Vec::new(),
     }
 }
 
