@@ -15,26 +15,12 @@
 
 use std::io::Read as _;
 use std::path::Path;
-use std::time::Instant;
 
 use giftqa::format::DecodeLimits;
 use giftqa::format::svga::{count_entities, decode};
 use giftqa::format::svga_proto::MovieEntity;
+use giftqa::playback::bench::median_ms;
 use prost::Message as _;
-
-/// The median of `runs` timings of `f`, in milliseconds, after one warm-up call.
-fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut t: Vec<f64> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
-}
 
 fn main() -> anyhow::Result<()> {
     let runs: usize = std::env::args()

@@ -11,25 +11,10 @@
     reason = "the example prints its table on stdout"
 )]
 
-use std::time::Instant;
-
 use giftqa::format::DecodeLimits;
 use giftqa::model::frame_at;
+use giftqa::playback::bench::median_ms;
 use serde_json::{Value, json};
-
-/// The median of `runs` timings of `f`, in milliseconds, after one warm-up call.
-fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
-    f();
-    let mut t: Vec<f64> = (0..runs)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64() * 1000.0
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
-}
 
 /// `text.json` with `letters` letters under `animators` animators.
 fn gift(base: &Value, letters: usize, animators: usize) -> Vec<u8> {
@@ -43,7 +28,13 @@ fn gift(base: &Value, letters: usize, animators: usize) -> Vec<u8> {
     let moving = json!({"a": {"p": {"a": 0, "k": [0, -20]}, "r": {"a": 0, "k": 15}, "fc": {"a": 0, "k": [0, 0, 1]}},
         "s": {"r": 1, "sh": 4, "s": {"a": 0, "k": 20}, "e": {"a": 0, "k": 60}}});
     let list: Vec<Value> = (0..animators)
-        .map(|i| if i == 0 { typewriter.clone() } else { moving.clone() })
+        .map(|i| {
+            if i == 0 {
+                typewriter.clone()
+            } else {
+                moving.clone()
+            }
+        })
         .collect();
     g["layers"][0]["t"]["a"] = json!(list);
     serde_json::to_vec(&g).unwrap_or_default()
@@ -65,9 +56,8 @@ fn main() -> anyhow::Result<()> {
     for (letters, animators) in [(20, 0), (20, 1), (20, 4), (200, 4), (4096, 32)] {
         let bytes = gift(&base, letters, animators);
         let load = || -> anyhow::Result<giftqa::model::Animation> {
-            let model =
-                giftqa::format::lottie::lottie_composition(&bytes, &limits, &mut |_| None)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let model = giftqa::format::lottie::lottie_composition(&bytes, &limits, &mut |_| None)
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             Ok(giftqa::model::load::lottie_animation(model))
         };
         let anim = load()?;

@@ -16,6 +16,21 @@ use crate::model::load::{FrameDecoder, load_animation};
 use crate::model::pixels::premultiply;
 use crate::model::{Animation, ImageSource};
 
+/// The median of `runs` (at least 1) wall-clock timings of `f`, in milliseconds, after one
+/// warm-up call: how the benchmarks in `examples/` time one operation.
+pub fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut t: Vec<f64> = (0..runs.max(1))
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    t.sort_by(f64::total_cmp);
+    t[t.len() / 2]
+}
+
 /// Throughput of one format.
 #[derive(Debug, Clone, Serialize)]
 pub struct FormatThroughput {
