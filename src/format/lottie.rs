@@ -51,10 +51,6 @@ pub struct LottieModel {
     /// Slot id → how many properties name it by `sid` (lottie-spec "Slots"), whether or not
     /// the file gives it a value: what a dotLottie theme's rules can restyle.
     pub slot_uses: std::collections::BTreeMap<String, usize>,
-    /// Slot id → the kind of value its properties hold, for the slots `render --slot` fills
-    /// with a colour, number or vector (text and image slots are the text layers' and image
-    /// assets').
-    pub property_slots: std::collections::BTreeMap<String, PropertyKind>,
 }
 
 /// The kind of value a slotted animated property holds (lottie-spec "Slots": the property's
@@ -959,7 +955,6 @@ fn decode_lottie_with(
         texts,
         effects,
         slot_uses,
-        property_slots,
     })
 }
 
@@ -1394,7 +1389,6 @@ pub fn dotlottie_themed(
         texts,
         effects,
         slot_uses,
-        property_slots,
     } = chosen_model.ok_or("no animation decoded")?;
     info.themes.clone_from(&themes);
     info.notes.insert(
@@ -1460,7 +1454,6 @@ pub fn dotlottie_themed(
         texts,
         effects,
         slot_uses,
-        property_slots,
     })
 }
 

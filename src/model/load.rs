@@ -118,23 +118,11 @@ pub fn property_slots(
     src: &BundleSource,
     limits: &DecodeLimits,
 ) -> Result<BTreeMap<String, (crate::format::lottie::PropertyKind, usize)>, DecodeError> {
-    let Some(first) = asset.files.first() else {
-        return Ok(BTreeMap::new());
-    };
     if !matches!(asset.format, AssetFormat::Lottie | AssetFormat::Dotlottie) {
         return Ok(BTreeMap::new());
     }
-    let model = crate::format::contain(|| {
-        let bytes = src
-            .read(&first.path, limits.max_file_bytes)
-            .map_err(|source| DecodeError::Read {
-                path: first.path.clone(),
-                source,
-            })?;
-        lottie_model(asset, src, &first.path, &bytes, limits, None, None)
-    })?;
-    Ok(model
-        .info
+    // What `check` reads of the asset (the one dispatch on its format) lists them.
+    Ok(crate::format::decode_asset(asset, src, limits)?
         .style_slots
         .into_iter()
         .map(|s| (s.id, (s.kind, s.uses)))

@@ -146,7 +146,7 @@ fn wrap(letters: Vec<Letter>, width: f64, tracking: f64) -> Vec<Letter> {
 }
 
 /// Each line's width: its letters up to the last non-space, each with its tracking, less one.
-fn line_widths(letters: &[Letter], tracking: f64) -> Vec<f64> {
+pub(super) fn line_widths(letters: &[Letter], tracking: f64) -> Vec<f64> {
     let mut widths = Vec::new();
     let (mut w, mut spaces) = (-tracking, 0.0);
     for l in letters {
@@ -165,7 +165,7 @@ fn line_widths(letters: &[Letter], tracking: f64) -> Vec<f64> {
 }
 
 /// The distance between baselines: `lh`, or 1.2 × the size when 0.
-fn line_step(doc: &TextDocument) -> f64 {
+pub(super) fn line_step(doc: &TextDocument) -> f64 {
     if doc.line_height > 0.0 {
         doc.line_height
     } else {
@@ -174,7 +174,7 @@ fn line_step(doc: &TextDocument) -> f64 {
 }
 
 /// Where the first baseline starts: the box's top-left plus the font's ascent when boxed.
-fn box_at(doc: &TextDocument) -> (f64, f64) {
+pub(super) fn box_at(doc: &TextDocument) -> (f64, f64) {
     doc.box_pos.map_or((0.0, 0.0), |[px, py]| {
         (px, py + doc.ascent * doc.size / 100.0)
     })
@@ -304,16 +304,7 @@ fn document_shapes(
         None => letters,
     };
     if !layer.animators.is_empty() {
-        return super::lottie_text_anim::animated_letters(
-            doc,
-            &letters,
-            &layer.animators,
-            layer.grouping,
-            layer.alignment.as_ref(),
-            &line_widths(&letters, tracking),
-            line_step(doc),
-            box_at(doc),
-        );
+        return super::lottie_text_anim::animated_letters(layer, doc, &letters);
     }
     let path = lay_out(doc, &letters);
     if path.elements().is_empty() {

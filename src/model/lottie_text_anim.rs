@@ -25,7 +25,7 @@ use velato::model::{
 
 use super::lottie_text::Letter;
 use crate::format::MAX_COORD;
-use crate::format::lottie_text::TextDocument;
+use crate::format::lottie_text::{TextDocument, TextLayer};
 use crate::format::lottie_text_anim::{Based, TextAnimator, bounded};
 
 /// Most letter-frames sampled for one text layer (each some 200 bytes of keyframes).
@@ -189,23 +189,18 @@ fn sample_frames(
 
 /// The shapes of an animated text layer: one group per drawn letter, the last letter first
 /// (velato draws a list's first shape on top, lottie-web each letter over the ones before).
-/// `widths` are the lines' widths, `line_step` the distance between baselines, `box_at` where
-/// a boxed text's first baseline starts.
-#[expect(
-    clippy::too_many_arguments,
-    reason = "the layout figures lottie_text computes once"
-)]
+/// `layer`'s animators place `letters`, laid out as document `doc` lays them out.
 pub(super) fn animated_letters(
+    layer: &TextLayer,
     doc: &TextDocument,
     letters: &[Letter],
-    animators: &[TextAnimator],
-    grouping: u8,
-    alignment: Option<&crate::format::lottie_text_anim::Prop>,
-    widths: &[f64],
-    line_step: f64,
-    box_at: (f64, f64),
 ) -> Vec<Shape> {
+    let (animators, grouping, alignment) =
+        (&layer.animators, layer.grouping, layer.alignment.as_ref());
     let tracking = doc.tracking / 1000.0 * doc.size;
+    let widths = super::lottie_text::line_widths(letters, tracking);
+    let line_step = super::lottie_text::line_step(doc);
+    let box_at = super::lottie_text::box_at(doc);
     let indexes: Vec<(Vec<f64>, usize)> = animators
         .iter()
         .map(|a| counted(letters, a.selector.based))
@@ -219,7 +214,7 @@ pub(super) fn animated_letters(
     let y_off = doc.size * 1.2 * 0.714;
     let doc_fill = doc.fill.unwrap_or([0.0, 0.0, 0.0, 1.0]);
     let (doc_stroke, doc_sw) = doc.stroke.unwrap_or(([0.0, 0.0, 0.0, 1.0], 0.0));
-    // samples[letter][frame]
+    // samples[letter][frame], for the letters drawn (not line breaks)
     let mut samples: Vec<Vec<Sample>> = vec![Vec::with_capacity(frames.len()); letters.len()];
     for &frame in &frames {
         let ranges: Vec<_> = animators
@@ -269,17 +264,7 @@ pub(super) fn animated_letters(
                 y += line_step + if first_line { 1.0 } else { 0.0 };
                 first_line = false;
                 line += 1;
-                // Not drawn; kept so every letter has a sample per frame.
-                samples[i].push(Sample {
-                    anchor: Point::ZERO,
-                    position: Point::ZERO,
-                    scale: Vec2::new(100.0, 100.0),
-                    rotation: 0.0,
-                    opacity: 0.0,
-                    fill: doc_fill,
-                    stroke: doc_stroke,
-                    stroke_width: doc_sw,
-                });
+                // A line break is not drawn: it has no samples.
                 continue;
             }
             for (j, v) in values.iter().enumerate() {
