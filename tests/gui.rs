@@ -54,6 +54,7 @@ fn previewing(dir: &std::path::Path, id: &str) -> Harness<'static, GiftqaApp> {
         fleet: None,
         history: None,
         kill: None,
+        now: Some(common::now()),
     };
     let mut h = harness(opts);
     step_until(&mut h, "the bundle to load", |a| a.loaded().is_some());
@@ -130,6 +131,7 @@ fn demo_copy() -> (Fixture, ViewOptions) {
         fleet: Some(common::fleet()),
         history: None,
         kill: None,
+        now: Some(common::now()),
     };
     (f, opts)
 }
@@ -303,6 +305,9 @@ fn diff_tab_and_signed_kills() {
         side.path().join("history.json").to_str().unwrap(),
         "--out",
         kill.to_str().unwrap(),
+        // Issued on the app's clock (`common::now`), so it is in force there.
+        "--now",
+        &common::now().to_string(),
     ]);
     assert_eq!(code, 0, "{out}{err}");
     opts.kill = Some(kill);

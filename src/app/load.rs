@@ -28,9 +28,18 @@ pub struct ViewOptions {
     /// Kill document (`kill.json`, its envelope beside it): its kills, when it verifies and is
     /// in force, are the signed kills the matrix shows.
     pub kill: Option<PathBuf>,
+    /// The clock the app checks, smokes, signs off and diffs against (`view --now`); the wall
+    /// clock (or `GIFTQA_NOW`) when `None`.
+    pub now: Option<jiff::Timestamp>,
 }
 
 impl ViewOptions {
+    /// The clock reading to use now: [`ViewOptions::now`], or the wall clock.
+    #[must_use]
+    pub fn clock(&self) -> jiff::Timestamp {
+        self.now.unwrap_or_else(crate::bundle::time::now_utc)
+    }
+
     /// The embedded demo bundle with its keyring and fleet, found beside the working directory
     /// or the crate.
     #[must_use]
@@ -48,6 +57,7 @@ impl ViewOptions {
             fleet: Some(base.join("assets/demo-fleet.json")),
             history: None,
             kill: None,
+            now: None,
         }
     }
 }
@@ -141,7 +151,7 @@ pub fn load(opts: ViewOptions, progress: &AtomicU64) -> Result<Loaded, LoadError
         fleet: opts.fleet.clone(),
         history: opts.history.clone(),
         kill: opts.kill.clone(),
-        ..CheckOptions::new(crate::bundle::time::now_utc())
+        ..CheckOptions::new(opts.clock())
     };
     let total = AtomicU64::new(1);
     let done = AtomicU64::new(0);

@@ -592,7 +592,7 @@ impl GiftqaApp {
             fleet: loaded.opts.fleet.clone(),
             kill: loaded.opts.kill.clone(),
             kills: self.kills.iter().cloned().collect(),
-            now: crate::bundle::time::now_utc(),
+            now: loaded.opts.clock(),
         };
         let view = LiveView {
             every: std::time::Duration::from_millis(100),
@@ -658,7 +658,7 @@ impl GiftqaApp {
             history: PathBuf::from(&self.signoff_history),
             fleet: loaded.opts.fleet.clone(),
             waivers,
-            now: crate::bundle::time::now_utc(),
+            now: loaded.opts.clock(),
             smoke: None,
         };
         let (tx, rx) = mpsc::channel();
@@ -1445,7 +1445,7 @@ impl GiftqaApp {
             new: loaded.opts.bundle.clone(),
             keys: loaded.opts.keys.clone(),
             fleet: loaded.opts.fleet.clone(),
-            now: crate::bundle::time::now_utc(),
+            now: loaded.opts.clock(),
         };
         let render = self.render.clone();
         let (tx, rx) = mpsc::channel();

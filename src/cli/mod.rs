@@ -326,6 +326,10 @@ pub enum Command {
         /// kills, beside the app's what-if kill switches.
         #[arg(long, value_name = "FILE")]
         kill: Option<PathBuf>,
+        /// The clock reading for expiry, sign-off and smoke, YYYY-MM-DDTHH:MM:SSZ (default:
+        /// now).
+        #[arg(long, value_name = "YYYY-MM-DDTHH:MM:SSZ")]
+        now: Option<String>,
     },
     /// Staged rollout (spec §7): gate decisions and user buckets.
     Rollout {
@@ -504,13 +508,16 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
             fleet,
             history,
             kill,
+            now,
         } => {
+            let now = now.as_deref().map(|n| clock(Some(n))).transpose()?;
             let opts = bundle.map(|b| crate::app::load::ViewOptions {
                 bundle: b,
                 keys,
                 fleet,
                 history,
                 kill,
+                now,
             });
             crate::app::run(opts)?;
             Ok(ExitCode::SUCCESS)
