@@ -206,3 +206,144 @@ fn fs_effect(in: VertexOut) -> @location(0) vec4<f32> {
     }
     return c * in.color.a;
 }
+
+// Exact coverage of vector shapes (as Skia's analytic anti-aliasing, which the reference
+// players' canvases use). A shape is drawn in two steps:
+//
+// 1. `vs_cover`/`fs_cover` add, for each of its triangles (which partition the shape, as
+//    lyon's tessellator emits them), the exact area of the triangle inside each pixel to one
+//    channel of a 16-bit float coverage texture (additive blending). Each triangle arrives as
+//    its pixel-aligned bounding box, carrying its corners (`a`, `b`, `c` in target px) and the
+//    channel (0–3) flat.
+// 2. `fs_shape` draws the shape's bounding box once, its colour (as `fs_main`) times the
+//    pixel's coverage, clamped to 1, source-over: the shape is composited whole, per pixel,
+//    by its own coverage, as Skia composites it.
+
+struct CoverOut {
+    @builtin(position) position: vec4<f32>,
+    @location(0) @interpolate(flat) a: vec2<f32>,
+    @location(1) @interpolate(flat) bc: vec4<f32>,
+    @location(2) @interpolate(flat) channel: f32,
+};
+
+@vertex
+fn vs_cover(@location(0) position: vec2<f32>, @location(1) uv: vec2<f32>, @location(2) color: vec4<f32>, @location(3) mode: f32) -> CoverOut {
+    var out: CoverOut;
+    out.position = vec4<f32>(position, 0.0, 1.0);
+    out.a = uv;
+    out.bc = color;
+    out.channel = mode;
+    return out;
+}
+
+// Signed distance-like value of `p` inside the pixel square's edge `e` (≥ 0 inside).
+fn inside(p: vec2<f32>, e: i32) -> f32 {
+    switch e {
+        case 0: { return p.x; }
+        case 1: { return 1.0 - p.x; }
+        case 2: { return p.y; }
+        default: { return 1.0 - p.y; }
+    }
+}
+
+// Area of the triangle (`a`, `b`, `c`, in the pixel's own coordinates) inside the unit square
+// [0, 1]²: the triangle clipped by the square's four edges (Sutherland–Hodgman, at most seven
+// corners), then the shoelace formula.
+fn area_in_pixel(a: vec2<f32>, b: vec2<f32>, c: vec2<f32>) -> f32 {
+    var poly: array<vec2<f32>, 8>;
+    poly[0] = a;
+    poly[1] = b;
+    poly[2] = c;
+    var n = 3;
+    for (var e = 0; e < 4; e++) {
+        var out: array<vec2<f32>, 8>;
+        var m = 0;
+        for (var i = 0; i < n; i++) {
+            let p = poly[i];
+            let q = poly[(i + 1) % n];
+            let dp = inside(p, e);
+            let dq = inside(q, e);
+            if dp >= 0.0 && m < 8 {
+                out[m] = p;
+                m++;
+            }
+            if (dp >= 0.0) != (dq >= 0.0) && m < 8 {
+                out[m] = p + (q - p) * (dp / (dp - dq));
+                m++;
+            }
+        }
+        poly = out;
+        n = m;
+        if n < 3 {
+            return 0.0;
+        }
+    }
+    var twice = 0.0;
+    for (var i = 0; i < n; i++) {
+        let p = poly[i];
+        let q = poly[(i + 1) % n];
+        twice += p.x * q.y - q.x * p.y;
+    }
+    return abs(twice) * 0.5;
+}
+
+// Edge function of `p` against the directed edge `u` → `v`, scaled by the triangle's winding
+// `s` so that inside is positive.
+fn edge(u: vec2<f32>, v: vec2<f32>, p: vec2<f32>, s: f32) -> f32 {
+    return s * ((v.x - u.x) * (p.y - u.y) - (v.y - u.y) * (p.x - u.x));
+}
+
+@fragment
+fn fs_cover(in: CoverOut) -> @location(0) vec4<f32> {
+    let origin = floor(in.position.xy);
+    let a = in.a - origin;
+    let b = in.bc.xy - origin;
+    let c = in.bc.zw - origin;
+    let s = sign((b.x - a.x) * (c.y - a.y) - (b.y - a.y) * (c.x - a.x));
+    if s == 0.0 {
+        discard;
+    }
+    // The pixel's corners against each edge: all outside one edge is no coverage, all inside
+    // every edge is full coverage; only pixels an edge crosses are clipped.
+    var full = true;
+    let corners = array<vec2<f32>, 4>(vec2<f32>(0.0, 0.0), vec2<f32>(1.0, 0.0), vec2<f32>(0.0, 1.0), vec2<f32>(1.0, 1.0));
+    let edges = array<vec4<f32>, 3>(vec4<f32>(a, b), vec4<f32>(b, c), vec4<f32>(c, a));
+    for (var k = 0; k < 3; k++) {
+        var outside = 0;
+        for (var i = 0; i < 4; i++) {
+            let d = edge(edges[k].xy, edges[k].zw, corners[i], s);
+            if d < 0.0 {
+                outside++;
+                full = false;
+            }
+        }
+        if outside == 4 {
+            discard;
+        }
+    }
+    var area = 1.0;
+    if !full {
+        area = area_in_pixel(a, b, c);
+    }
+    if area <= 0.0 {
+        discard;
+    }
+    var out = vec4<f32>(0.0);
+    out[i32(in.channel)] = area;
+    return out;
+}
+
+@group(1) @binding(0) var coverage: texture_2d<f32>;
+
+// `mode` is the fill's mode (as `fs_main`) plus 4 × the coverage channel.
+@fragment
+fn fs_shape(in: VertexOut) -> @location(0) vec4<f32> {
+    let channel = i32(floor(in.mode / 4.0 + 0.125));
+    let mode = in.mode - 4.0 * f32(channel);
+    let t = select(in.uv.x, length(in.uv), mode > 1.5);
+    let ramp = vec2<f32>((clamp(t, 0.0, 1.0) * 255.0 + 0.5) / 256.0, 0.5);
+    let uv = select(in.uv, ramp, mode > 0.5);
+    let cover = textureLoad(coverage, vec2<i32>(floor(in.position.xy)), 0);
+    let amount = min(cover[clamp(channel, 0, 3)], 1.0);
+    return textureSampleLevel(image, image_sampler, uv, 0.0) * in.color * amount;
+}

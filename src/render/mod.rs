@@ -8,6 +8,7 @@
 //! measured by the caller.
 
 pub mod calibrate;
+pub mod cover;
 pub mod paint;
 pub mod sink;
 
@@ -90,6 +91,9 @@ pub struct Target {
     /// A copy of what lies under a blended layer (the parent's resolved texture), which the
     /// blend composite samples; made on first use.
     backdrop: std::sync::Mutex<Option<(wgpu::Texture, wgpu::BindGroup)>>,
+    /// The coverage texture of vector shapes (four channels, so four shapes a pass; see
+    /// [`cover`]) and the bind group `fs_shape` reads it through; made on first use.
+    coverage: std::sync::Mutex<Option<(wgpu::TextureView, wgpu::BindGroup)>>,
 }
 
 impl Target {
@@ -192,9 +196,12 @@ pub struct RenderContext {
     /// Largest 2D texture side, px.
     pub max_texture_px: u32,
     /// One pipeline per Porter–Duff [`Compose`] operator, in [`compose_index`] order, then the
-    /// blend-mode composite ([`BLEND_PIPELINE`]) and the layer-effect one ([`EFFECT_PIPELINE`]).
-    pipelines: [wgpu::RenderPipeline; 7],
+    /// blend-mode composite ([`BLEND_PIPELINE`]), the layer-effect one ([`EFFECT_PIPELINE`]),
+    /// and the two of exact-coverage shapes ([`COVER_PIPELINE`], [`SHAPE_PIPELINE`]).
+    pipelines: Vec<wgpu::RenderPipeline>,
     layout: wgpu::BindGroupLayout,
+    /// The coverage texture `fs_shape` reads (group 1).
+    coverage_layout: wgpu::BindGroupLayout,
     /// One uniform buffer (an effect's parameters) at binding 0.
     effect_layout: wgpu::BindGroupLayout,
     sampler: wgpu::Sampler,
@@ -360,6 +367,17 @@ const BLEND_PIPELINE: usize = 5;
 /// The pipeline that composites a layer through a layer effect (`fs_effect`), source-over.
 const EFFECT_PIPELINE: usize = 6;
 
+/// The pipeline that adds each triangle's exact area per pixel to a channel of the coverage
+/// texture (`fs_cover`, additive, single-sampled, 16-bit float).
+const COVER_PIPELINE: usize = 7;
+
+/// The pipeline that composites a vector shape by its coverage (`fs_shape`), source-over.
+const SHAPE_PIPELINE: usize = 8;
+
+/// Format of the coverage texture: four channels (a shape each), blendable, summing areas
+/// exactly enough (11-bit mantissa: 1/2048 of a pixel).
+const COVERAGE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
+
 /// Index of a compositing operator in the context's pipelines.
 fn compose_index(c: Compose) -> usize {
     match c {
@@ -422,6 +440,7 @@ impl Clone for RenderContext {
             max_texture_px: self.max_texture_px,
             pipelines: self.pipelines.clone(),
             layout: self.layout.clone(),
+            coverage_layout: self.coverage_layout.clone(),
             effect_layout: self.effect_layout.clone(),
             sampler: self.sampler.clone(),
             white: self.white.clone(),
@@ -588,7 +607,7 @@ impl RenderContext {
                 bind_group_layouts: &[Some(&layout), Some(&effect_layout)],
                 immediate_size: 0,
             });
-        let pipelines = [
+        let mut pipelines: Vec<wgpu::RenderPipeline> = [
             Compose::SrcOver,
             Compose::SrcIn,
             Compose::SrcOut,
@@ -653,7 +672,82 @@ impl RenderContext {
                 multiview_mask: None,
                 cache: None,
             })
+        })
+        .into();
+        let coverage_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+            label: Some("coverage"),
+            entries: &[wgpu::BindGroupLayoutEntry {
+                binding: 0,
+                visibility: wgpu::ShaderStages::FRAGMENT,
+                ty: wgpu::BindingType::Texture {
+                    sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                    view_dimension: wgpu::TextureViewDimension::D2,
+                    multisampled: false,
+                },
+                count: None,
+            }],
         });
+        let vertex_layout = [Some(wgpu::VertexBufferLayout {
+            array_stride: std::mem::size_of::<Vertex>() as u64,
+            step_mode: wgpu::VertexStepMode::Vertex,
+            attributes: &wgpu::vertex_attr_array![0 => Float32x2, 1 => Float32x2, 2 => Float32x4, 3 => Float32],
+        })];
+        let add = wgpu::BlendComponent {
+            src_factor: wgpu::BlendFactor::One,
+            dst_factor: wgpu::BlendFactor::One,
+            operation: wgpu::BlendOperation::Add,
+        };
+        let over = wgpu::BlendComponent {
+            src_factor: wgpu::BlendFactor::One,
+            dst_factor: wgpu::BlendFactor::OneMinusSrcAlpha,
+            operation: wgpu::BlendOperation::Add,
+        };
+        let cover_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("cover"),
+            bind_group_layouts: &[],
+            immediate_size: 0,
+        });
+        let shape_layout = device.create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+            label: Some("shape"),
+            bind_group_layouts: &[Some(&layout), Some(&coverage_layout)],
+            immediate_size: 0,
+        });
+        for (label, layout, vs, fs, format, blend, samples) in [
+            ("cover", &cover_layout, "vs_cover", "fs_cover", COVERAGE_FORMAT, add, 1),
+            ("shape", &shape_layout, "vs_main", "fs_shape", FORMAT, over, SAMPLES),
+        ] {
+            pipelines.push(device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                label: Some(label),
+                layout: Some(layout),
+                vertex: wgpu::VertexState {
+                    module: &shader,
+                    entry_point: Some(vs),
+                    compilation_options: wgpu::PipelineCompilationOptions::default(),
+                    buffers: &vertex_layout,
+                },
+                primitive: wgpu::PrimitiveState::default(),
+                depth_stencil: None,
+                multisample: wgpu::MultisampleState {
+                    count: samples,
+                    ..wgpu::MultisampleState::default()
+                },
+                fragment: Some(wgpu::FragmentState {
+                    module: &shader,
+                    entry_point: Some(fs),
+                    compilation_options: wgpu::PipelineCompilationOptions::default(),
+                    targets: &[Some(wgpu::ColorTargetState {
+                        format,
+                        blend: Some(wgpu::BlendState {
+                            color: blend,
+                            alpha: blend,
+                        }),
+                        write_mask: wgpu::ColorWrites::ALL,
+                    })],
+                }),
+                multiview_mask: None,
+                cache: None,
+            }));
+        }
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("bilinear"),
             address_mode_u: wgpu::AddressMode::ClampToEdge,
@@ -697,6 +791,7 @@ impl RenderContext {
             max_texture_px,
             pipelines,
             layout,
+            coverage_layout,
             effect_layout,
             sampler,
             white,
@@ -831,6 +926,7 @@ impl RenderContext {
             layers: std::sync::Mutex::new(Vec::new()),
             msaa: msaa_view(&self.device, width, height),
             backdrop: std::sync::Mutex::new(None),
+            coverage: std::sync::Mutex::new(None),
         }
     }
 
@@ -922,6 +1018,47 @@ impl RenderContext {
         b
     }
 
+    /// The target's coverage texture and its bind group (made on first use).
+    fn coverage<'t>(
+        &self,
+        target: &'t Target,
+    ) -> std::sync::MutexGuard<'t, Option<(wgpu::TextureView, wgpu::BindGroup)>> {
+        let mut c = target
+            .coverage
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if c.is_none() {
+            let view = self
+                .device
+                .create_texture(&wgpu::TextureDescriptor {
+                    label: Some("coverage"),
+                    size: wgpu::Extent3d {
+                        width: target.width,
+                        height: target.height,
+                        depth_or_array_layers: 1,
+                    },
+                    mip_level_count: 1,
+                    sample_count: 1,
+                    dimension: wgpu::TextureDimension::D2,
+                    format: COVERAGE_FORMAT,
+                    usage: wgpu::TextureUsages::RENDER_ATTACHMENT
+                        | wgpu::TextureUsages::TEXTURE_BINDING,
+                    view_formats: &[],
+                })
+                .create_view(&wgpu::TextureViewDescriptor::default());
+            let group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some("coverage"),
+                layout: &self.coverage_layout,
+                entries: &[wgpu::BindGroupEntry {
+                    binding: 0,
+                    resource: wgpu::BindingResource::TextureView(&view),
+                }],
+            });
+            *c = Some((view, group));
+        }
+        c
+    }
+
     /// Clears `target` to `clear` (premultiplied RGBA, 0–1) and draws the items in order,
     /// then waits for the GPU. Returns the GPU time in ms when timestamps are measured.
     ///
@@ -938,10 +1075,13 @@ impl RenderContext {
         clear: [f64; 4],
         items: &[DrawItem<'_>],
     ) -> Result<Option<f64>, RenderError> {
+        #[derive(Clone, Copy)]
         enum Bind<'b> {
             Texture(&'b wgpu::BindGroup),
             White,
             Layer(usize),
+            /// No group 0 (the coverage pipeline).
+            None,
         }
         struct Op<'b> {
             range: std::ops::Range<u32>,
@@ -965,6 +1105,108 @@ impl RenderContext {
             backdrop: bool,
             clear: Option<wgpu::Color>,
             ops: Vec<Op<'b>>,
+            /// Draws into the coverage texture (exact-coverage shapes), not a target or layer.
+            cover: bool,
+        }
+        /// A vector shape: triangles (three corners each, target px), gradient coordinates per
+        /// corner when it is a gradient, its premultiplied colour, `fs_main`'s mode and what
+        /// group 0 samples.
+        struct Fill<'b> {
+            points: &'b [[f32; 2]],
+            uvs: Option<&'b [[f32; 2]]>,
+            color: [f32; 4],
+            mode: f32,
+            bind: Bind<'b>,
+        }
+        /// Draws `fill` with exact coverage ([`cover`]): its triangles' areas are added to a
+        /// free channel of the coverage texture in the open batch's coverage pass (a new one,
+        /// followed by a pass that goes on with the current target, when all four channels
+        /// are taken), and its bounding box is composited by that channel in the current pass.
+        fn push_shape<'b>(
+            passes: &mut Vec<Pass<'b>>,
+            vertices: &mut Vec<Vertex>,
+            batch: &mut Option<(usize, usize)>,
+            depth: usize,
+            scissor: [u32; 4],
+            size: [f32; 2],
+            fill: Fill<'b>,
+        ) {
+            let Some((boxes, span)) = cover::cover_boxes(fill.points, scissor) else {
+                return;
+            };
+            let map = match fill.uvs {
+                Some(uvs) => {
+                    let Some(m) = cover::affine_uv(fill.points, uvs) else {
+                        return;
+                    };
+                    Some(m)
+                }
+                None => None,
+            };
+            let ndc = |p: [f32; 2]| [p[0] / size[0] * 2.0 - 1.0, 1.0 - p[1] / size[1] * 2.0];
+            let (cover_pass, channel) = match batch {
+                Some((i, used)) if *used < 4 => {
+                    *used += 1;
+                    (*i, *used - 1)
+                }
+                _ => {
+                    passes.push(Pass {
+                        depth,
+                        backdrop: false,
+                        clear: Some(wgpu::Color::TRANSPARENT),
+                        ops: Vec::new(),
+                        cover: true,
+                    });
+                    let i = passes.len() - 1;
+                    passes.push(Pass {
+                        depth,
+                        backdrop: false,
+                        clear: None,
+                        ops: Vec::new(),
+                        cover: false,
+                    });
+                    *batch = Some((i, 1));
+                    (i, 0)
+                }
+            };
+            let rect_corners = |r: [u32; 4]| {
+                let (x0, y0) = (r[0] as f32, r[1] as f32);
+                let (x1, y1) = ((r[0] + r[2]) as f32, (r[1] + r[3]) as f32);
+                [[x0, y0], [x1, y0], [x1, y1], [x0, y0], [x1, y1], [x0, y1]]
+            };
+            let start = vertices.len() as u32;
+            for b in &boxes {
+                let [a, bb, c] = b.corners;
+                vertices.extend(rect_corners(b.rect).map(|p| Vertex {
+                    position: ndc(p),
+                    uv: a,
+                    color: [bb[0], bb[1], c[0], c[1]],
+                    mode: channel as f32,
+                }));
+            }
+            passes[cover_pass].ops.push(Op {
+                range: start..vertices.len() as u32,
+                bind: Bind::None,
+                pipeline: COVER_PIPELINE,
+                scissor,
+                params: None,
+            });
+            let start = vertices.len() as u32;
+            vertices.extend(rect_corners(span).map(|p| Vertex {
+                position: ndc(p),
+                uv: map.map_or([0.5, 0.5], |m| cover::apply(&m, p)),
+                color: fill.color,
+                mode: fill.mode + 4.0 * channel as f32,
+            }));
+            if let Some(p) = passes.last_mut() {
+                p.ops.push(Op {
+                    range: start..vertices.len() as u32,
+                    bind: fill.bind,
+                    pipeline: SHAPE_PIPELINE,
+                    scissor,
+                    params: None,
+                });
+            }
         }
         let (w, h) = (target.width as f32, target.height as f32);
         let ndc = |p: [f32; 2]| [p[0] / w * 2.0 - 1.0, 1.0 - p[1] / h * 2.0];
@@ -979,6 +1221,7 @@ impl RenderContext {
                 a: clear[3],
             }),
             ops: Vec::new(),
+            cover: false,
         }];
         // The pass that composites layer `depth` onto its parent (at `depth`, which is its
         // index among the layer textures).
@@ -991,6 +1234,7 @@ impl RenderContext {
                 depth,
                 backdrop: matches!(compose, Compose::Blend(_)),
                 clear: None,
+                cover: false,
                 ops: vec![Op {
                     range,
                     bind: Bind::Layer(depth),
@@ -1010,6 +1254,8 @@ impl RenderContext {
         let mut scissors: Vec<[u32; 4]> = vec![full_rect];
         let mut max_depth = 0;
         let isolated = needs_isolation(items);
+        // The open batch of exact-coverage shapes: its coverage pass and the channels taken.
+        let mut batch: Option<(usize, usize)> = None;
         for (index, item) in items.iter().enumerate() {
             let start = vertices.len() as u32;
             match item {
@@ -1039,26 +1285,21 @@ impl RenderContext {
                         });
                     }
                 }
-                DrawItem::Triangles(points, color) => {
-                    let n = points.len() / 3 * 3;
-                    vertices.extend(points[..n].iter().map(|p| Vertex {
-                        position: ndc(*p),
-                        uv: [0.5, 0.5],
+                DrawItem::Triangles(points, color) => push_shape(
+                    &mut passes,
+                    &mut vertices,
+                    &mut batch,
+                    depth,
+                    *scissors.last().unwrap_or(&full_rect),
+                    [w, h],
+                    Fill {
+                        points,
+                        uvs: None,
                         color: *color,
                         mode: 0.0,
-                    }));
-                    if n > 0
-                        && let Some(p) = passes.last_mut()
-                    {
-                        p.ops.push(Op {
-                            range: start..vertices.len() as u32,
-                            bind: Bind::White,
-                            pipeline: 0,
-                            scissor: *scissors.last().unwrap_or(&full_rect),
-                            params: None,
-                        });
-                    }
-                }
+                        bind: Bind::White,
+                    },
+                ),
                 DrawItem::Gradient {
                     points,
                     uvs,
@@ -1067,24 +1308,21 @@ impl RenderContext {
                     color,
                 } => {
                     let n = points.len().min(uvs.len()) / 3 * 3;
-                    let mode = if *radial { 2.0 } else { 1.0 };
-                    vertices.extend(points[..n].iter().zip(&uvs[..n]).map(|(p, uv)| Vertex {
-                        position: ndc(*p),
-                        uv: *uv,
-                        color: *color,
-                        mode,
-                    }));
-                    if n > 0
-                        && let Some(p) = passes.last_mut()
-                    {
-                        p.ops.push(Op {
-                            range: start..vertices.len() as u32,
+                    push_shape(
+                        &mut passes,
+                        &mut vertices,
+                        &mut batch,
+                        depth,
+                        *scissors.last().unwrap_or(&full_rect),
+                        [w, h],
+                        Fill {
+                            points: &points[..n],
+                            uvs: Some(&uvs[..n]),
+                            color: *color,
+                            mode: if *radial { 2.0 } else { 1.0 },
                             bind: Bind::Texture(&ramp.bind_group),
-                            pipeline: 0,
-                            scissor: *scissors.last().unwrap_or(&full_rect),
-                            params: None,
-                        });
-                    }
+                        },
+                    );
                 }
                 DrawItem::PushLayer {
                     alpha,
@@ -1129,6 +1367,7 @@ impl RenderContext {
                         backdrop: false,
                         clear: Some(wgpu::Color::TRANSPARENT),
                         ops: Vec::new(),
+                        cover: false,
                     });
                 }
                 DrawItem::PopLayer => match open.pop() {
@@ -1169,6 +1408,25 @@ impl RenderContext {
             .create_command_encoder(&wgpu::CommandEncoderDescriptor {
                 label: Some("frame"),
             });
+        let coverage = passes
+            .iter()
+            .any(|p| p.cover)
+            .then(|| self.coverage(target));
+        // A multisampled pass resolves into its single-sampled texture only when that texture
+        // is read next (a composite of the layer, a backdrop copy, the frame itself), not when
+        // the next pass at its depth goes on drawing (after a coverage pass).
+        let resolves: Vec<bool> = (0..passes.len())
+            .map(|i| {
+                let d = passes[i].depth;
+                for p in &passes[i + 1..] {
+                    if p.cover || p.depth > d {
+                        continue;
+                    }
+                    return p.depth < d || p.backdrop || p.clear.is_some();
+                }
+                true
+            })
+            .collect();
         let last = passes.len().saturating_sub(1);
         for (i, pass) in passes.iter().enumerate() {
             if pass.backdrop
@@ -1195,8 +1453,13 @@ impl RenderContext {
                 let l = &layers[pass.depth - 1];
                 (&l.msaa, &l.view)
             };
-            let (view, resolve) = if SAMPLES > 1 {
-                (msaa, Some(single))
+            let (view, resolve) = if pass.cover {
+                let Some(Some((view, _))) = coverage.as_deref() else {
+                    continue;
+                };
+                (view, None)
+            } else if SAMPLES > 1 {
+                (msaa, resolves[i].then_some(single))
             } else {
                 (single, None)
             };
@@ -1232,11 +1495,20 @@ impl RenderContext {
                 rp.set_scissor_rect(x, y, sw, sh);
                 rp.set_pipeline(&self.pipelines[op.pipeline]);
                 let bg = match op.bind {
-                    Bind::Texture(b) => b,
-                    Bind::White => &self.white,
-                    Bind::Layer(d) => &layers[d].bind_group,
+                    Bind::Texture(b) => Some(b),
+                    Bind::White => Some(&self.white),
+                    Bind::Layer(d) => Some(&layers[d].bind_group),
+                    Bind::None => None,
                 };
-                rp.set_bind_group(0, bg, &[]);
+                if let Some(bg) = bg {
+                    rp.set_bind_group(0, bg, &[]);
+                }
+                if op.pipeline == SHAPE_PIPELINE {
+                    let Some(Some((_, group))) = coverage.as_deref() else {
+                        continue;
+                    };
+                    rp.set_bind_group(1, group, &[]);
+                }
                 if op.pipeline == BLEND_PIPELINE {
                     let Some(Some((_, group))) = backdrop.as_deref() else {
                         continue;
@@ -1252,6 +1524,7 @@ impl RenderContext {
         }
         drop(layers);
         drop(backdrop);
+        drop(coverage);
         if let Some(t) = &self.timestamps {
             encoder.resolve_query_set(&t.set, 0..2, &t.resolve, 0);
             encoder.copy_buffer_to_buffer(&t.resolve, 0, &t.read, 0, 16);
