@@ -216,7 +216,7 @@ impl RenderSink for DisplayListSink<'_> {
         shape: &impl kurbo::Shape,
     ) {
         let gradient = gradient(brush).map(Arc::new);
-        let color = if gradient.is_some() {
+        let mut color = if gradient.is_some() {
             [1.0; 4]
         } else {
             let Some(c) = premultiplied(brush) else {
@@ -230,23 +230,27 @@ impl RenderSink for DisplayListSink<'_> {
             None => fill_mesh(&path, tol as f32),
             Some(s) => stroke_mesh(
                 &path,
-                &Stroke {
-                    color: [0.0; 4],
-                    width: s.width as f32,
-                    cap: match s.start_cap {
-                        kurbo::Cap::Butt => Cap::Butt,
-                        kurbo::Cap::Round => Cap::Round,
-                        kurbo::Cap::Square => Cap::Square,
+                &stroke_as_drawn(
+                    Stroke {
+                        color: [0.0; 4],
+                        width: s.width as f32,
+                        cap: match s.start_cap {
+                            kurbo::Cap::Butt => Cap::Butt,
+                            kurbo::Cap::Round => Cap::Round,
+                            kurbo::Cap::Square => Cap::Square,
+                        },
+                        join: match s.join {
+                            kurbo::Join::Bevel => Join::Bevel,
+                            kurbo::Join::Round => Join::Round,
+                            kurbo::Join::Miter => Join::Miter,
+                        },
+                        miter_limit: s.miter_limit as f32,
+                        dash: s.dash_pattern.iter().map(|d| *d as f32).collect(),
+                        dash_offset: s.dash_offset as f32,
                     },
-                    join: match s.join {
-                        kurbo::Join::Bevel => Join::Bevel,
-                        kurbo::Join::Round => Join::Round,
-                        kurbo::Join::Miter => Join::Miter,
-                    },
-                    miter_limit: s.miter_limit as f32,
-                    dash: s.dash_pattern.iter().map(|d| *d as f32).collect(),
-                    dash_offset: s.dash_offset as f32,
-                },
+                    transform,
+                    &mut color,
+                ),
                 tol as f32,
             ),
         };
@@ -424,6 +428,21 @@ pub fn lottie_cmds(
     });
     // A model velato cannot evaluate draws nothing rather than taking the player down.
     run.unwrap_or_default()
+}
+
+/// The stroke as it is drawn under `transform`: a stroke under a canvas pixel wide
+/// becomes a hairline, its opacity (`color`, premultiplied, or a gradient's tint) scaled
+/// as Skia scales it ([`crate::model::vector::hairline`]).
+fn stroke_as_drawn(stroke: Stroke, transform: kurbo::Affine, color: &mut [f32; 4]) -> Stroke {
+    match crate::model::vector::hairline(stroke.width, affine(transform)) {
+        Some((width, cover)) => {
+            for c in color.iter_mut() {
+                *c *= cover;
+            }
+            crate::model::vector::hairline_stroke(&stroke, width)
+        }
+        None => stroke,
+    }
 }
 
 #[cfg(test)]

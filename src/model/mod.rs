@@ -802,16 +802,28 @@ fn sprite_frame_cmds(
                 refused.get_or_insert_with(|| e.clone());
             }
             let transform = f.transform.then_after(shape.transform);
+            // A stroke under a pixel wide is drawn as Skia draws it: a hairline.
+            let thin = shape
+                .def
+                .stroke
+                .as_ref()
+                .and_then(|st| vector::hairline(st.width, transform))
+                .and_then(|(w, k)| Some((shape.def.hairline_mesh(w)?, k)));
+            let stroke = match &thin {
+                Some((m, _)) => Some(m),
+                None => meshes.stroke.as_ref(),
+            };
             let paint = [
-                (meshes.fill.as_ref(), shape.def.fill),
+                (meshes.fill.as_ref(), shape.def.fill, 1.0),
                 (
-                    meshes.stroke.as_ref(),
+                    stroke,
                     shape.def.stroke.as_ref().map(|st| st.color),
+                    thin.as_ref().map_or(1.0, |t| t.1),
                 ),
             ];
-            for (mesh, color) in paint {
+            for (mesh, color, cover) in paint {
                 if let (Some(mesh), Some(c)) = (mesh, color) {
-                    let a = c[3] * alpha;
+                    let a = c[3] * alpha * cover;
                     cmds.push(DrawCmd::Mesh {
                         mesh: Arc::clone(mesh),
                         transform,

@@ -316,6 +316,50 @@ pub struct ShapeDef {
     /// by [`ShapeDef::refine_for`] for every transform the shape is drawn under.
     tolerance: AtomicU32,
     meshes: OnceLock<ShapeMeshes>,
+    /// The stroke last tessellated as a hairline ([`ShapeDef::hairline_mesh`]): its local
+    /// width (`f32` bits) and mesh.
+    hairline: std::sync::Mutex<Option<(u32, Arc<Mesh>)>>,
+}
+
+/// Skia's rule for strokes thinner than a pixel (`SkDrawTreatAsHairline`, which the reference
+/// players' canvases follow: Chromium's and Android's): a stroke of `width` local units whose
+/// width vectors `transform` maps both to at most 1 canvas px (lengths measured as Skia's
+/// `fast_len`, the larger coordinate plus half the smaller) is drawn as a hairline, one pixel
+/// wide, at an opacity scaled by the mean of those two lengths. Returns the local width of
+/// one canvas px under `transform` and that opacity factor, or `None` for a stroke drawn at its
+/// own width (a non-finite or degenerate transform included).
+#[must_use]
+pub fn hairline(width: f32, transform: super::Affine) -> Option<(f32, f32)> {
+    let [a, b, c, d, ..] = transform.0;
+    let fast_len = |x: f32, y: f32| {
+        let (x, y) = (x.abs(), y.abs());
+        x.max(y) + x.min(y) / 2.0
+    };
+    let len0 = fast_len(a * width, b * width);
+    let len1 = fast_len(c * width, d * width);
+    let det = transform.area_scale();
+    if !(width > 0.0 && len0 <= 1.0 && len1 <= 1.0 && det.is_normal()) {
+        return None;
+    }
+    let local = 1.0 / det.sqrt();
+    local
+        .is_finite()
+        .then_some((local, f32::midpoint(len0, len1)))
+}
+
+/// The stroke `s` drawn as a hairline `local_width` wide (see [`hairline`]): Skia draws a
+/// hairline segment by segment, its ends extended half a pixel for round and square caps.
+#[must_use]
+pub fn hairline_stroke(s: &Stroke, local_width: f32) -> Stroke {
+    Stroke {
+        width: local_width,
+        cap: match s.cap {
+            Cap::Butt => Cap::Butt,
+            Cap::Round | Cap::Square => Cap::Square,
+        },
+        join: Join::Bevel,
+        ..s.clone()
+    }
 }
 
 /// The tessellated fill and stroke of a [`ShapeDef`].
@@ -339,7 +383,36 @@ impl ShapeDef {
             stroke,
             tolerance: AtomicU32::new(TOLERANCE.to_bits()),
             meshes: OnceLock::new(),
+            hairline: std::sync::Mutex::new(None),
         }
+    }
+
+    /// The stroke tessellated as a hairline `local_width` units wide ([`hairline`]); the last
+    /// one is kept, so a shape drawn at one scale frame after frame is tessellated once.
+    /// `None` when the shape has no stroke or it cannot be tessellated (the stroke's own
+    /// mesh then says why).
+    pub fn hairline_mesh(&self, local_width: f32) -> Option<Arc<Mesh>> {
+        let stroke = self.stroke.as_ref()?;
+        let mut kept = self
+            .hairline
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((w, m)) = kept.as_ref()
+            && *w == local_width.to_bits()
+        {
+            return Some(Arc::clone(m));
+        }
+        let path = self.geometry.to_path().ok()?;
+        let mesh = Arc::new(
+            stroke_mesh(
+                &path,
+                &hairline_stroke(stroke, local_width),
+                self.tolerance(),
+            )
+            .ok()?,
+        );
+        *kept = Some((local_width.to_bits(), Arc::clone(&mesh)));
+        Some(mesh)
     }
 
     /// Makes the tessellation fine enough that curves stay within [`TOLERANCE`] canvas px

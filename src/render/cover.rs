@@ -137,7 +137,14 @@ mod tests {
     fn the_gradient_map_reproduces_every_corner() {
         // uv = (0.01 x + 0.002 y − 0.3, −0.02 x + 0.5)
         let f = |p: [f32; 2]| [0.01 * p[0] + 0.002 * p[1] - 0.3, -0.02 * p[0] + 0.5];
-        let points = [[0.0, 0.0], [0.5, 0.0], [0.0, 0.5], [3.0, 4.0], [90.0, 7.0], [20.0, 80.0]];
+        let points = [
+            [0.0, 0.0],
+            [0.5, 0.0],
+            [0.0, 0.5],
+            [3.0, 4.0],
+            [90.0, 7.0],
+            [20.0, 80.0],
+        ];
         let uvs: Vec<_> = points.iter().map(|p| f(*p)).collect();
         let m = affine_uv(&points, &uvs).unwrap();
         for p in [[0.0, 0.0], [100.0, 50.0], [-20.0, 300.0]] {

@@ -713,40 +713,58 @@ impl RenderContext {
             immediate_size: 0,
         });
         for (label, layout, vs, fs, format, blend, samples) in [
-            ("cover", &cover_layout, "vs_cover", "fs_cover", COVERAGE_FORMAT, add, 1),
-            ("shape", &shape_layout, "vs_main", "fs_shape", FORMAT, over, SAMPLES),
+            (
+                "cover",
+                &cover_layout,
+                "vs_cover",
+                "fs_cover",
+                COVERAGE_FORMAT,
+                add,
+                1,
+            ),
+            (
+                "shape",
+                &shape_layout,
+                "vs_main",
+                "fs_shape",
+                FORMAT,
+                over,
+                SAMPLES,
+            ),
         ] {
-            pipelines.push(device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
-                label: Some(label),
-                layout: Some(layout),
-                vertex: wgpu::VertexState {
-                    module: &shader,
-                    entry_point: Some(vs),
-                    compilation_options: wgpu::PipelineCompilationOptions::default(),
-                    buffers: &vertex_layout,
-                },
-                primitive: wgpu::PrimitiveState::default(),
-                depth_stencil: None,
-                multisample: wgpu::MultisampleState {
-                    count: samples,
-                    ..wgpu::MultisampleState::default()
-                },
-                fragment: Some(wgpu::FragmentState {
-                    module: &shader,
-                    entry_point: Some(fs),
-                    compilation_options: wgpu::PipelineCompilationOptions::default(),
-                    targets: &[Some(wgpu::ColorTargetState {
-                        format,
-                        blend: Some(wgpu::BlendState {
-                            color: blend,
-                            alpha: blend,
-                        }),
-                        write_mask: wgpu::ColorWrites::ALL,
-                    })],
+            pipelines.push(
+                device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
+                    label: Some(label),
+                    layout: Some(layout),
+                    vertex: wgpu::VertexState {
+                        module: &shader,
+                        entry_point: Some(vs),
+                        compilation_options: wgpu::PipelineCompilationOptions::default(),
+                        buffers: &vertex_layout,
+                    },
+                    primitive: wgpu::PrimitiveState::default(),
+                    depth_stencil: None,
+                    multisample: wgpu::MultisampleState {
+                        count: samples,
+                        ..wgpu::MultisampleState::default()
+                    },
+                    fragment: Some(wgpu::FragmentState {
+                        module: &shader,
+                        entry_point: Some(fs),
+                        compilation_options: wgpu::PipelineCompilationOptions::default(),
+                        targets: &[Some(wgpu::ColorTargetState {
+                            format,
+                            blend: Some(wgpu::BlendState {
+                                color: blend,
+                                alpha: blend,
+                            }),
+                            write_mask: wgpu::ColorWrites::ALL,
+                        })],
+                    }),
+                    multiview_mask: None,
+                    cache: None,
                 }),
-                multiview_mask: None,
-                cache: None,
-            }));
+            );
         }
         let sampler = device.create_sampler(&wgpu::SamplerDescriptor {
             label: Some("bilinear"),
