@@ -730,6 +730,40 @@ mod tests {
     use super::*;
 
     #[test]
+    fn strokes_under_a_pixel_are_hairlines_as_skia_draws_them() {
+        use crate::model::Affine;
+        // Half a pixel wide: a one-pixel hairline at half the opacity.
+        assert_eq!(hairline(0.5, Affine::IDENTITY), Some((1.0, 0.5)));
+        // Exactly one pixel is still a hairline, at full opacity; wider is drawn as it is.
+        assert_eq!(hairline(1.0, Affine::IDENTITY), Some((1.0, 1.0)));
+        assert_eq!(hairline(1.5, Affine::IDENTITY), None);
+        // 2 units drawn at a quarter: half a pixel; one pixel is 4 units.
+        assert_eq!(hairline(2.0, Affine::scale(0.25, 0.25)), Some((4.0, 0.5)));
+        // Turned 45°: Skia's fast_len of (0.5, 0.5)·√½ overestimates the length by 6 %.
+        let r = std::f32::consts::FRAC_1_SQRT_2;
+        let (w, k) = hairline(0.5, Affine([r, r, -r, r, 0.0, 0.0])).unwrap();
+        assert!(
+            (w - 1.0).abs() < 1e-5 && (k - 0.75 * r).abs() < 1e-5,
+            "{w} {k}"
+        );
+        // No width, or a transform that flattens everything: not a hairline.
+        assert_eq!(hairline(0.0, Affine::IDENTITY), None);
+        assert_eq!(hairline(0.5, Affine::scale(0.0, 1.0)), None);
+        let s = Stroke {
+            color: [1.0; 4],
+            width: 0.5,
+            cap: Cap::Round,
+            join: Join::Miter,
+            miter_limit: 4.0,
+            dash: vec![2.0, 1.0],
+            dash_offset: 0.5,
+        };
+        let h = hairline_stroke(&s, 1.0);
+        assert_eq!((h.width, h.cap, h.join), (1.0, Cap::Square, Join::Bevel));
+        assert_eq!((h.dash, h.dash_offset), (s.dash, s.dash_offset));
+    }
+
+    #[test]
     fn gradient_ramps_and_coordinates() {
         let g = GradientPaint {
             radial: false,
