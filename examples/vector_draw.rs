@@ -50,7 +50,7 @@ fn main() -> anyhow::Result<()> {
         "lottie/lottie-web/demo/happy2016/data.json",
     ] {
         let path = assets.join(rel);
-        let anim = if rel.ends_with(".svga") {
+        let anim = if path.extension().is_some_and(|e| e == "svga") {
             svga_animation(&std::fs::read(&path)?, &limits).map_err(anyhow::Error::msg)?
         } else {
             lottie_file_animation(&path, None, &limits).map_err(anyhow::Error::msg)?

@@ -1129,6 +1129,7 @@ impl RenderContext {
         /// A vector shape: triangles (three corners each, target px), gradient coordinates per
         /// corner when it is a gradient, its premultiplied colour, `fs_main`'s mode and what
         /// group 0 samples.
+        #[derive(Clone, Copy)]
         struct Fill<'b> {
             points: &'b [[f32; 2]],
             uvs: Option<&'b [[f32; 2]]>,
