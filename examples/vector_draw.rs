@@ -1,5 +1,5 @@
 //! Cost of drawing vector effects on the GPU: for each file, every 10th frame placed in a
-//! 720 × 1280 viewport (the mid tier's, `fit_contain`; `VIEWPORT=WxH` for another) and drawn on one kept target, waiting for
+//! 720 × 1280 viewport (the mid tier's, `fit_contain`; `VIEWPORT=WxH` for another, `VECTOR_ONLY=substring` for some files) and drawn on one kept target, waiting for
 //! the GPU (`Painter::draw`); prints the median and the worst frame's time in ms and the
 //! triangles drawn per frame. Run (release, on an idle machine): `cargo run --release --example
 //! vector_draw [RUNS]`; each frame's figure is the median of RUNS draws (default 5). The table is
@@ -39,8 +39,10 @@ fn main() -> anyhow::Result<()> {
         .unwrap_or([720, 1280]);
     let target = ctx.target(viewport[0], viewport[1]);
     println!("adapter: {} ({})", ctx.adapter.name, ctx.adapter.backend);
-    println!("| file | frames drawn | triangles per frame (mean) | draw ms p50 | draw ms max |");
-    println!("|---|---|---|---|---|");
+    println!(
+        "| file | frames drawn | shapes per frame (mean) | triangles per frame (mean) | draw ms p50 | draw ms max |"
+    );
+    println!("|---|---|---|---|---|---|");
     for rel in [
         "svga/SVGAPlayer-Web/EmptyState.svga",
         "svga/SVGAPlayer-Web/Walkthrough.svga",
@@ -49,6 +51,9 @@ fn main() -> anyhow::Result<()> {
         "lottie/rlottie/example/resource/27746-joypixels-partying-face-emoji-animation.json",
         "lottie/lottie-web/demo/happy2016/data.json",
     ] {
+        if std::env::var("VECTOR_ONLY").is_ok_and(|o| !rel.contains(&o)) {
+            continue;
+        }
         let path = assets.join(rel);
         let anim = if path.extension().is_some_and(|e| e == "svga") {
             svga_animation(&std::fs::read(&path)?, &limits).map_err(anyhow::Error::msg)?
@@ -63,6 +68,7 @@ fn main() -> anyhow::Result<()> {
         let mut decoder = giftqa::model::load::FrameDecoder::new();
         let mut times = Vec::new();
         let mut triangles = 0usize;
+        let mut shapes = 0usize;
         for frame in (0..anim.frame_count).step_by(10) {
             let placed = place(&giftqa::model::frame_at(&anim, frame), fit);
             triangles += placed
@@ -72,6 +78,10 @@ fn main() -> anyhow::Result<()> {
                     _ => 0,
                 })
                 .sum::<usize>();
+            shapes += placed
+                .iter()
+                .filter(|p| matches!(p, Placed::Mesh(_)))
+                .count();
             painter.prepare(0, "effect", &anim, &placed, &mut decoder, &limits)?;
             let mut failed = None;
             times.push(median_ms(runs, || {
@@ -86,8 +96,9 @@ fn main() -> anyhow::Result<()> {
         times.sort_by(f64::total_cmp);
         let n = times.len().max(1);
         println!(
-            "| {rel} | {} | {} | {:.2} | {:.2} |",
+            "| {rel} | {} | {} | {} | {:.2} | {:.2} |",
             times.len(),
+            shapes / n,
             triangles / n,
             times.get(times.len() / 2).copied().unwrap_or(0.0),
             times.last().copied().unwrap_or(0.0),

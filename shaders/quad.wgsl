@@ -211,7 +211,8 @@ fn fs_effect(in: VertexOut) -> @location(0) vec4<f32> {
 // players' canvases use). A shape is drawn in two steps:
 //
 // 1. `vs_cover`/`fs_cover` add, for each of its triangles (which partition the shape, as
-//    lyon's tessellator emits them), the exact area of the triangle inside each pixel to one
+//    lyon's tessellator emits them), the exact area of the triangle inside each pixel (the
+//    signed areas its three edges sweep inside the pixel's square, `edge_area`) to one
 //    channel of a 16-bit float coverage texture (additive blending). Each triangle arrives as
 //    its pixel-aligned bounding box, carrying its corners (`a`, `b`, `c` in target px) and the
 //    channel (0–3) flat.
@@ -236,61 +237,37 @@ fn vs_cover(@location(0) position: vec2<f32>, @location(1) uv: vec2<f32>, @locat
     return out;
 }
 
-// Signed distance-like value of `p` inside the pixel square's edge `e` (≥ 0 inside).
-fn inside(p: vec2<f32>, e: i32) -> f32 {
-    switch e {
-        case 0: { return p.x; }
-        case 1: { return 1.0 - p.x; }
-        case 2: { return p.y; }
-        default: { return 1.0 - p.y; }
-    }
+// ∫ clamp(t, 0, 1) dt from 0 to `t`.
+fn clamped_integral(t: f32) -> f32 {
+    return select(select(t * t * 0.5, t - 0.5, t > 1.0), 0.0, t < 0.0);
 }
 
-// Area of the triangle (`a`, `b`, `c`, in the pixel's own coordinates) inside the unit square
-// [0, 1]²: the triangle clipped by the square's four edges (Sutherland–Hodgman, at most seven
-// corners), then the shoelace formula.
-fn area_in_pixel(a: vec2<f32>, b: vec2<f32>, c: vec2<f32>) -> f32 {
-    var poly: array<vec2<f32>, 8>;
-    poly[0] = a;
-    poly[1] = b;
-    poly[2] = c;
-    var n = 3;
-    for (var e = 0; e < 4; e++) {
-        var out: array<vec2<f32>, 8>;
-        var m = 0;
-        for (var i = 0; i < n; i++) {
-            let p = poly[i];
-            let q = poly[(i + 1) % n];
-            let dp = inside(p, e);
-            let dq = inside(q, e);
-            if dp >= 0.0 && m < 8 {
-                out[m] = p;
-                m++;
-            }
-            if (dp >= 0.0) != (dq >= 0.0) && m < 8 {
-                out[m] = p + (q - p) * (dp / (dp - dq));
-                m++;
-            }
-        }
-        poly = out;
-        n = m;
-        if n < 3 {
-            return 0.0;
-        }
+// The signed area the directed edge `p` → `q` (in the pixel's own coordinates) contributes to
+// the pixel square [0, 1]²: ∫ clamp(x(y), 0, 1) dy over the part of the edge with y in [0, 1].
+// Summed over a closed outline it is the area of the outline inside the square, signed by its
+// winding (the exact-area accumulation of font rasterisers).
+fn edge_area(p: vec2<f32>, q: vec2<f32>) -> f32 {
+    let y0 = clamp(p.y, 0.0, 1.0);
+    let y1 = clamp(q.y, 0.0, 1.0);
+    if y0 == y1 {
+        return 0.0;
     }
-    var twice = 0.0;
-    for (var i = 0; i < n; i++) {
-        let p = poly[i];
-        let q = poly[(i + 1) % n];
-        twice += p.x * q.y - q.x * p.y;
+    let dxdy = (q.x - p.x) / (q.y - p.y);
+    let xa = p.x + (y0 - p.y) * dxdy;
+    let xb = p.x + (y1 - p.y) * dxdy;
+    // The mean of clamp(x, 0, 1) while x runs linearly from xa to xb.
+    var mean = clamp((xa + xb) * 0.5, 0.0, 1.0);
+    if abs(xb - xa) > 1e-4 {
+        mean = (clamped_integral(xb) - clamped_integral(xa)) / (xb - xa);
     }
-    return abs(twice) * 0.5;
+    return (y1 - y0) * mean;
 }
 
-// Edge function of `p` against the directed edge `u` → `v`, scaled by the triangle's winding
-// `s` so that inside is positive.
-fn edge(u: vec2<f32>, v: vec2<f32>, p: vec2<f32>, s: f32) -> f32 {
-    return s * ((v.x - u.x) * (p.y - u.y) - (v.y - u.y) * (p.x - u.x));
+// Distance of `p` from the line through `u` → `v`, positive on the side `s` (the triangle's
+// winding) names inside.
+fn inside_distance(u: vec2<f32>, v: vec2<f32>, p: vec2<f32>, s: f32) -> f32 {
+    let e = v - u;
+    return s * (e.x * (p.y - u.y) - e.y * (p.x - u.x)) / max(length(e), 1e-20);
 }
 
 @fragment
@@ -303,34 +280,33 @@ fn fs_cover(in: CoverOut) -> @location(0) vec4<f32> {
     if s == 0.0 {
         discard;
     }
-    // The pixel's corners against each edge: all outside one edge is no coverage, all inside
-    // every edge is full coverage; only pixels an edge crosses are clipped.
-    var full = true;
-    let corners = array<vec2<f32>, 4>(vec2<f32>(0.0, 0.0), vec2<f32>(1.0, 0.0), vec2<f32>(0.0, 1.0), vec2<f32>(1.0, 1.0));
-    let edges = array<vec4<f32>, 3>(vec4<f32>(a, b), vec4<f32>(b, c), vec4<f32>(c, a));
-    for (var k = 0; k < 3; k++) {
-        var outside = 0;
-        for (var i = 0; i < 4; i++) {
-            let d = edge(edges[k].xy, edges[k].zw, corners[i], s);
-            if d < 0.0 {
-                outside++;
-                full = false;
-            }
-        }
-        if outside == 4 {
-            discard;
-        }
+    // The pixel's centre against each edge: more than half a diagonal outside one edge is no
+    // coverage, as far inside all three is full coverage; only pixels an edge may cross are
+    // integrated.
+    let centre = vec2<f32>(0.5, 0.5);
+    let da = inside_distance(a, b, centre, s);
+    let db = inside_distance(b, c, centre, s);
+    let dc = inside_distance(c, a, centre, s);
+    let reach = 0.70711;
+    if min(min(da, db), dc) <= -reach {
+        discard;
     }
     var area = 1.0;
-    if !full {
-        area = area_in_pixel(a, b, c);
+    if min(min(da, db), dc) < reach {
+        area = abs(edge_area(a, b) + edge_area(b, c) + edge_area(c, a));
     }
     if area <= 0.0 {
         discard;
     }
-    var out = vec4<f32>(0.0);
-    out[i32(in.channel)] = area;
-    return out;
+    let ch = in.channel;
+    return vec4<f32>(f32(ch < 0.5), f32(ch > 0.5 && ch < 1.5), f32(ch > 1.5 && ch < 2.5), f32(ch > 2.5)) * min(area, 1.0);
+}
+
+// Zeroes a channel of the coverage texture (the pipeline's write mask picks which) over a
+// shape's box before its coverage is added.
+@fragment
+fn fs_zero() -> @location(0) vec4<f32> {
+    return vec4<f32>(0.0);
 }
 
 @group(1) @binding(0) var coverage: texture_2d<f32>;
@@ -344,6 +320,7 @@ fn fs_shape(in: VertexOut) -> @location(0) vec4<f32> {
     let ramp = vec2<f32>((clamp(t, 0.0, 1.0) * 255.0 + 0.5) / 256.0, 0.5);
     let uv = select(in.uv, ramp, mode > 0.5);
     let cover = textureLoad(coverage, vec2<i32>(floor(in.position.xy)), 0);
-    let amount = min(cover[clamp(channel, 0, 3)], 1.0);
+    let pick = vec4<f32>(f32(channel == 0), f32(channel == 1), f32(channel == 2), f32(channel >= 3));
+    let amount = min(dot(cover, pick), 1.0);
     return textureSampleLevel(image, image_sampler, uv, 0.0) * in.color * amount;
 }

@@ -20,6 +20,37 @@ pub struct CoverBox {
     pub corners: [[f32; 2]; 3],
     /// Pixels whose squares the triangle's bounding box meets, clipped to the scissor.
     pub rect: PixelRect,
+    /// The triangle pushed out [`REACH`] px along each edge's normal, when that covers fewer
+    /// pixels than `rect` (a sliver's box is mostly empty): every pixel whose square meets the
+    /// triangle has its centre inside it, so it is drawn instead of the box.
+    pub dilated: Option<[[f32; 2]; 3]>,
+}
+
+/// Half a pixel's diagonal: a pixel's square meets a shape when its centre lies within this
+/// distance of it.
+pub const REACH: f32 = std::f32::consts::FRAC_1_SQRT_2;
+
+/// The triangle `t` with each edge moved `REACH` px outwards, or `None` when it is degenerate.
+fn dilate(t: [[f32; 2]; 3]) -> Option<[[f32; 2]; 3]> {
+    let twice =
+        (t[1][0] - t[0][0]) * (t[2][1] - t[0][1]) - (t[1][1] - t[0][1]) * (t[2][0] - t[0][0]);
+    let s = twice.signum();
+    // Outward unit normal of edge i (from corner i to corner i + 1).
+    let normal = |i: usize| {
+        let (p, q) = (t[i], t[(i + 1) % 3]);
+        let (dx, dy) = (q[0] - p[0], q[1] - p[1]);
+        let len = dx.hypot(dy);
+        (len > 0.0).then(|| [s * dy / len, -s * dx / len])
+    };
+    let n = [normal(0)?, normal(1)?, normal(2)?];
+    let mut out = [[0.0f32; 2]; 3];
+    for (i, corner) in out.iter_mut().enumerate() {
+        // Corner i joins edges i − 1 and i.
+        let (n1, n2) = (n[(i + 2) % 3], n[i]);
+        let k = REACH / (1.0 + n1[0] * n2[0] + n1[1] * n2[1]).max(1e-6);
+        *corner = [t[i][0] + k * (n1[0] + n2[0]), t[i][1] + k * (n1[1] + n2[1])];
+    }
+    out.iter().flatten().all(|v| v.is_finite()).then_some(out)
 }
 
 /// The coverage boxes of `points` (three corners a triangle; a trailing partial triangle is
@@ -59,9 +90,16 @@ pub fn cover_boxes(points: &[[f32; 2]], scissor: PixelRect) -> Option<(Vec<Cover
         y0 = y0.min(rect[1]);
         x1 = x1.max(rect[0] + rect[2]);
         y1 = y1.max(rect[1] + rect[3]);
+        let box_area = (hi_x - lo_x) * (hi_y - lo_y);
+        let dilated = dilate([a, b, c]).filter(|d| {
+            let twice = (d[1][0] - d[0][0]) * (d[2][1] - d[0][1])
+                - (d[1][1] - d[0][1]) * (d[2][0] - d[0][0]);
+            twice.abs() * 0.5 < box_area
+        });
         boxes.push(CoverBox {
             corners: [a, b, c],
             rect,
+            dilated,
         });
     }
     (!boxes.is_empty()).then(|| (boxes, [x0, y0, x1 - x0, y1 - y0]))
@@ -131,6 +169,35 @@ mod tests {
         // No area, or not finite: left out.
         assert!(cover_boxes(&[[0.0, 0.0], [1.0, 1.0], [2.0, 2.0]], [0, 0, 9, 9]).is_none());
         assert!(cover_boxes(&[[0.0, 0.0], [f32::NAN, 1.0], [2.0, 0.0]], [0, 0, 9, 9]).is_none());
+    }
+
+    #[test]
+    fn a_sliver_is_drawn_dilated_and_every_touched_pixel_is_inside() {
+        // A long thin diagonal sliver: its box is 40 × 40 px, the triangle 0.5 px wide.
+        let tri = [[0.0, 0.0], [40.0, 40.0], [40.0, 39.5]];
+        let (boxes, _) = cover_boxes(&tri, [0, 0, 64, 64]).unwrap();
+        let d = boxes[0]
+            .dilated
+            .expect("the dilated sliver is smaller than its box");
+        let inside = |p: [f32; 2]| {
+            let e = |u: [f32; 2], v: [f32; 2]| {
+                (v[0] - u[0]) * (p[1] - u[1]) - (v[1] - u[1]) * (p[0] - u[0])
+            };
+            let (x, y, z) = (e(d[0], d[1]), e(d[1], d[2]), e(d[2], d[0]));
+            (x >= 0.0 && y >= 0.0 && z >= 0.0) || (x <= 0.0 && y <= 0.0 && z <= 0.0)
+        };
+        // Pixel (20, 20)'s square holds the point (20.2, 20.0) of the edge from (0, 0): its
+        // centre must be drawn, as must the ends' pixels.
+        for px in [[20.5, 20.5], [0.5, 0.5], [39.5, 39.5], [39.5, 38.5]] {
+            assert!(inside(px), "{px:?} in {d:?}");
+        }
+        // A pixel well off the sliver is not.
+        assert!(!inside([10.5, 30.5]));
+        // A small triangle, which pushed out covers more than its box, is drawn as the box.
+        let (boxes, _) = cover_boxes(&[[0.0, 0.0], [3.0, 0.0], [0.0, 3.0]], [0, 0, 9, 9]).unwrap();
+        assert!(boxes[0].dilated.is_none());
+        let (boxes, _) = cover_boxes(&[[0.0, 0.0], [8.0, 0.0], [0.0, 8.0]], [0, 0, 9, 9]).unwrap();
+        assert!(boxes[0].dilated.is_some());
     }
 
     #[test]

@@ -374,6 +374,11 @@ const COVER_PIPELINE: usize = 7;
 /// The pipeline that composites a vector shape by its coverage (`fs_shape`), source-over.
 const SHAPE_PIPELINE: usize = 8;
 
+/// The first of four pipelines that zero one channel of the coverage texture over a shape's
+/// box before its coverage is added (`fs_zero`, channel `k` at `ZERO_PIPELINE + k`): cheaper
+/// than clearing the whole texture for each batch.
+const ZERO_PIPELINE: usize = 9;
+
 /// Format of the coverage texture: four channels (a shape each), blendable, summing areas
 /// exactly enough (11-bit mantissa: 1/2048 of a pixel).
 const COVERAGE_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba16Float;
@@ -712,15 +717,16 @@ impl RenderContext {
             bind_group_layouts: &[Some(&layout), Some(&coverage_layout)],
             immediate_size: 0,
         });
-        for (label, layout, vs, fs, format, blend, samples) in [
+        for (label, layout, vs, fs, format, blend, samples, write_mask) in [
             (
                 "cover",
                 &cover_layout,
                 "vs_cover",
                 "fs_cover",
                 COVERAGE_FORMAT,
-                add,
+                Some(add),
                 1,
+                wgpu::ColorWrites::ALL,
             ),
             (
                 "shape",
@@ -728,8 +734,49 @@ impl RenderContext {
                 "vs_main",
                 "fs_shape",
                 FORMAT,
-                over,
+                Some(over),
                 SAMPLES,
+                wgpu::ColorWrites::ALL,
+            ),
+            (
+                "zero",
+                &cover_layout,
+                "vs_main",
+                "fs_zero",
+                COVERAGE_FORMAT,
+                None,
+                1,
+                wgpu::ColorWrites::RED,
+            ),
+            (
+                "zero",
+                &cover_layout,
+                "vs_main",
+                "fs_zero",
+                COVERAGE_FORMAT,
+                None,
+                1,
+                wgpu::ColorWrites::GREEN,
+            ),
+            (
+                "zero",
+                &cover_layout,
+                "vs_main",
+                "fs_zero",
+                COVERAGE_FORMAT,
+                None,
+                1,
+                wgpu::ColorWrites::BLUE,
+            ),
+            (
+                "zero",
+                &cover_layout,
+                "vs_main",
+                "fs_zero",
+                COVERAGE_FORMAT,
+                None,
+                1,
+                wgpu::ColorWrites::ALPHA,
             ),
         ] {
             pipelines.push(
@@ -754,11 +801,8 @@ impl RenderContext {
                         compilation_options: wgpu::PipelineCompilationOptions::default(),
                         targets: &[Some(wgpu::ColorTargetState {
                             format,
-                            blend: Some(wgpu::BlendState {
-                                color: blend,
-                                alpha: blend,
-                            }),
-                            write_mask: wgpu::ColorWrites::ALL,
+                            blend: blend.map(|b| wgpu::BlendState { color: b, alpha: b }),
+                            write_mask,
                         })],
                     }),
                     multiview_mask: None,
@@ -1138,7 +1182,8 @@ impl RenderContext {
             bind: Bind<'b>,
         }
         /// Draws `fill` with exact coverage ([`cover`]): its triangles' areas are added to a
-        /// free channel of the coverage texture in the open batch's coverage pass (a new one,
+        /// free channel of the coverage texture (zeroed over the shape's box first) in the open
+        /// batch's coverage pass (a new one,
         /// followed by a pass that goes on with the current target, when all four channels
         /// are taken), and its bounding box is composited by that channel in the current pass.
         fn push_shape<'b>(
@@ -1172,7 +1217,7 @@ impl RenderContext {
                     passes.push(Pass {
                         depth,
                         backdrop: false,
-                        clear: Some(wgpu::Color::TRANSPARENT),
+                        clear: None,
                         ops: Vec::new(),
                         cover: true,
                     });
@@ -1193,15 +1238,34 @@ impl RenderContext {
                 let (x1, y1) = ((r[0] + r[2]) as f32, (r[1] + r[3]) as f32);
                 [[x0, y0], [x1, y0], [x1, y1], [x0, y0], [x1, y1], [x0, y1]]
             };
+            // The channel is zeroed over the shape's box, then its triangles' areas added.
+            let start = vertices.len() as u32;
+            vertices.extend(rect_corners(span).map(|p| Vertex {
+                position: ndc(p),
+                uv: [0.0; 2],
+                color: [0.0; 4],
+                mode: 0.0,
+            }));
+            passes[cover_pass].ops.push(Op {
+                range: start..vertices.len() as u32,
+                bind: Bind::None,
+                pipeline: ZERO_PIPELINE + channel,
+                scissor,
+                params: None,
+            });
             let start = vertices.len() as u32;
             for b in &boxes {
                 let [a, bb, c] = b.corners;
-                vertices.extend(rect_corners(b.rect).map(|p| Vertex {
+                let vertex = |p: [f32; 2]| Vertex {
                     position: ndc(p),
                     uv: a,
                     color: [bb[0], bb[1], c[0], c[1]],
                     mode: channel as f32,
-                }));
+                };
+                match b.dilated {
+                    Some(d) => vertices.extend(d.map(vertex)),
+                    None => vertices.extend(rect_corners(b.rect).map(vertex)),
+                }
             }
             passes[cover_pass].ops.push(Op {
                 range: start..vertices.len() as u32,
