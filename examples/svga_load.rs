@@ -23,12 +23,7 @@ use giftqa::playback::bench::median_ms;
 use prost::Message as _;
 
 fn main() -> anyhow::Result<()> {
-    let runs: usize = std::env::args()
-        .nth(1)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(21)
-        .max(1);
+    let runs = giftqa::playback::bench::runs_from_args(21)?;
     let reference = Path::new("../shared/reference/svga/timings.csv");
     let assets = Path::new("../shared/assets/svga");
     let limits = DecodeLimits::default();

@@ -41,12 +41,7 @@ fn gift(base: &Value, letters: usize, animators: usize) -> Vec<u8> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let runs: usize = std::env::args()
-        .nth(1)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(11)
-        .max(1);
+    let runs = giftqa::playback::bench::runs_from_args(11)?;
     let base: Value = serde_json::from_slice(&std::fs::read(
         "../shared/assets/lottie/dotlottie-rs/assets/animations/lottie/text.json",
     )?)?;

@@ -21,12 +21,7 @@ use giftqa::render::RenderContext;
 use giftqa::render::paint::Painter;
 
 fn main() -> anyhow::Result<()> {
-    let runs: usize = std::env::args()
-        .nth(1)
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(5)
-        .max(1);
+    let runs = giftqa::playback::bench::runs_from_args(5)?;
     let assets = Path::new("../shared/assets");
     let ctx = RenderContext::headless()?;
     let limits = DecodeLimits::default();

@@ -28,12 +28,16 @@ fn vs_main(@location(0) position: vec2<f32>, @location(1) uv: vec2<f32>, @locati
 @group(0) @binding(0) var image: texture_2d<f32>;
 @group(0) @binding(1) var image_sampler: sampler;
 
+// The premultiplied colour of a fill or image at `uv` in `mode` (see above), tinted.
+fn paint(uv: vec2<f32>, mode: f32, color: vec4<f32>) -> vec4<f32> {
+    let t = select(uv.x, length(uv), mode > 1.5);
+    let ramp = vec2<f32>((clamp(t, 0.0, 1.0) * 255.0 + 0.5) / 256.0, 0.5);
+    return textureSampleLevel(image, image_sampler, select(uv, ramp, mode > 0.5), 0.0) * color;
+}
+
 @fragment
 fn fs_main(in: VertexOut) -> @location(0) vec4<f32> {
-    let t = select(in.uv.x, length(in.uv), in.mode > 1.5);
-    let ramp = vec2<f32>((clamp(t, 0.0, 1.0) * 255.0 + 0.5) / 256.0, 0.5);
-    let uv = select(in.uv, ramp, in.mode > 0.5);
-    return textureSample(image, image_sampler, uv) * in.color;
+    return paint(in.uv, in.mode, in.color);
 }
 
 // Blend-mode composite (W3C Compositing and Blending Level 1, §9–10): the layer (group 0,
@@ -316,11 +320,8 @@ fn fs_zero() -> @location(0) vec4<f32> {
 fn fs_shape(in: VertexOut) -> @location(0) vec4<f32> {
     let channel = i32(floor(in.mode / 4.0 + 0.125));
     let mode = in.mode - 4.0 * f32(channel);
-    let t = select(in.uv.x, length(in.uv), mode > 1.5);
-    let ramp = vec2<f32>((clamp(t, 0.0, 1.0) * 255.0 + 0.5) / 256.0, 0.5);
-    let uv = select(in.uv, ramp, mode > 0.5);
     let cover = textureLoad(coverage, vec2<i32>(floor(in.position.xy)), 0);
     let pick = vec4<f32>(f32(channel == 0), f32(channel == 1), f32(channel == 2), f32(channel >= 3));
     let amount = min(dot(cover, pick), 1.0);
-    return textureSampleLevel(image, image_sampler, uv, 0.0) * in.color * amount;
+    return paint(in.uv, mode, in.color) * amount;
 }

@@ -31,6 +31,20 @@ pub fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
     t[t.len() / 2]
 }
 
+/// The number of runs a benchmark example was given as its first argument, at least 1, or
+/// `default` without one.
+///
+/// # Errors
+/// The argument when it is not a whole number.
+pub fn runs_from_args(default: usize) -> Result<usize, std::num::ParseIntError> {
+    Ok(std::env::args()
+        .nth(1)
+        .map(|s| s.parse())
+        .transpose()?
+        .unwrap_or(default)
+        .max(1))
+}
+
 /// Throughput of one format.
 #[derive(Debug, Clone, Serialize)]
 pub struct FormatThroughput {

@@ -717,6 +717,18 @@ impl RenderContext {
             bind_group_layouts: &[Some(&layout), Some(&coverage_layout)],
             immediate_size: 0,
         });
+        let zero = |mask| {
+            (
+                "zero",
+                &cover_layout,
+                "vs_main",
+                "fs_zero",
+                COVERAGE_FORMAT,
+                None,
+                1,
+                mask,
+            )
+        };
         for (label, layout, vs, fs, format, blend, samples, write_mask) in [
             (
                 "cover",
@@ -738,46 +750,10 @@ impl RenderContext {
                 SAMPLES,
                 wgpu::ColorWrites::ALL,
             ),
-            (
-                "zero",
-                &cover_layout,
-                "vs_main",
-                "fs_zero",
-                COVERAGE_FORMAT,
-                None,
-                1,
-                wgpu::ColorWrites::RED,
-            ),
-            (
-                "zero",
-                &cover_layout,
-                "vs_main",
-                "fs_zero",
-                COVERAGE_FORMAT,
-                None,
-                1,
-                wgpu::ColorWrites::GREEN,
-            ),
-            (
-                "zero",
-                &cover_layout,
-                "vs_main",
-                "fs_zero",
-                COVERAGE_FORMAT,
-                None,
-                1,
-                wgpu::ColorWrites::BLUE,
-            ),
-            (
-                "zero",
-                &cover_layout,
-                "vs_main",
-                "fs_zero",
-                COVERAGE_FORMAT,
-                None,
-                1,
-                wgpu::ColorWrites::ALPHA,
-            ),
+            zero(wgpu::ColorWrites::RED),
+            zero(wgpu::ColorWrites::GREEN),
+            zero(wgpu::ColorWrites::BLUE),
+            zero(wgpu::ColorWrites::ALPHA),
         ] {
             pipelines.push(
                 device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
@@ -896,6 +872,7 @@ impl RenderContext {
                 wgpu::TextureUsages::RENDER_ATTACHMENT
                     | wgpu::TextureUsages::TEXTURE_BINDING
                     | wgpu::TextureUsages::COPY_SRC,
+                FORMAT,
             );
             let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
             let bind_group = bind_group(&self.device, &self.layout, &self.sampler, &view);
@@ -1035,12 +1012,13 @@ impl RenderContext {
         })
     }
 
-    /// A single-sampled texture of the target's size and format.
+    /// A single-sampled texture of the target's size in `format`.
     fn target_sized(
         &self,
         target: &Target,
         label: &str,
         usage: wgpu::TextureUsages,
+        format: wgpu::TextureFormat,
     ) -> wgpu::Texture {
         self.device.create_texture(&wgpu::TextureDescriptor {
             label: Some(label),
@@ -1052,7 +1030,7 @@ impl RenderContext {
             mip_level_count: 1,
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
-            format: FORMAT,
+            format,
             usage,
             view_formats: &[],
         })
@@ -1072,6 +1050,7 @@ impl RenderContext {
                 target,
                 "backdrop",
                 wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+                FORMAT,
             );
             let view = texture.create_view(&wgpu::TextureViewDescriptor::default());
             let group = bind_group(&self.device, &self.layout, &self.sampler, &view);
@@ -1091,22 +1070,12 @@ impl RenderContext {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         if c.is_none() {
             let view = self
-                .device
-                .create_texture(&wgpu::TextureDescriptor {
-                    label: Some("coverage"),
-                    size: wgpu::Extent3d {
-                        width: target.width,
-                        height: target.height,
-                        depth_or_array_layers: 1,
-                    },
-                    mip_level_count: 1,
-                    sample_count: 1,
-                    dimension: wgpu::TextureDimension::D2,
-                    format: COVERAGE_FORMAT,
-                    usage: wgpu::TextureUsages::RENDER_ATTACHMENT
-                        | wgpu::TextureUsages::TEXTURE_BINDING,
-                    view_formats: &[],
-                })
+                .target_sized(
+                    target,
+                    "coverage",
+                    wgpu::TextureUsages::RENDER_ATTACHMENT | wgpu::TextureUsages::TEXTURE_BINDING,
+                    COVERAGE_FORMAT,
+                )
                 .create_view(&wgpu::TextureViewDescriptor::default());
             let group = self.device.create_bind_group(&wgpu::BindGroupDescriptor {
                 label: Some("coverage"),
