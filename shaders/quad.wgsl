@@ -218,7 +218,8 @@ fn fs_effect(in: VertexOut) -> @location(0) vec4<f32> {
 //    lyon's tessellator emits them), the exact area of the triangle inside each pixel (the
 //    signed areas its three edges sweep inside the pixel's square, `edge_area`) to one
 //    channel of a 16-bit float coverage texture (additive blending). Each triangle arrives as
-//    its pixel-aligned bounding box, carrying its corners (`a`, `b`, `c` in target px) and the
+//    its footprint (its pixel-aligned bounding box, or the triangle pushed out half a pixel's
+//    diagonal, `render::cover`), carrying its corners (`a`, `b`, `c` in target px) and the
 //    channel (0–3) flat.
 // 2. `fs_shape` draws the shape's bounding box once, its colour (as `fs_main`) times the
 //    pixel's coverage, clamped to 1, source-over: the shape is composited whole, per pixel,

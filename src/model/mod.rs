@@ -808,7 +808,7 @@ fn sprite_frame_cmds(
                 .stroke
                 .as_ref()
                 .and_then(|st| vector::hairline(st.width, transform))
-                .and_then(|(w, k)| Some((shape.def.hairline_mesh(w)?, k)));
+                .and_then(|(w, k)| Some((shape.def.hairline_mesh(w, fresh)?, k)));
             let stroke = match &thin {
                 Some((m, _)) => Some(m),
                 None => meshes.stroke.as_ref(),

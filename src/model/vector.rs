@@ -196,8 +196,7 @@ impl Mesh {
             .chunks_exact(3)
             .map(|t| {
                 let [a, b, c] = [t[0], t[1], t[2]].map(|i| self.vertices[i as usize]);
-                f64::from(((b[0] - a[0]) * (c[1] - a[1]) - (c[0] - a[0]) * (b[1] - a[1])).abs())
-                    / 2.0
+                f64::from(twice_signed_area(a, b, c).abs()) / 2.0
             })
             .sum()
     }
@@ -207,6 +206,14 @@ impl Mesh {
     pub fn is_empty(&self) -> bool {
         self.indices.is_empty()
     }
+}
+
+/// Twice the signed area of triangle `a`, `b`, `c` (the cross product of its edges from `a`):
+/// positive when the corners turn counter-clockwise in y-up axes (clockwise on a y-down
+/// canvas), zero when they are collinear.
+#[must_use]
+pub fn twice_signed_area(a: [f32; 2], b: [f32; 2], c: [f32; 2]) -> f32 {
+    (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0])
 }
 
 /// The outline of a shape.
@@ -388,11 +395,25 @@ impl ShapeDef {
     }
 
     /// The stroke tessellated as a hairline `local_width` units wide ([`hairline`]); the last
-    /// one is kept, so a shape drawn at one scale frame after frame is tessellated once.
+    /// one is kept, so a shape drawn at one scale frame after frame is tessellated once, unless
+    /// `fresh` asks for a new tessellation (as [`ShapeDef::tessellate`] does for benchmarks).
     /// `None` when the shape has no stroke or it cannot be tessellated (the stroke's own
     /// mesh then says why).
-    pub fn hairline_mesh(&self, local_width: f32) -> Option<Arc<Mesh>> {
+    pub fn hairline_mesh(&self, local_width: f32, fresh: bool) -> Option<Arc<Mesh>> {
         let stroke = self.stroke.as_ref()?;
+        let tessellate = || {
+            let path = self.geometry.to_path().ok()?;
+            stroke_mesh(
+                &path,
+                &hairline_stroke(stroke, local_width),
+                self.tolerance(),
+            )
+            .ok()
+            .map(Arc::new)
+        };
+        if fresh {
+            return tessellate();
+        }
         let mut kept = self
             .hairline
             .lock()
@@ -402,15 +423,7 @@ impl ShapeDef {
         {
             return Some(Arc::clone(m));
         }
-        let path = self.geometry.to_path().ok()?;
-        let mesh = Arc::new(
-            stroke_mesh(
-                &path,
-                &hairline_stroke(stroke, local_width),
-                self.tolerance(),
-            )
-            .ok()?,
-        );
+        let mesh = tessellate()?;
         *kept = Some((local_width.to_bits(), Arc::clone(&mesh)));
         Some(mesh)
     }

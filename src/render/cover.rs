@@ -1,7 +1,8 @@
 //! Geometry for exact-coverage vector shapes (`fs_cover` and `fs_shape` in
-//! `shaders/quad.wgsl`): each triangle of a shape becomes its pixel-aligned bounding box, over
+//! `shaders/quad.wgsl`): each triangle of a shape is drawn as its footprint (its pixel-aligned
+//! bounding box, or the triangle pushed out half a pixel's diagonal when that is smaller), over
 //! which the fragment shader adds the triangle's exact area in each pixel to a coverage
-//! texture; the shape is then composited once over the union of those boxes, by its coverage.
+//! texture; the shape is then composited once over the union of the boxes, by its coverage.
 //!
 //! This is how the reference players' canvases anti-alias paths (Skia's analytic
 //! anti-aliasing in Chromium and Android, Core Graphics on iOS): a pixel an edge crosses gets
@@ -9,6 +10,8 @@
 //! own coverage, so the edge of a shape drawn over another of the same outline lets a little of
 //! the lower one through, as theirs do. Multisampling (4 samples) gives only quarters and draws
 //! coincident edges as one.
+
+use crate::model::vector::twice_signed_area;
 
 /// A pixel rectangle `[x, y, width, height]`.
 pub type PixelRect = [u32; 4];
@@ -32,9 +35,7 @@ pub const REACH: f32 = std::f32::consts::FRAC_1_SQRT_2;
 
 /// The triangle `t` with each edge moved `REACH` px outwards, or `None` when it is degenerate.
 fn dilate(t: [[f32; 2]; 3]) -> Option<[[f32; 2]; 3]> {
-    let twice =
-        (t[1][0] - t[0][0]) * (t[2][1] - t[0][1]) - (t[1][1] - t[0][1]) * (t[2][0] - t[0][0]);
-    let s = twice.signum();
+    let s = twice_signed_area(t[0], t[1], t[2]).signum();
     // Outward unit normal of edge i (from corner i to corner i + 1).
     let normal = |i: usize| {
         let (p, q) = (t[i], t[(i + 1) % 3]);
@@ -68,8 +69,7 @@ pub fn cover_boxes(points: &[[f32; 2]], scissor: PixelRect) -> Option<(Vec<Cover
         if !t.iter().flatten().all(|v| v.is_finite()) {
             continue;
         }
-        let twice = (b[0] - a[0]) * (c[1] - a[1]) - (b[1] - a[1]) * (c[0] - a[0]);
-        if twice == 0.0 {
+        if twice_signed_area(a, b, c) == 0.0 {
             continue;
         }
         let lo_x = a[0].min(b[0]).min(c[0]).floor().max(sx as f32);
@@ -91,11 +91,8 @@ pub fn cover_boxes(points: &[[f32; 2]], scissor: PixelRect) -> Option<(Vec<Cover
         x1 = x1.max(rect[0] + rect[2]);
         y1 = y1.max(rect[1] + rect[3]);
         let box_area = (hi_x - lo_x) * (hi_y - lo_y);
-        let dilated = dilate([a, b, c]).filter(|d| {
-            let twice = (d[1][0] - d[0][0]) * (d[2][1] - d[0][1])
-                - (d[1][1] - d[0][1]) * (d[2][0] - d[0][0]);
-            twice.abs() * 0.5 < box_area
-        });
+        let dilated = dilate([a, b, c])
+            .filter(|d| twice_signed_area(d[0], d[1], d[2]).abs() * 0.5 < box_area);
         boxes.push(CoverBox {
             corners: [a, b, c],
             rect,
@@ -113,9 +110,7 @@ pub fn cover_boxes(points: &[[f32; 2]], scissor: PixelRect) -> Option<(Vec<Cover
 pub fn affine_uv(points: &[[f32; 2]], uvs: &[[f32; 2]]) -> Option<[[f32; 3]; 2]> {
     let mut best: Option<(f32, usize)> = None;
     for (i, t) in points.chunks_exact(3).enumerate().take(uvs.len() / 3) {
-        let twice = ((t[1][0] - t[0][0]) * (t[2][1] - t[0][1])
-            - (t[1][1] - t[0][1]) * (t[2][0] - t[0][0]))
-            .abs();
+        let twice = twice_signed_area(t[0], t[1], t[2]).abs();
         if twice.is_finite() && twice > 0.0 && best.is_none_or(|(b, _)| twice > b) {
             best = Some((twice, i));
         }

@@ -328,6 +328,11 @@ fn needs_isolation(items: &[DrawItem<'_>]) -> Vec<bool> {
     out
 }
 
+/// A point in target px as normalised device coordinates on a target of `size` px (y up).
+fn to_ndc(p: [f32; 2], size: [f32; 2]) -> [f32; 2] {
+    [p[0] / size[0] * 2.0 - 1.0, 1.0 - p[1] / size[1] * 2.0]
+}
+
 /// The intersection of two scissor rects `[x, y, width, height]`.
 fn intersect(a: [u32; 4], b: [u32; 4]) -> [u32; 4] {
     let x = a[0].max(b[0]);
@@ -1176,7 +1181,7 @@ impl RenderContext {
                 }
                 None => None,
             };
-            let ndc = |p: [f32; 2]| [p[0] / size[0] * 2.0 - 1.0, 1.0 - p[1] / size[1] * 2.0];
+            let ndc = |p: [f32; 2]| to_ndc(p, size);
             let (cover_pass, channel) = match batch {
                 Some((i, used)) if *used < 4 => {
                     *used += 1;
@@ -1261,7 +1266,7 @@ impl RenderContext {
             }
         }
         let (w, h) = (target.width as f32, target.height as f32);
-        let ndc = |p: [f32; 2]| [p[0] / w * 2.0 - 1.0, 1.0 - p[1] / h * 2.0];
+        let ndc = |p: [f32; 2]| to_ndc(p, [w, h]);
         let mut vertices: Vec<Vertex> = Vec::new();
         let mut passes = vec![Pass {
             depth: 0,
